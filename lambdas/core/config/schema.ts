@@ -1,0 +1,575 @@
+/**
+ * The pipeline configuration: one typed, validated document from which the CDK app, the
+ * handlers, the CLI and the local mode all take their settings.
+ *
+ * Every number of the operations spec (severities, alarm thresholds, ladders, schedules, health
+ * score weights) is a default here, changeable per deployment without touching code. Secrets
+ * (phone numbers, webhook URLs, signing keys) never appear in this document: it names the SSM
+ * parameter or Secrets Manager secret that holds them.
+ *
+ * Pure: no file system, no environment. `loadConfig` in `./load.ts` reads files.
+ */
+import { z } from 'zod';
+
+/** Tenant ids, as the event contract defines them (kept in sync by a test against the contract). */
+export const CONFIG_TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+/** The four severities, most urgent first. */
+export const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+/** A severity, P1 (critical) to P4 (low). */
+export type Severity = (typeof SEVERITIES)[number];
+
+/** The two escalation ladders of the operations spec. */
+export const LADDERS = ['technical', 'business'] as const;
+/** Which ladder an alarm climbs. */
+export type LadderName = (typeof LADDERS)[number];
+
+/** Notification channels. */
+export const CHANNELS = ['sms', 'email', 'chat'] as const;
+/** A channel a page goes out on. */
+export type Channel = (typeof CHANNELS)[number];
+
+/** The four scheduled reports. */
+export const REPORT_KINDS = ['system_health', 'business_performance', 'executive_summary', 'client_success'] as const;
+/** A scheduled report. */
+export type ReportKind = (typeof REPORT_KINDS)[number];
+
+const tenantId = z
+  .string()
+  .regex(CONFIG_TENANT_ID, 'must match ^[a-z0-9][a-z0-9-]{1,62}$ (lowercase letters, digits, dashes; 2-63 chars)');
+const email = z.email('must be an e-mail address');
+const positiveInt = z.number().int('must be an integer').positive('must be > 0');
+const isoInstant = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp with zone' });
+/** SSM parameter names: `/path/name` or `name`. */
+const ssmParameterName = z
+  .string()
+  .regex(/^\/?[A-Za-z0-9_.\-/]{1,1011}$/, 'must be an SSM parameter name such as /agent-kpi/oncall/phone');
+const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name');
+
+const tierSchema = z.strictObject({
+  /** Per-tenant alarms and per-tenant CloudWatch metric dimensions (each tenant x metric is a billed custom metric). */
+  perTenantAlarms: z.boolean().default(false),
+  /** A CloudWatch dashboard per tenant. */
+  perTenantDashboard: z.boolean().default(false),
+  /** Seats licensed by default for tenants of this tier (platform usage component of the health score). */
+  licensedSeats: positiveInt.optional(),
+});
+
+const tenantSchema = z.strictObject({
+  id: tenantId,
+  /** Display name; untrusted text, always escaped where rendered. */
+  name: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  tier: z.string().min(1),
+  licensedSeats: positiveInt.optional(),
+});
+
+const streamSchema = z
+  .strictObject({
+    mode: z.enum(['on-demand', 'provisioned']).default('on-demand'),
+    /** Required when mode is provisioned. */
+    shardCount: positiveInt.max(500, 'must be at most 500').optional(),
+    retentionHours: z.number().int().min(24, 'must be >= 24').max(8760, 'must be <= 8760').default(24),
+  })
+  .superRefine((s, ctx) => {
+    if (s.mode === 'provisioned' && s.shardCount === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['shardCount'], message: 'is required when mode is "provisioned"' });
+    }
+    if (s.mode === 'on-demand' && s.shardCount !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['shardCount'], message: 'only applies when mode is "provisioned"' });
+    }
+  });
+
+const aggregatorSchema = z.strictObject({
+  batchSize: z.number().int().min(1).max(10000, 'must be <= 10000 (Kinesis limit)').default(1000),
+  maxBatchingWindowSeconds: z.number().int().min(0).max(300, 'must be <= 300').default(5),
+  /**
+   * Must stay 1: the exactly-once watermarks rely on one ordered reader per shard
+   * (see docs/exactly-once.md). Scale with shards instead.
+   */
+  parallelizationFactor: z.literal(1, 'must be 1: exactly-once counting needs one ordered reader per shard').default(1),
+  maxRetryAttempts: z.number().int().min(0).max(10000).default(10),
+  maxRecordAgeSeconds: z.number().int().min(60).max(604800, 'must be <= 604800 (7 days)').default(86400),
+  memoryMb: z.number().int().min(128).max(10240).default(1024),
+  timeoutSeconds: z.number().int().min(10).max(900).default(120),
+  /** Caps concurrent aggregators so a backlog cannot throttle the KPI table; unset means unreserved. */
+  reservedConcurrency: positiveInt.optional(),
+});
+
+const retentionSchema = z.strictObject({
+  minuteDays: positiveInt.default(14),
+  hourDays: positiveInt.default(400),
+  dayDays: positiveInt.default(1825),
+  /** Quarantined records are kept this long. */
+  quarantineDays: positiveInt.default(30),
+  logDays: positiveInt.default(30),
+});
+
+const ingestionSchema = z.strictObject({
+  maxRecordBytes: positiveInt.max(1048576).default(65536),
+  maxPastDays: positiveInt.default(7),
+  maxFutureMinutes: positiveInt.default(5),
+});
+
+const alarmOverrideSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  threshold: z.number().refine(Number.isFinite, 'must be finite').optional(),
+  periodSeconds: z
+    .number()
+    .int()
+    .refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0), 'must be 10, 30 or a multiple of 60')
+    .optional(),
+  evaluationPeriods: positiveInt.optional(),
+  datapointsToAlarm: positiveInt.optional(),
+  treatMissingData: z.enum(['missing', 'notBreaching', 'breaching', 'ignore']).optional(),
+  ladder: z.enum(LADDERS).optional(),
+});
+
+const sloSchema = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'must be lowercase letters, digits and dashes'),
+  /** A rate KPI of the catalog: `availability` (good share) or `api_error_rate` (bad share). */
+  kpi: z.string().min(1),
+  /** Target good share, e.g. 0.999. */
+  objective: z.number().gt(0.5, 'must be > 0.5').lt(1, 'must be < 1'),
+  windowDays: positiveInt.default(30),
+});
+
+const burnRateSchema = z.strictObject({
+  severity: z.enum(SEVERITIES),
+  factor: z.number().positive('must be > 0'),
+  longWindowMinutes: positiveInt,
+  shortWindowMinutes: positiveInt,
+});
+
+const severityRouteSchema = z.strictObject({
+  channel: z.enum(CHANNELS),
+  /** Climb the ladder when a level does not acknowledge in its window. P3/P4 default to no climb. */
+  climb: z.boolean(),
+});
+
+const ladderLevelSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Contact ids (keys of `escalation.contacts`) paged at this level. */
+  contacts: z.array(z.string().min(1)).min(1, 'must name at least one contact'),
+  /** How long this level has to acknowledge before the next level is paged. */
+  ackWindowMinutes: positiveInt,
+});
+
+const contactSchema = z.strictObject({
+  name: z.string().min(1),
+  email: email.optional(),
+  /** SSM parameter (SecureString) holding the phone number, E.164. */
+  phoneParameter: ssmParameterName.optional(),
+  /** Secrets Manager secret holding a Slack-compatible incoming-webhook URL. */
+  chatWebhookSecret: secretName.optional(),
+});
+
+const reportScheduleSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** EventBridge Scheduler cron expression, evaluated in `reports.timezone`. */
+  cron: z
+    .string()
+    .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge cron expression such as cron(0 8 * * ? *)'),
+  recipients: z.array(email).default([]),
+});
+
+const silenceSchema = z
+  .strictObject({
+    id: z.string().min(1),
+    /** Alarm rule id (e.g. `response_latency-p1`) or `*` for every rule. */
+    alarm: z.string().min(1).optional(),
+    tenant: z.union([tenantId, z.literal('*')]).optional(),
+    start: isoInstant,
+    end: isoInstant,
+    reason: z.string().min(1, 'must say why (it shows on the incident)'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.alarm === undefined && s.tenant === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['alarm'], message: 'a silence needs `alarm` or `tenant` (or both)' });
+    }
+    if (Date.parse(s.end) <= Date.parse(s.start)) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+    }
+  });
+
+const healthScoreSchema = z
+  .strictObject({
+    weights: z
+      .strictObject({
+        usage: z.number().min(0).default(25),
+        performance: z.number().min(0).default(25),
+        support: z.number().min(0).default(20),
+        growth: z.number().min(0).default(15),
+        satisfaction: z.number().min(0).default(15),
+      })
+      .prefault({}),
+    /** Lowest score of the green and yellow bands; below yellow is red. */
+    bands: z.strictObject({ green: z.number().default(80), yellow: z.number().default(60) }).prefault({}),
+    targets: z
+      .strictObject({
+        responseP95Ms: positiveInt.default(3000),
+        apiErrorRate: z.number().min(0).max(1).default(0.01),
+        fcrRate: z.number().min(0).max(1).default(0.7),
+        csat: z.number().min(1).max(5).default(4),
+        nps: z.number().min(-100).max(100).default(30),
+        ticketsPerHundredSessions: z.number().min(0).default(5),
+        ticketResolutionP95Ms: positiveInt.default(86_400_000),
+      })
+      .prefault({}),
+    /** Days running in the red band that make a churn-risk flag. */
+    redDaysForChurnRisk: positiveInt.default(3),
+  })
+  .superRefine((h, ctx) => {
+    const total = Object.values(h.weights).reduce((a, b) => a + b, 0);
+    if (Math.abs(total - 100) > 1e-9) {
+      ctx.addIssue({ code: 'custom', path: ['weights'], message: `must add up to 100 (they add up to ${total})` });
+    }
+    if (!(h.bands.green > h.bands.yellow && h.bands.yellow > 0 && h.bands.green <= 100)) {
+      ctx.addIssue({ code: 'custom', path: ['bands'], message: 'must satisfy 0 < yellow < green <= 100' });
+    }
+  });
+
+const customKpiSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]{1,62}$/, 'must be snake_case, 2-63 chars'),
+  eventType: z
+    .string()
+    .regex(
+      /^custom\.[a-z0-9][a-z0-9._-]{0,120}$/,
+      'must start with "custom." followed by lowercase letters, digits, . _ -',
+    ),
+  aggregation: z.enum(['count', 'sum', 'mean', 'rate', 'quantiles', 'distinct']),
+  field: z.string().min(1).optional(),
+  where: z
+    .strictObject({ field: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) })
+    .optional(),
+  unit: z.enum(['count', 'ms', 'ratio', 'usd', 'score', 'users']).optional(),
+  description: z.string().optional(),
+  direction: z.enum(['higher_is_better', 'lower_is_better', 'neutral']).optional(),
+});
+
+const DEFAULT_TIERS = {
+  standard: { perTenantAlarms: false, perTenantDashboard: false },
+  enterprise: { perTenantAlarms: true, perTenantDashboard: true },
+};
+
+const DEFAULT_CONTACTS = {
+  oncall: { name: 'On-call engineer', email: 'oncall@example.com', phoneParameter: '/agent-kpi/contacts/oncall/phone' },
+  techlead: {
+    name: 'Technical lead',
+    email: 'techlead@example.com',
+    phoneParameter: '/agent-kpi/contacts/techlead/phone',
+  },
+  engmanager: {
+    name: 'Engineering manager',
+    email: 'engmanager@example.com',
+    phoneParameter: '/agent-kpi/contacts/engmanager/phone',
+  },
+  cto: { name: 'CTO', email: 'cto@example.com', phoneParameter: '/agent-kpi/contacts/cto/phone' },
+  teamlead: { name: 'Team lead', email: 'teamlead@example.com' },
+  depthead: { name: 'Department head', email: 'depthead@example.com' },
+  vp: { name: 'VP', email: 'vp@example.com' },
+  clevel: { name: 'C-level', email: 'clevel@example.com' },
+  chat: { name: 'Alerts channel', chatWebhookSecret: 'agent-kpi/chat-webhook' },
+};
+
+/** The escalation ladders of the operations spec. */
+const DEFAULT_LADDERS = {
+  technical: [
+    { name: 'On-call engineer', contacts: ['oncall'], ackWindowMinutes: 15 },
+    { name: 'Technical lead', contacts: ['techlead'], ackWindowMinutes: 15 },
+    { name: 'Engineering manager', contacts: ['engmanager'], ackWindowMinutes: 30 },
+    { name: 'CTO', contacts: ['cto'], ackWindowMinutes: 60 },
+  ],
+  business: [
+    { name: 'Team lead', contacts: ['teamlead'], ackWindowMinutes: 30 },
+    { name: 'Department head', contacts: ['depthead'], ackWindowMinutes: 90 },
+    { name: 'VP', contacts: ['vp'], ackWindowMinutes: 120 },
+    { name: 'C-level', contacts: ['clevel'], ackWindowMinutes: 240 },
+  ],
+};
+
+const escalationSchema = z.strictObject({
+  severities: z
+    .strictObject({
+      P1: severityRouteSchema.default({ channel: 'sms', climb: true }),
+      P2: severityRouteSchema.default({ channel: 'email', climb: true }),
+      P3: severityRouteSchema.default({ channel: 'chat', climb: false }),
+      P4: severityRouteSchema.default({ channel: 'chat', climb: false }),
+    })
+    .prefault({}),
+  ladders: z
+    .strictObject({
+      technical: z.array(ladderLevelSchema).min(1).default(DEFAULT_LADDERS.technical),
+      business: z.array(ladderLevelSchema).min(1).default(DEFAULT_LADDERS.business),
+    })
+    .prefault({}),
+  /** Contacts for P3/P4 chat pages (and the first level when a severity does not climb). */
+  chatContacts: z.array(z.string().min(1)).default(['chat']),
+  contacts: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), contactSchema).default(DEFAULT_CONTACTS),
+  /** While unacknowledged at the top level, repeat the page this often. */
+  topLevelRepeatMinutes: positiveInt.default(30),
+  /** Acknowledgement links expire after this long. */
+  ackLinkTtlMinutes: positiveInt.max(1440).default(60),
+  /** Sender address for pages and resolutions (an SES-verified identity). */
+  senderEmail: email.default('alerts@example.com'),
+  /** Secrets Manager secret holding the HMAC key that signs acknowledgement links (created if absent). */
+  ackSigningSecret: secretName.default('agent-kpi/ack-signing-key'),
+});
+
+const alarmsSchema = z.strictObject({
+  /** Per rule id (e.g. `response_latency-p1`): change a default rule of the KPI catalog. */
+  overrides: z.record(z.string(), alarmOverrideSchema).default({}),
+  slos: z.array(sloSchema).default([
+    { id: 'availability', kpi: 'availability', objective: 0.999, windowDays: 30 },
+    { id: 'api-errors', kpi: 'api_error_rate', objective: 0.999, windowDays: 30 },
+  ]),
+  /** Multi-window multi-burn-rate rules (Google SRE workbook), the operations spec's defaults. */
+  burnRates: z.array(burnRateSchema).default([
+    { severity: 'P1', factor: 14.4, longWindowMinutes: 60, shortWindowMinutes: 5 },
+    { severity: 'P1', factor: 6, longWindowMinutes: 360, shortWindowMinutes: 30 },
+    { severity: 'P2', factor: 3, longWindowMinutes: 1440, shortWindowMinutes: 120 },
+    { severity: 'P4', factor: 1, longWindowMinutes: 4320, shortWindowMinutes: 360 },
+  ]),
+});
+
+const reportsSchema = z.strictObject({
+  /** IANA time zone the schedules' cron expressions are evaluated in. */
+  timezone: z.string().min(1).default('UTC'),
+  senderEmail: email.default('reports@example.com'),
+  schedules: z
+    .strictObject({
+      system_health: reportScheduleSchema.default({
+        enabled: true,
+        cron: 'cron(0 8 * * ? *)',
+        recipients: ['techleads@example.com', 'cto@example.com'],
+      }),
+      business_performance: reportScheduleSchema.default({
+        enabled: true,
+        cron: 'cron(0 9 * * ? *)',
+        recipients: ['revenue@example.com', 'cro@example.com'],
+      }),
+      executive_summary: reportScheduleSchema.default({
+        enabled: true,
+        cron: 'cron(0 8 ? * MON *)',
+        recipients: ['exec@example.com'],
+      }),
+      client_success: reportScheduleSchema.default({
+        enabled: true,
+        cron: 'cron(0 8 ? * FRI *)',
+        recipients: ['success@example.com'],
+      }),
+    })
+    .prefault({}),
+  /** Targets reports compare against (KPI name -> bound), from the operations spec. */
+  targets: z
+    .record(
+      z.string(),
+      z.strictObject({ min: z.number().optional(), max: z.number().optional(), statistic: z.string().optional() }),
+    )
+    .default({
+      availability: { min: 0.999 },
+      api_latency: { max: 500, statistic: 'p95' },
+      response_latency: { max: 3000, statistic: 'p95' },
+      synthesis_success_rate: { min: 0.995 },
+      synthesis_cache_hit_rate: { min: 0.4 },
+      synthesis_quality: { min: 0.9 },
+      synthesis_under_1s_share: { min: 0.8 },
+      synthesis_over_2s_share: { max: 0.01 },
+      cache_hit_rate: { min: 0.4 },
+      api_error_rate: { max: 0.01 },
+      csat: { min: 3.5 },
+    }),
+});
+
+/** The configuration document as written by users (every section optional). */
+export const pipelineConfigSchema = z
+  .strictObject({
+    /** Resource name prefix, e.g. stack names `<name>-data`, `<name>-pipeline`. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,30}$/, 'must start with a letter; letters, digits and dashes, <= 31 chars')
+      .default('agent-kpi'),
+    env: z
+      .strictObject({
+        account: z
+          .string()
+          .regex(/^\d{12}$/)
+          .optional(),
+        region: z.string().optional(),
+      })
+      .optional(),
+    metricsNamespace: z.string().min(1).max(255).default('AgentKpi'),
+    tiers: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/), tierSchema).default(DEFAULT_TIERS),
+    tenants: z.array(tenantSchema).default([]),
+    stream: streamSchema.prefault({}),
+    aggregator: aggregatorSchema.prefault({}),
+    retention: retentionSchema.prefault({}),
+    ingestion: ingestionSchema.prefault({}),
+    alarms: alarmsSchema.prefault({}),
+    escalation: escalationSchema.prefault({}),
+    reports: reportsSchema.prefault({}),
+    silences: z.array(silenceSchema).default([]),
+    healthScore: healthScoreSchema.prefault({}),
+    customKpis: z.array(customKpiSchema).default([]),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.tenants.forEach((t, i) => {
+      if (seen.has(t.id))
+        ctx.addIssue({ code: 'custom', path: ['tenants', i, 'id'], message: `duplicates tenant "${t.id}"` });
+      seen.add(t.id);
+      if (!(t.tier in c.tiers)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tenants', i, 'tier'],
+          message: `names tier "${t.tier}", which is not defined in tiers (${Object.keys(c.tiers).join(', ')})`,
+        });
+      }
+    });
+    const contacts = c.escalation.contacts;
+    for (const ladder of LADDERS) {
+      c.escalation.ladders[ladder].forEach((level, li) => {
+        level.contacts.forEach((id, ci) => {
+          if (!(id in contacts)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['escalation', 'ladders', ladder, li, 'contacts', ci],
+              message: `names contact "${id}", which is not defined in escalation.contacts`,
+            });
+          }
+        });
+      });
+    }
+    c.escalation.chatContacts.forEach((id, i) => {
+      const contact = contacts[id];
+      if (contact === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['escalation', 'chatContacts', i],
+          message: `names contact "${id}", which is not defined in escalation.contacts`,
+        });
+      } else if (contact.chatWebhookSecret === undefined && contact.email === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['escalation', 'contacts', id],
+          message: 'a chat contact needs chatWebhookSecret (or at least email for the fallback)',
+        });
+      }
+    });
+    for (const [id, contact] of Object.entries(contacts)) {
+      if (
+        contact.email === undefined &&
+        contact.phoneParameter === undefined &&
+        contact.chatWebhookSecret === undefined
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['escalation', 'contacts', id],
+          message: 'needs at least one of email, phoneParameter, chatWebhookSecret',
+        });
+      }
+    }
+    c.silences.forEach((s, i) => {
+      if (s.tenant !== undefined && s.tenant !== '*' && !seen.has(s.tenant)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['silences', i, 'tenant'],
+          message: `names tenant "${s.tenant}", which is not in tenants`,
+        });
+      }
+    });
+    c.alarms.burnRates.forEach((b, i) => {
+      if (b.shortWindowMinutes >= b.longWindowMinutes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alarms', 'burnRates', i, 'shortWindowMinutes'],
+          message: 'must be shorter than longWindowMinutes',
+        });
+      }
+    });
+  });
+
+/** A validated configuration with every default filled in. */
+export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
+/** The configuration as a user writes it (sections and keys optional). */
+export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;
+/** One tenant of the configuration. */
+export type TenantConfig = PipelineConfig['tenants'][number];
+/** One contact of the escalation configuration. */
+export type ContactConfig = PipelineConfig['escalation']['contacts'][string];
+/** One level of an escalation ladder. */
+export type LadderLevelConfig = PipelineConfig['escalation']['ladders']['technical'][number];
+/** One silence or maintenance window. */
+export type SilenceConfig = PipelineConfig['silences'][number];
+/** One custom KPI declaration. */
+export type CustomKpiConfig = PipelineConfig['customKpis'][number];
+
+/** A configuration that breaks a rule; `issues` name each key and rule. */
+export class ConfigError extends Error {
+  /** One entry per broken rule: the dotted key and what it must satisfy. */
+  readonly issues: ReadonlyArray<{ key: string; rule: string }>;
+  constructor(source: string, issues: ReadonlyArray<{ key: string; rule: string }>) {
+    super(
+      `Invalid configuration ${source}:\n${issues.map((i) => `  - ${i.key || '(root)'}: ${i.rule}`).join('\n')}\n` +
+        'Fix the keys above (README.md, section Configuration, lists every key and its default).',
+    );
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/**
+ * Validates a parsed configuration document and fills in every default.
+ * @param input the parsed document (for example the JSON file's contents)
+ * @param source where it came from, for error messages
+ * @throws ConfigError naming each broken key and rule
+ */
+export function parseConfig(input: unknown, source = '(inline)'): PipelineConfig {
+  const result = pipelineConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      source,
+      result.error.issues.map((issue) => ({
+        key: issue.path.map(String).join('.'),
+        rule: issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message,
+      })),
+    );
+  }
+  return result.data;
+}
+
+/** The tier settings of a tenant (tiers are validated to exist). */
+export function tierOf(config: PipelineConfig, tenantIdValue: string): PipelineConfig['tiers'][string] | undefined {
+  const tenant = config.tenants.find((t) => t.id === tenantIdValue);
+  return tenant === undefined ? undefined : config.tiers[tenant.tier];
+}
+
+/** Tenant ids whose tier asks for per-tenant alarms (and so per-tenant metric dimensions). */
+export function perTenantAlarmTenants(config: PipelineConfig): string[] {
+  return config.tenants.filter((t) => config.tiers[t.tier]?.perTenantAlarms === true).map((t) => t.id);
+}
+
+/** Tenant ids whose tier asks for a per-tenant dashboard. */
+export function perTenantDashboardTenants(config: PipelineConfig): string[] {
+  return config.tenants.filter((t) => config.tiers[t.tier]?.perTenantDashboard === true).map((t) => t.id);
+}
+
+/**
+ * The silence covering an alarm rule and tenant at an instant, if any.
+ * @param ruleId the alarm rule id, e.g. `response_latency-p1`
+ * @param tenant the tenant id, or `*` for a fleet alarm
+ */
+export function activeSilence(
+  config: PipelineConfig,
+  ruleId: string,
+  tenant: string,
+  atMs: number,
+): SilenceConfig | undefined {
+  return config.silences.find(
+    (s) =>
+      Date.parse(s.start) <= atMs &&
+      atMs < Date.parse(s.end) &&
+      (s.alarm === undefined || s.alarm === '*' || s.alarm === ruleId) &&
+      (s.tenant === undefined || s.tenant === '*' || s.tenant === tenant),
+  );
+}
