@@ -1,0 +1,11 @@
+/** Mergeable KPI states per (tenant, bucket). */
+export { AggregateDecodeError } from './codec';
+export { HLL_PRECISION, HyperLogLog } from './hyperloglog';
+export {
+  KpiSet,
+  type KpiValue,
+  MAX_GROUPS_PER_KPI,
+  MAX_SERIALIZED_BYTES,
+  OTHER_GROUP,
+  QUANTILE_RELATIVE_ACCURACY,
+} from './kpi-set';

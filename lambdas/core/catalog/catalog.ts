@@ -1,0 +1,250 @@
+import { CUSTOM_EVENT_PREFIX, EVENT_TYPES } from '../events/contract';
+import { BUILT_IN_KPIS } from './builtin';
+import {
+  CUSTOM_KPI_AGGREGATIONS,
+  type CustomKpiSpec,
+  KPI_UNITS,
+  type KpiCondition,
+  type KpiDefinition,
+  type KpiMeasure,
+  type KpiUnit,
+} from './types';
+
+/** A custom KPI declaration that cannot be used; names the offending field and the rule it breaks. */
+export class InvalidCustomKpiError extends Error {
+  /** JSON path of the offending field, e.g. `customKpis[2].field`. */
+  readonly field: string;
+  /** The rule broken, e.g. `must be snake_case, 2-63 chars`. */
+  readonly rule: string;
+  constructor(field: string, rule: string) {
+    super(`Invalid custom KPI: ${field} ${rule}`);
+    this.name = 'InvalidCustomKpiError';
+    this.field = field;
+    this.rule = rule;
+  }
+}
+
+/** Thrown by {@link KpiCatalog.require} for a KPI that the catalog does not have. */
+export class UnknownKpiError extends Error {
+  constructor(readonly kpi: string) {
+    super(`Unknown KPI "${kpi}": not in the catalog (built-in KPIs, or customKpis of the configuration)`);
+    this.name = 'UnknownKpiError';
+  }
+}
+
+/** The JSON type a custom event's field must have, because a custom KPI measures it. */
+export type CustomFieldKind = 'number' | 'boolean' | 'string_or_number';
+
+const KPI_NAME = /^[a-z][a-z0-9_]{1,62}$/;
+const CUSTOM_TYPE = /^custom\.[a-z0-9][a-z0-9._-]{0,120}$/;
+/** Data field names: identifiers only, which also rules out `__proto__`-style tricks via `.` or `[`. */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype']);
+
+const FIELD_KIND: Record<CustomKpiSpec['aggregation'], CustomFieldKind | undefined> = {
+  count: undefined,
+  sum: 'number',
+  mean: 'number',
+  quantiles: 'number',
+  rate: 'boolean',
+  distinct: 'string_or_number',
+};
+
+const DEFAULT_UNIT: Record<CustomKpiSpec['aggregation'], KpiUnit> = {
+  count: 'count',
+  sum: 'count',
+  mean: 'count',
+  quantiles: 'ms',
+  rate: 'ratio',
+  distinct: 'users',
+};
+
+function checkField(path: string, value: unknown): string {
+  if (typeof value !== 'string' || !FIELD_NAME.test(value) || FORBIDDEN_FIELDS.has(value)) {
+    throw new InvalidCustomKpiError(path, 'must be a data field name: letters, digits, _ (not __proto__/constructor)');
+  }
+  return value;
+}
+
+function toPascal(name: string): string {
+  return name
+    .split('_')
+    .map((p) => (p === '' ? '' : p[0]!.toUpperCase() + p.slice(1)))
+    .join('');
+}
+
+/** Turns one validated custom KPI declaration into a catalog entry. */
+function customDefinition(spec: CustomKpiSpec, at: string): KpiDefinition {
+  if (typeof spec !== 'object' || spec === null) throw new InvalidCustomKpiError(at, 'must be an object');
+  if (typeof spec.name !== 'string' || !KPI_NAME.test(spec.name)) {
+    throw new InvalidCustomKpiError(`${at}.name`, 'must be snake_case, 2-63 chars, starting with a letter');
+  }
+  if (typeof spec.eventType !== 'string' || !CUSTOM_TYPE.test(spec.eventType)) {
+    throw new InvalidCustomKpiError(
+      `${at}.eventType`,
+      'must start with "custom." followed by lowercase letters, digits, . _ -',
+    );
+  }
+  if (!(CUSTOM_KPI_AGGREGATIONS as readonly string[]).includes(spec.aggregation)) {
+    throw new InvalidCustomKpiError(`${at}.aggregation`, `must be one of ${CUSTOM_KPI_AGGREGATIONS.join(', ')}`);
+  }
+  if (spec.unit !== undefined && !(KPI_UNITS as readonly string[]).includes(spec.unit)) {
+    throw new InvalidCustomKpiError(`${at}.unit`, `must be one of ${KPI_UNITS.join(', ')}`);
+  }
+  const needsField = spec.aggregation !== 'count';
+  let field: string | undefined;
+  if (needsField) field = checkField(`${at}.field`, spec.field);
+  else if (spec.field !== undefined) {
+    throw new InvalidCustomKpiError(`${at}.field`, 'must be omitted for a count (it counts events)');
+  }
+  const where: KpiCondition[] = [];
+  if (spec.where !== undefined) {
+    const wf = checkField(`${at}.where.field`, spec.where.field);
+    const eqv: unknown = spec.where.equals;
+    const okValue =
+      typeof eqv === 'string' || typeof eqv === 'boolean' || (typeof eqv === 'number' && Number.isFinite(eqv));
+    if (!okValue) throw new InvalidCustomKpiError(`${at}.where.equals`, 'must be a string, finite number or boolean');
+    where.push({ field: wf, op: 'eq', value: eqv as string | number | boolean });
+  }
+  let measure: KpiMeasure;
+  switch (spec.aggregation) {
+    case 'count':
+      measure = { kind: 'count', where };
+      break;
+    case 'rate':
+      measure = { kind: 'rate', hit: [{ field: field!, op: 'eq', value: true }], where };
+      break;
+    case 'distinct':
+      measure = { kind: 'distinct', field: field!, where };
+      break;
+    default:
+      measure = { kind: spec.aggregation, field: field!, where };
+  }
+  const unit = spec.unit ?? DEFAULT_UNIT[spec.aggregation];
+  const fieldText = field === undefined ? '' : ` of ${field}`;
+  const whereText = spec.where === undefined ? '' : ` where ${spec.where.field} = ${String(spec.where.equals)}`;
+  return {
+    name: spec.name,
+    title: spec.name,
+    description: spec.description ?? `${spec.aggregation}${fieldText} over ${spec.eventType}${whereText}.`,
+    unit,
+    eventType: spec.eventType,
+    aggregation: spec.aggregation,
+    direction: spec.direction ?? 'neutral',
+    measure,
+    metric: { name: toPascal(spec.name), unit: unit === 'ms' ? 'Milliseconds' : unit === 'count' ? 'Count' : 'None' },
+    dashboard: { section: 'Custom' },
+    report: { section: 'business' },
+    defaultAlarms: [],
+    custom: true,
+  };
+}
+
+/**
+ * The KPI catalog: the built-in KPIs of the event contract plus the custom KPIs of the
+ * configuration. Immutable; build it once per process.
+ */
+export class KpiCatalog {
+  private readonly byName: ReadonlyMap<string, KpiDefinition>;
+  private readonly byType: ReadonlyMap<string, readonly KpiDefinition[]>;
+  private readonly fieldKinds: ReadonlyMap<string, ReadonlyMap<string, CustomFieldKind>>;
+  private readonly list: readonly KpiDefinition[];
+
+  private constructor(defs: readonly KpiDefinition[], fieldKinds: Map<string, Map<string, CustomFieldKind>>) {
+    this.list = defs;
+    this.byName = new Map(defs.map((d) => [d.name, d]));
+    const byType = new Map<string, KpiDefinition[]>();
+    for (const t of EVENT_TYPES) byType.set(t, []);
+    for (const d of defs) {
+      const l = byType.get(d.eventType) ?? [];
+      l.push(d);
+      byType.set(d.eventType, l);
+    }
+    this.byType = byType;
+    this.fieldKinds = fieldKinds;
+  }
+
+  /** The built-in KPIs only. */
+  static builtIn(): KpiCatalog {
+    return KpiCatalog.create([]);
+  }
+
+  /**
+   * The built-in KPIs plus `custom` ones.
+   * @throws InvalidCustomKpiError naming the field and the rule when a declaration is unusable
+   */
+  static create(custom: readonly CustomKpiSpec[] = []): KpiCatalog {
+    const defs: KpiDefinition[] = [...BUILT_IN_KPIS];
+    const names = new Set(defs.map((d) => d.name));
+    const fieldKinds = new Map<string, Map<string, CustomFieldKind>>();
+    custom.forEach((spec, i) => {
+      const at = `customKpis[${i}]`;
+      const d = customDefinition(spec, at);
+      if (names.has(d.name)) throw new InvalidCustomKpiError(`${at}.name`, `duplicates the KPI "${d.name}"`);
+      names.add(d.name);
+      const kind = FIELD_KIND[spec.aggregation];
+      if (kind !== undefined && spec.field !== undefined) {
+        const kinds = fieldKinds.get(spec.eventType) ?? new Map<string, CustomFieldKind>();
+        const prior = kinds.get(spec.field);
+        if (prior !== undefined && prior !== kind) {
+          throw new InvalidCustomKpiError(
+            `${at}.field`,
+            `is measured as ${kind} here but as ${prior} by another KPI over ${spec.eventType}`,
+          );
+        }
+        kinds.set(spec.field, kind);
+        fieldKinds.set(spec.eventType, kinds);
+      } else if (!fieldKinds.has(spec.eventType)) {
+        fieldKinds.set(spec.eventType, new Map());
+      }
+      defs.push(d);
+    });
+    return new KpiCatalog(defs, fieldKinds);
+  }
+
+  /** Every KPI, built-in first (contract order), then custom in declaration order. */
+  all(): readonly KpiDefinition[] {
+    return this.list;
+  }
+
+  /** The KPI named `name` (a base name: `feature_adoption`, not `feature_adoption:search`). */
+  get(name: string): KpiDefinition | undefined {
+    return this.byName.get(name);
+  }
+
+  /**
+   * Like {@link get}, for names that must exist.
+   * @throws UnknownKpiError when the catalog has no such KPI
+   */
+  require(name: string): KpiDefinition {
+    const d = this.byName.get(name);
+    if (d === undefined) throw new UnknownKpiError(name);
+    return d;
+  }
+
+  /** The KPIs fed by events of `type` (empty for unknown types). */
+  forEventType(type: string): readonly KpiDefinition[] {
+    return this.byType.get(type) ?? [];
+  }
+
+  /** Whether events of `type` are accepted: a built-in type, or a custom type some custom KPI reads. */
+  isKnownEventType(type: string): boolean {
+    return (
+      (EVENT_TYPES as readonly string[]).includes(type) ||
+      (type.startsWith(CUSTOM_EVENT_PREFIX) && this.fieldKinds.has(type))
+    );
+  }
+
+  /** The custom event types the catalog accepts. */
+  customEventTypes(): readonly string[] {
+    return [...this.fieldKinds.keys()];
+  }
+
+  /**
+   * The fields of a custom event type that custom KPIs measure, with the JSON type each must
+   * have; the decoder rejects events where such a field has another type.
+   */
+  customFieldKinds(type: string): ReadonlyMap<string, CustomFieldKind> {
+    return this.fieldKinds.get(type) ?? new Map();
+  }
+}
