@@ -28,7 +28,7 @@ export const OTHER_GROUP = '_other';
  * its worst): leaves room under DynamoDB's 400 KB item limit for keys and attributes. Each custom
  * distinct KPI can add up to 16 KiB, each custom quantile KPI a few KiB.
  */
-export const MAX_SERIALIZED_BYTES = 350_000;
+export const MAX_SERIALIZED_BYTES = 200_000;
 /** Bodies above this are deflated; below, zlib's overhead is not worth it. */
 const COMPRESS_ABOVE = 512;
 const FORMAT_VERSION = 1;
@@ -240,6 +240,54 @@ function baseName(key: string): string {
 
 function newSketch(): DDSketch {
   return new DDSketch({ relativeAccuracy: QUANTILE_RELATIVE_ACCURACY });
+}
+
+/**
+ * Sketch bins as (key delta, count) varint pairs. The package's own `toProto` writes every count
+ * as a double and needs protobufjs at run time; this form is 2-3 bytes per used bin and only
+ * uses the sketch's public store API, so the bins (and quantiles) come back exactly.
+ */
+function writeBins(w: ByteWriter, store: DDSketch['store']): void {
+  const bins: [number, number][] = [];
+  for (let i = 0; i < store.bins.length; i++) {
+    const c = store.bins[i]!;
+    if (c > 0) bins.push([i + store.offset, c]);
+  }
+  w.varint(bins.length);
+  let prev = 0;
+  for (const [key, c] of bins) {
+    const delta = key - prev;
+    w.varint(delta >= 0 ? delta * 2 : -delta * 2 - 1);
+    w.varint(c);
+    prev = key;
+  }
+}
+
+function readBins(r: ByteReader, store: DDSketch['store']): void {
+  const n = r.varint();
+  let key = 0;
+  for (let i = 0; i < n; i++) {
+    const z = r.varint();
+    key += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    const c = r.varint();
+    if (c === 0 || Math.abs(key) > 100_000) throw new AggregateDecodeError('sketch bin out of range');
+    store.add(key, c);
+  }
+}
+
+function writeSketch(w: ByteWriter, sketch: DDSketch): void {
+  w.varint(sketch.zeroCount);
+  writeBins(w, sketch.store);
+  writeBins(w, sketch.negativeStore);
+}
+
+function readSketch(r: ByteReader): DDSketch {
+  const sketch = newSketch();
+  sketch.zeroCount = r.varint();
+  readBins(r, sketch.store);
+  readBins(r, sketch.negativeStore);
+  sketch.count = sketch.zeroCount + sketch.store.count + sketch.negativeStore.count;
+  return sketch;
 }
 
 function cloneState(st: State): State {
@@ -575,7 +623,7 @@ export class KpiSet {
         case 3:
           w.varint(st.n);
           w.f64(st.sum);
-          w.bytes(st.sketch.toProto());
+          writeSketch(w, st.sketch);
           break;
         case 4:
           w.varint(st.n);
@@ -641,15 +689,7 @@ export class KpiSet {
         case 3: {
           const cnt = r.varint();
           const sum = r.f64();
-          const proto = r.bytes();
-          let sketch: DDSketch;
-          try {
-            sketch = newSketch();
-            sketch.merge(DDSketch.fromProto(proto));
-          } catch (err) {
-            throw new AggregateDecodeError(`bad sketch for ${key} (${err instanceof Error ? err.message : String(err)})`);
-          }
-          st = { k, n: cnt, sum, sketch };
+          st = { k, n: cnt, sum, sketch: readSketch(r) };
           break;
         }
         case 4:

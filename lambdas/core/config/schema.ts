@@ -236,7 +236,8 @@ const customKpiSchema = z.strictObject({
     .regex(
       /^custom\.[a-z0-9][a-z0-9._-]{0,120}$/,
       'must start with "custom." followed by lowercase letters, digits, . _ -',
-    ),
+    )
+    .transform((type) => type as `custom.${string}`),
   aggregation: z.enum(['count', 'sum', 'mean', 'rate', 'quantiles', 'distinct']),
   field: z.string().min(1).optional(),
   where: z

@@ -289,6 +289,7 @@ function byteLength(raw: Uint8Array | string): number {
 
 function toText(raw: Uint8Array | string): string {
   if (typeof raw === 'string') return raw;
+  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
   return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
 }
 

@@ -89,5 +89,10 @@ export interface ReportData {
   }>;
   readonly incidents: readonly ReportIncident[];
   /** Latest health score per tenant at the period's end, and the one a period earlier. */
-  readonly health: ReadonlyArray<{ readonly latest?: HealthScore; readonly earlier?: HealthScore; readonly name: string; readonly tenant: string }>;
+  readonly health: ReadonlyArray<{
+    readonly latest?: HealthScore;
+    readonly earlier?: HealthScore;
+    readonly name: string;
+    readonly tenant: string;
+  }>;
 }

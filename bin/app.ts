@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * The CDK app: `cdk synth|deploy [-c config=PATH]`. The configuration is validated before any
+ * stack is built, so a wrong file stops synth with the key and the rule it breaks.
+ */
+import { App } from 'aws-cdk-lib';
+import { InvalidCustomKpiError } from '../lambdas/core/catalog';
+import { ConfigError } from '../lambdas/core/config/schema';
+import { buildApp } from '../lib/app';
+import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../lib/config/load';
+
+const app = new App();
+const configPath: unknown = app.node.tryGetContext('config');
+try {
+  const config = loadConfigFile(typeof configPath === 'string' && configPath !== '' ? configPath : DEFAULT_CONFIG_PATH);
+  buildApp(app, config, {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof InvalidCustomKpiError) {
+    // The message already names each key and rule; a stack trace would only bury it.
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+app.synth();

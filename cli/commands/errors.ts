@@ -1,0 +1,41 @@
+/**
+ * The CLI's error classes and exit codes. Commands throw these; `runCli` maps them to an exit
+ * code once, at the edge, so scripts can trust: 0 ok, 1 runtime failure, 2 usage/config error.
+ */
+
+/** Exit codes of the `kpi` command. */
+export const EXIT = {
+  ok: 0,
+  /** Something failed while running (a server unreachable, a record not delivered). */
+  failure: 1,
+  /** The command line or the configuration is wrong; nothing was done. */
+  usage: 2,
+} as const;
+
+/** A wrong argument or option: the message says what to pass instead. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A command that started but could not finish; the message says what to check. */
+export class CommandFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CommandFailedError';
+  }
+}
+
+/** `--local` was asked for but no local run is up. */
+export class LocalTargetUnavailableError extends CommandFailedError {
+  constructor(stateFile: string) {
+    super(
+      `No running local pipeline found (state file ${stateFile} is missing). ` +
+        'Start one with `kpi local --keep-running` in another terminal, or pass the endpoints with ' +
+        '--kinesis-endpoint / --dynamodb-endpoint.',
+    );
+    this.name = 'LocalTargetUnavailableError';
+  }
+}

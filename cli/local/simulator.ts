@@ -1,0 +1,431 @@
+/**
+ * Realistic, seedable traffic for the local mode: a simulated day of events for a fleet of
+ * tenants of different sizes, with a daily pattern, log-normal latencies, a few bad records of
+ * every rejection reason, and an optional injected incident.
+ *
+ * Deterministic: the same options give byte-identical records, so a demo run and its test agree.
+ * Time is an argument (the simulated day); nothing here reads the clock.
+ */
+
+/** One Kinesis record the simulator produces. */
+export interface SimulatedRecord {
+  /** The Kinesis partition key: the tenant id (or a placeholder for records without a valid one). */
+  readonly partitionKey: string;
+  /** The record body as sent by a producer (usually CloudEvents JSON; bad records may be anything). */
+  readonly data: string;
+  /** When the producer sends it (epoch ms), which orders the records and drives the simulated clock. */
+  readonly sentAtMs: number;
+}
+
+/** A tenant of the simulated fleet. */
+export interface SimulatedTenant {
+  readonly id: string;
+  readonly name: string;
+  /** `enterprise` tenants get per-tenant alarms in the default configuration. */
+  readonly tier: 'enterprise' | 'standard';
+  /** Sessions per minute at the daily peak. */
+  readonly peakSessionsPerMinute: number;
+  /** Licensed seats, for the health score's platform usage. */
+  readonly licensedSeats: number;
+  /** Whether the tenant runs voice agents (voice channel, synthesis events). */
+  readonly voice: boolean;
+}
+
+/** A degradation injected into one tenant's traffic. */
+export interface IncidentSpec {
+  readonly tenant: string;
+  readonly startMs: number;
+  readonly durationMs: number;
+  /** Median voice response time during the incident. @default 6500 */
+  readonly responseMedianMs?: number;
+  /** Share of API requests answered with a 5xx during the incident. @default 0.06 */
+  readonly apiErrorRate?: number;
+}
+
+/** Options of {@link simulateDay}. */
+export interface SimulationOptions {
+  /** Start of the simulated UTC day (epoch ms, midnight). */
+  readonly dayStartMs: number;
+  readonly tenants: readonly SimulatedTenant[];
+  /** PRNG seed. @default 1 */
+  readonly seed?: number;
+  /** Multiplies every tenant's traffic (0.1 for a quick run). @default 1 */
+  readonly scale?: number;
+  readonly incident?: IncidentSpec;
+  /** Add a few bad records of every rejection reason. @default true */
+  readonly badRecords?: boolean;
+  /** Simulated minutes, from `dayStartMs`. @default 1440 */
+  readonly minutes?: number;
+}
+
+/** The rejection reasons the simulator produces bad records for (the decoder's reasons). */
+export const SIMULATED_BAD_REASONS = [
+  'invalid_json',
+  'too_large',
+  'schema',
+  'unknown_type',
+  'bad_tenant',
+  'late',
+  'future',
+] as const;
+
+/** How many bad records of each reason a simulated day carries. */
+export const BAD_RECORDS_PER_REASON = 3;
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+/**
+ * A small, fast, seedable PRNG (mulberry32): good enough for traffic shapes, and identical on
+ * every platform, unlike `Math.random`.
+ */
+export class SeededRandom {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  /** A float in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** An integer in [min, max]. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  /** True with probability `p`. */
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  /** One element of a non-empty array. */
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)] as T;
+  }
+  /** A standard normal deviate (Box-Muller). */
+  normal(): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  /** A log-normal deviate with the given median and shape (sigma of the underlying normal). */
+  logNormal(median: number, sigma: number): number {
+    return median * Math.exp(sigma * this.normal());
+  }
+  /** A Poisson deviate (Knuth for small means, normal approximation above 30). */
+  poisson(mean: number): number {
+    if (mean <= 0) return 0;
+    if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * this.normal()));
+    const limit = Math.exp(-mean);
+    let k = 0;
+    let p = this.next();
+    while (p > limit) {
+      k++;
+      p *= this.next();
+    }
+    return k;
+  }
+}
+
+const NAMES = [
+  ['acme-voice', 'Acme Voice'],
+  ['globex-support', 'Globex Support'],
+  ['initech-sales', 'Initech Sales'],
+  ['umbrella-care', 'Umbrella Care'],
+  ['stark-assist', 'Stark Assist'],
+  ['wayne-helpdesk', 'Wayne Helpdesk'],
+  ['hooli-chat', 'Hooli Chat'],
+  ['soylent-voice', 'Soylent Voice'],
+  ['tyrell-agents', 'Tyrell Agents'],
+  ['cyberdyne-ops', 'Cyberdyne Ops'],
+  ['wonka-orders', 'Wonka Orders'],
+  ['vandelay-import', 'Vandelay Import'],
+  ['massive-dynamic', 'Massive Dynamic'],
+  ['oscorp-service', 'Oscorp Service'],
+  ['aperture-labs', 'Aperture Labs'],
+  ['gringotts-bank', 'Gringotts Bank'],
+  ['dunder-paper', 'Dunder Paper'],
+  ['pied-piper', 'Pied Piper'],
+  ['nakatomi-travel', 'Nakatomi Travel'],
+  ['duff-retail', 'Duff Retail'],
+] as const;
+
+/**
+ * A fleet of `count` tenants with a long-tailed size distribution (a few large, many small), as
+ * real fleets have. The first tenant is the largest and an enterprise voice tenant: the default
+ * incident target.
+ */
+export function simulatedFleet(count: number, seed = 1): SimulatedTenant[] {
+  if (!Number.isInteger(count) || count < 1 || count > 200) {
+    throw new RangeError(`tenant count must be an integer from 1 to 200, got ${count}`);
+  }
+  const rnd = new SeededRandom(seed ^ 0x9e3779b9);
+  const tenants: SimulatedTenant[] = [];
+  for (let i = 0; i < count; i++) {
+    const base = NAMES[i % NAMES.length] as readonly [string, string];
+    const suffix = i < NAMES.length ? '' : `-${Math.floor(i / NAMES.length) + 1}`;
+    // Zipf-like sizes: rank 1 gets ~12 sessions/min at peak, the tail about one every few minutes.
+    const peak = Math.max(0.3, 12 / (i + 1) ** 0.9) * (0.8 + 0.4 * rnd.next());
+    const enterprise = i < 3 || (i < 8 && rnd.chance(0.3));
+    tenants.push({
+      id: `${base[0]}${suffix}`,
+      name: `${base[1]}${suffix === '' ? '' : ` ${suffix.slice(1)}`}`,
+      tier: enterprise ? 'enterprise' : 'standard',
+      peakSessionsPerMinute: Math.round(peak * 100) / 100,
+      licensedSeats: enterprise ? 200 : 25,
+      voice: i === 0 || rnd.chance(0.5),
+    });
+  }
+  return tenants;
+}
+
+/** Traffic share of the peak at a minute of the UTC day: quiet nights, a midday peak. */
+export function dailyShape(minuteOfDay: number): number {
+  const hour = minuteOfDay / 60;
+  // A raised cosine centred on 14:00 UTC, floor 15% at night.
+  const phase = ((hour - 14) / 24) * 2 * Math.PI;
+  return 0.15 + 0.85 * ((1 + Math.cos(phase)) / 2) ** 2;
+}
+
+interface TenantState {
+  readonly tenant: SimulatedTenant;
+  readonly users: number;
+  seq: number;
+  leads: number;
+  tickets: string[];
+}
+
+/**
+ * Generates one simulated day (or `minutes` of it) of records, sorted by send time.
+ * @throws RangeError when the options are out of range (scale <= 0, no tenants)
+ */
+export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
+  const scale = options.scale ?? 1;
+  const minutes = options.minutes ?? 1440;
+  if (!(scale > 0)) throw new RangeError(`scale must be > 0, got ${scale}`);
+  if (options.tenants.length === 0) throw new RangeError('the simulation needs at least one tenant');
+  const rnd = new SeededRandom(options.seed ?? 1);
+  const records: SimulatedRecord[] = [];
+  const states = options.tenants.map<TenantState>((tenant) => ({
+    tenant,
+    users: Math.max(5, Math.round(tenant.licensedSeats * (0.4 + 0.5 * rnd.next()))),
+    seq: 0,
+    leads: 0,
+    tickets: [],
+  }));
+  const incident = options.incident;
+
+  for (let m = 0; m < minutes; m++) {
+    const minuteStart = options.dayStartMs + m * MINUTE_MS;
+    const shape = dailyShape(m % 1440);
+    for (const st of states) {
+      const t = st.tenant;
+      const inIncident =
+        incident !== undefined &&
+        incident.tenant === t.id &&
+        minuteStart >= incident.startMs &&
+        minuteStart < incident.startMs + incident.durationMs;
+      const at = () => minuteStart + rnd.int(0, MINUTE_MS - 1);
+      const emit = (type: string, data: Record<string, unknown>, timeMs = at()) => {
+        st.seq++;
+        const event = {
+          specversion: '1.0',
+          id: `${t.id}-${m}-${st.seq}`,
+          source: `/${t.voice ? 'voice-gateway' : 'chat-gateway'}/eu-1`,
+          type,
+          time: new Date(timeMs).toISOString(),
+          tenantid: t.id,
+          data,
+        };
+        records.push({ partitionKey: t.id, data: JSON.stringify(event), sentAtMs: timeMs });
+      };
+
+      // Health checks run regardless of traffic: one per minute per tenant.
+      emit('healthcheck.completed', {
+        target: 'agent-api',
+        ok: inIncident ? rnd.chance(0.97) : rnd.chance(0.9995),
+        latencyMs: Math.round(rnd.logNormal(40, 0.3)),
+      });
+
+      const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale);
+      for (let s = 0; s < sessions; s++) emitSession(rnd, st, emit, inIncident, incident);
+
+      // Business events are rare: a few per tenant and day.
+      const business = (t.peakSessionsPerMinute * shape * scale) / 40;
+      if (rnd.chance(business)) emitSales(rnd, st, emit);
+      if (rnd.chance(business / 4)) emitRevenue(rnd, emit);
+      if (rnd.chance(business * 1.5)) emitTicket(rnd, st, emit);
+    }
+  }
+
+  if (options.badRecords ?? true) records.push(...badRecords(rnd, options.tenants, options.dayStartMs, minutes));
+  records.sort((a, b) => a.sentAtMs - b.sentAtMs);
+  return records;
+}
+
+type Emit = (type: string, data: Record<string, unknown>, timeMs?: number) => void;
+
+function emitSession(
+  rnd: SeededRandom,
+  st: TenantState,
+  emit: Emit,
+  inIncident: boolean,
+  incident: IncidentSpec | undefined,
+): void {
+  const t = st.tenant;
+  const sessionId = `s-${t.id}-${st.seq}`;
+  const userId = `u-${rnd.int(1, st.users)}`;
+  const channel = t.voice && rnd.chance(0.7) ? 'voice' : rnd.pick(['chat', 'email', 'whatsapp', 'web'] as const);
+  const turns = rnd.int(2, 8);
+  let anyError = false;
+  for (let i = 0; i < turns; i++) {
+    const stt = channel === 'voice' ? Math.round(rnd.logNormal(250, 0.35)) : undefined;
+    const llm = Math.round(rnd.logNormal(inIncident ? (incident?.responseMedianMs ?? 6500) * 0.8 : 900, 0.45));
+    const tts = channel === 'voice' ? Math.round(rnd.logNormal(300, 0.4)) : undefined;
+    const ok = !rnd.chance(inIncident ? 0.05 : 0.004);
+    anyError ||= !ok;
+    const data: Record<string, unknown> = {
+      sessionId,
+      totalMs: (stt ?? 0) + llm + (tts ?? 0) + Math.round(rnd.logNormal(60, 0.3)),
+      llmMs: llm,
+      ok,
+      cacheHit: rnd.chance(0.55),
+    };
+    if (stt !== undefined) data.sttMs = stt;
+    if (tts !== undefined) data.ttsMs = tts;
+    emit('agent.turn.completed', data);
+    if (channel === 'voice') {
+      const latency = rnd.logNormal(inIncident ? 1600 : 650, 0.45);
+      emit('voice.synthesis.completed', {
+        latencyMs: Math.round(latency),
+        ok: !rnd.chance(0.002),
+        cacheHit: rnd.chance(0.45),
+        qualityScore: Math.round(Math.min(1, Math.max(0, 0.93 + 0.04 * rnd.normal())) * 1000) / 1000,
+      });
+    }
+    const errorRate = inIncident ? (incident?.apiErrorRate ?? 0.06) : 0.002;
+    emit('api.request.completed', {
+      route: rnd.pick(['/v1/respond', '/v1/context', '/v1/tools/search', '/v1/handoff']),
+      method: rnd.chance(0.8) ? 'POST' : 'GET',
+      status: rnd.chance(errorRate) ? rnd.pick([500, 502, 503]) : rnd.chance(0.03) ? 404 : 200,
+      latencyMs: Math.round(rnd.logNormal(inIncident ? 900 : 120, 0.5)),
+    });
+  }
+  const escalated = rnd.chance(anyError ? 0.5 : 0.12);
+  const resolved = !escalated && rnd.chance(0.85);
+  emit('agent.session.completed', {
+    sessionId,
+    channel,
+    handleTimeMs: Math.round(rnd.logNormal(channel === 'voice' ? 180_000 : 420_000, 0.6)),
+    resolved,
+    firstContact: rnd.chance(0.8),
+    escalated,
+    userId,
+  });
+  emit('user.active', { userId, feature: rnd.pick(['voice', 'chat', 'knowledge-base', 'handoff', 'analytics']) });
+  if (rnd.chance(0.15)) {
+    const csat = rnd.chance(0.5);
+    emit('feedback.submitted', {
+      kind: csat ? 'csat' : 'nps',
+      score: csat ? Math.min(5, Math.max(1, Math.round(4.2 + rnd.normal()))) : rnd.int(anyError ? 0 : 5, 10),
+      sessionId,
+    });
+  }
+  if (escalated || rnd.chance(0.05)) {
+    const actual = escalated ? rnd.chance(0.96) : rnd.chance(0.1);
+    emit('escalation.reviewed', { sessionId, predicted: escalated, actual, category: 'handoff' });
+  }
+}
+
+const FUNNEL = ['lead', 'contacted', 'qualified', 'proposal', 'won'] as const;
+
+function emitSales(rnd: SeededRandom, st: TenantState, emit: Emit): void {
+  st.leads++;
+  const leadId = `lead-${st.tenant.id}-${st.leads}`;
+  const valueUsd = Math.round(rnd.logNormal(2000, 0.8));
+  // A lead moves down the funnel a few stages within the day, losing some at each step.
+  for (const stage of FUNNEL) {
+    emit('sales.stage.changed', { leadId, stage, valueUsd, channel: 'inbound' });
+    if (!rnd.chance(0.6)) {
+      if (stage !== 'lead' && rnd.chance(0.5)) emit('sales.stage.changed', { leadId, stage: 'lost', valueUsd });
+      return;
+    }
+  }
+}
+
+function emitRevenue(rnd: SeededRandom, emit: Emit): void {
+  const kind = rnd.pick(['new', 'new', 'expansion', 'expansion', 'contraction', 'churn'] as const);
+  const amount = Math.round(rnd.logNormal(400, 0.7));
+  emit('revenue.recorded', { kind, mrrDeltaUsd: kind === 'new' || kind === 'expansion' ? amount : -amount });
+}
+
+function emitTicket(rnd: SeededRandom, st: TenantState, emit: Emit): void {
+  const open = st.tickets.length > 0 && rnd.chance(0.5);
+  if (open) {
+    const ticketId = st.tickets.shift() as string;
+    emit('support.ticket.updated', {
+      ticketId,
+      status: 'resolved',
+      resolutionMs: Math.round(rnd.logNormal(3 * 3600_000, 0.8)),
+    });
+    return;
+  }
+  const ticketId = `t-${st.tenant.id}-${st.seq}`;
+  st.tickets.push(ticketId);
+  emit('support.ticket.updated', { ticketId, status: 'opened', priority: rnd.pick(['P2', 'P3', 'P3', 'P4'] as const) });
+}
+
+/** A few records of every rejection reason, spread over the day, so the quarantine has content. */
+function badRecords(
+  rnd: SeededRandom,
+  tenants: readonly SimulatedTenant[],
+  dayStartMs: number,
+  minutes: number,
+): SimulatedRecord[] {
+  const out: SimulatedRecord[] = [];
+  for (const reason of SIMULATED_BAD_REASONS) {
+    for (let i = 0; i < BAD_RECORDS_PER_REASON; i++) {
+      const sentAtMs = dayStartMs + rnd.int(0, minutes * MINUTE_MS - 1);
+      const tenant = rnd.pick(tenants).id;
+      const envelope = (type: string, time: number, data: Record<string, unknown>, tenantid = tenant) =>
+        JSON.stringify({
+          specversion: '1.0',
+          id: `bad-${reason}-${i}`,
+          source: '/simulator/bad-records',
+          type,
+          time: new Date(time).toISOString(),
+          tenantid,
+          data,
+        });
+      const health = { target: 'agent-api', ok: true, latencyMs: 30 };
+      let data: string;
+      switch (reason) {
+        case 'invalid_json':
+          data = `{"specversion":"1.0","id":"bad-${i}","tenantid":"${tenant}",`;
+          break;
+        case 'too_large':
+          data = envelope('healthcheck.completed', sentAtMs, { ...health, target: 'x'.repeat(70_000) });
+          break;
+        case 'schema':
+          data = envelope('agent.turn.completed', sentAtMs, { sessionId: 's-bad', totalMs: -5, ok: true });
+          break;
+        case 'unknown_type':
+          data = envelope('agent.coffee.brewed', sentAtMs, { cups: 2 });
+          break;
+        case 'bad_tenant':
+          data = envelope('healthcheck.completed', sentAtMs, health, 'Not A Tenant!');
+          break;
+        case 'late':
+          data = envelope('healthcheck.completed', sentAtMs - 8 * DAY_MS, health);
+          break;
+        case 'future':
+          data = envelope('healthcheck.completed', sentAtMs + 3600_000, health);
+          break;
+      }
+      out.push({ partitionKey: tenant, data, sentAtMs });
+    }
+  }
+  return out;
+}

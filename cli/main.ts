@@ -1,0 +1,15 @@
+/**
+ * Entry point of the `kpi` command (bin/kpi.js loads it through tsx). Exit codes scripts can
+ * trust: 0 ok, 1 runtime failure, 2 usage or configuration error.
+ */
+import { processIo, runCli } from './commands/program';
+
+runCli(process.argv.slice(2), processIo()).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

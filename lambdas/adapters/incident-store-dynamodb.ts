@@ -1,0 +1,235 @@
+/**
+ * Incidents and acknowledgement nonces in the DynamoDB incidents table (`pk`, `sk`, TTL `expiresAt`).
+ *
+ * Items:
+ * - `pk = incident#<id>`, `sk = incident`: the incident as JSON in `doc`, with a `version` for
+ *   optimistic locking (every update is conditional on the version it read).
+ * - `pk = incidents-day#<yyyy-mm-dd>`, `sk = <openedAt, 13 digits>#<id>`: a per-day index item,
+ *   written in the same transaction as the incident, so listing a time range is one Query per
+ *   day plus a BatchGet, never a Scan.
+ * - `pk = ack-nonce#<nonce>`, `sk = nonce`: a redeemed acknowledgement token (single use).
+ *
+ * This class only maps to SDK calls; the decisions live in lambdas/core/incidents.
+ */
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { AckNonceStore } from '../core/escalation/ack-token';
+import { IncidentError, IncidentNotFoundError } from '../core/incidents/errors';
+import type { IncidentStore } from '../core/incidents/store';
+import type { Incident } from '../core/incidents/types';
+
+const DAY_MS = 86_400_000;
+const MAX_UPDATE_ATTEMPTS = 8;
+
+/** Options of {@link DynamoDbIncidentStore}. */
+export interface DynamoDbIncidentStoreOptions {
+  readonly tableName: string;
+  /**
+   * How long incidents are kept after they open (DynamoDB TTL).
+   * @default 400 days, so a year of incidents is always there for reports
+   */
+  readonly retentionDays?: number;
+}
+
+/** Incident writes that kept conflicting with other writers; retry the event. */
+export class IncidentWriteConflictError extends IncidentError {
+  constructor(readonly incidentId: string) {
+    super(`Incident ${incidentId} changed under ${MAX_UPDATE_ATTEMPTS} attempts in a row; the event will be retried.`);
+    this.name = 'IncidentWriteConflictError';
+  }
+}
+
+function pad(ms: number): string {
+  return String(Math.max(0, Math.floor(ms))).padStart(13, '0');
+}
+
+function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function incidentKey(id: string) {
+  return { pk: { S: `incident#${id}` }, sk: { S: 'incident' } };
+}
+
+/** The incident store on DynamoDB. */
+export class DynamoDbIncidentStore implements IncidentStore {
+  private readonly tableName: string;
+  private readonly retentionMs: number;
+
+  constructor(
+    private readonly ddb: DynamoDBClient,
+    options: DynamoDbIncidentStoreOptions,
+  ) {
+    this.tableName = options.tableName;
+    this.retentionMs = (options.retentionDays ?? 400) * DAY_MS;
+  }
+
+  private expiresAt(incident: Incident): string {
+    return String(Math.floor((incident.openedAt + this.retentionMs) / 1000));
+  }
+
+  /** {@inheritDoc IncidentStore.create} */
+  async create(incident: Incident): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...incidentKey(incident.id),
+                  doc: { S: JSON.stringify(incident) },
+                  version: { N: '1' },
+                  expiresAt: { N: this.expiresAt(incident) },
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: { S: `incidents-day#${dayOf(incident.openedAt)}` },
+                  sk: { S: `${pad(incident.openedAt)}#${incident.id}` },
+                  incidentId: { S: incident.id },
+                  expiresAt: { N: this.expiresAt(incident) },
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (
+        err instanceof TransactionCanceledException &&
+        (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')
+      ) {
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  private async read(id: string): Promise<{ incident: Incident; version: number } | undefined> {
+    const out = await this.ddb.send(
+      new GetItemCommand({ TableName: this.tableName, Key: incidentKey(id), ConsistentRead: true }),
+    );
+    const doc = out.Item?.doc?.S;
+    if (doc === undefined) return undefined;
+    return { incident: JSON.parse(doc) as Incident, version: Number(out.Item?.version?.N ?? '1') };
+  }
+
+  /** {@inheritDoc IncidentStore.update} */
+  async update(id: string, change: (incident: Incident) => Incident): Promise<Incident> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const current = await this.read(id);
+      if (current === undefined) throw new IncidentNotFoundError(id);
+      const next = change(current.incident);
+      if (next === current.incident) return next;
+      try {
+        await this.ddb.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              ...incidentKey(id),
+              doc: { S: JSON.stringify(next) },
+              version: { N: String(current.version + 1) },
+              expiresAt: { N: this.expiresAt(next) },
+            },
+            ConditionExpression: 'version = :v',
+            ExpressionAttributeValues: { ':v': { N: String(current.version) } },
+          }),
+        );
+        return next;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    }
+    throw new IncidentWriteConflictError(id);
+  }
+
+  /** {@inheritDoc IncidentReader.get} */
+  async get(id: string): Promise<Incident | undefined> {
+    return (await this.read(id))?.incident;
+  }
+
+  /** {@inheritDoc IncidentReader.listBetween} */
+  async listBetween(fromMs: number, toMs: number): Promise<Incident[]> {
+    if (toMs <= fromMs) return [];
+    const ids: string[] = [];
+    for (let day = Date.parse(dayOf(fromMs)); day < toMs; day += DAY_MS) {
+      let startKey: Record<string, { S: string }> | undefined;
+      do {
+        const out = await this.ddb.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': { S: `incidents-day#${dayOf(day)}` },
+              ':from': { S: pad(fromMs) },
+              // `#` sorts before every id character, `~` after: [fromMs, toMs) exactly.
+              ':to': { S: `${pad(toMs - 1)}#~` },
+            },
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        );
+        for (const item of out.Items ?? []) if (item.incidentId?.S !== undefined) ids.push(item.incidentId.S);
+        startKey = out.LastEvaluatedKey as Record<string, { S: string }> | undefined;
+      } while (startKey !== undefined);
+    }
+    const incidents: Incident[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys = ids.slice(i, i + 100).map(incidentKey);
+      while (keys.length > 0) {
+        const out = await this.ddb.send(
+          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          if (item.doc?.S !== undefined) incidents.push(JSON.parse(item.doc.S) as Incident);
+        }
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
+      }
+    }
+    return incidents.sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1));
+  }
+}
+
+/** Redeemed acknowledgement nonces in the incidents table; the claim is a conditional put. */
+export class DynamoDbAckNonceStore implements AckNonceStore {
+  constructor(
+    private readonly ddb: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** {@inheritDoc AckNonceStore.claim} */
+  async claim(nonce: string, expiresAtMs: number): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: `ack-nonce#${nonce}` },
+            sk: { S: 'nonce' },
+            // Kept a day past expiry: TTL deletion lags, and an expired token is refused anyway.
+            expiresAt: { N: String(Math.floor(expiresAtMs / 1000) + 86_400) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+}

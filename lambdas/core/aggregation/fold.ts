@@ -1,0 +1,247 @@
+/**
+ * The batch fold: Kinesis records -> per-item KPI deltas, filtered by each item's watermarks.
+ *
+ * Records are decoded once and grouped into cells of (tenant, minute, shard). A cell's KpiSet is
+ * built once by observing its records; every item the cell feeds (the tenant's minute, hour and
+ * day, and the same three for the fleet) receives it by merging sets, never by observing events
+ * again. Only when an item has already applied part of a cell (its watermark for the shard falls
+ * inside the cell, which happens after a partial failure) is a set rebuilt from that cell's
+ * remaining records. See docs/exactly-once.md for why the watermarks make redelivery harmless.
+ */
+import { KpiSet } from '../aggregates';
+import type { KpiCatalog } from '../catalog';
+import type { AgentEvent } from '../events/contract';
+import { type DecodeContext, decodeEvent, type Rejection } from '../events/decode';
+import { bucketStart, GRANULARITIES } from '../time/buckets';
+import { FLEET_TENANT, itemId, type KpiItemAddress, kpiItemKey } from './keys';
+import { parseSequenceNumber } from './sequence';
+
+/** One Kinesis record, as the aggregator needs it (the handler maps the Lambda event to this). */
+export interface StreamRecord {
+  /** `shardId-000000000000` */
+  readonly shardId: string;
+  /** Decimal string. */
+  readonly sequenceNumber: string;
+  /** The record's bytes as the producer put them. */
+  readonly data: Uint8Array;
+  /** Approximate arrival time on the stream, epoch ms: buckets rejected records. */
+  readonly arrivalMs: number;
+  readonly partitionKey?: string;
+}
+
+/** What became of one record. */
+export type RecordOutcome =
+  | { readonly kind: 'accepted'; readonly event: AgentEvent; readonly tenant: string; readonly minuteMs: number }
+  | {
+      readonly kind: 'rejected';
+      readonly rejection: Rejection;
+      /** Set only when the envelope carried a valid tenant id; otherwise only the fleet counts it. */
+      readonly tenant: string | undefined;
+      readonly minuteMs: number;
+    }
+  /** Same tenant, source and id as an earlier record of the batch: counted once. */
+  | { readonly kind: 'duplicate'; readonly tenant: string };
+
+/** A record with its decoded outcome. */
+export interface ClassifiedRecord {
+  readonly record: StreamRecord;
+  readonly seq: bigint;
+  readonly outcome: RecordOutcome;
+}
+
+/** Decoder limits (the contract's defaults apply when unset). */
+export type DecodeLimits = Pick<DecodeContext, 'maxRecordBytes' | 'maxPastMs' | 'maxFutureMs'>;
+
+/**
+ * Decodes every record and marks in-batch duplicates: a later record with the same tenant,
+ * `source` and `id` as an earlier one (CloudEvents identity) is not counted. Records are taken in
+ * sequence order per shard, so which copy counts does not depend on how a batch was split.
+ */
+export function classifyRecords(
+  records: readonly StreamRecord[],
+  ctx: { readonly nowMs: number; readonly catalog: KpiCatalog; readonly limits?: DecodeLimits },
+): ClassifiedRecord[] {
+  const decodeCtx: DecodeContext = { nowMs: ctx.nowMs, catalog: ctx.catalog, ...ctx.limits };
+  const seen = new Set<string>();
+  const out: ClassifiedRecord[] = [];
+  for (const record of records) {
+    const seq = parseSequenceNumber(record.sequenceNumber);
+    const r = decodeEvent(record.data, decodeCtx);
+    if (!r.ok) {
+      out.push({
+        record,
+        seq,
+        outcome: {
+          kind: 'rejected',
+          rejection: r.rejection,
+          tenant: r.rejection.tenantId,
+          minuteMs: bucketStart(record.arrivalMs, 'minute'),
+        },
+      });
+      continue;
+    }
+    const e = r.event;
+    const identity = `${e.tenantid}\n${e.source}\n${e.id}`;
+    if (seen.has(identity)) {
+      out.push({ record, seq, outcome: { kind: 'duplicate', tenant: e.tenantid } });
+      continue;
+    }
+    seen.add(identity);
+    out.push({
+      record,
+      seq,
+      outcome: { kind: 'accepted', event: e, tenant: e.tenantid, minuteMs: bucketStart(r.eventTimeMs, 'minute') },
+    });
+  }
+  return out;
+}
+
+type Counted = ClassifiedRecord & { readonly outcome: Exclude<RecordOutcome, { kind: 'duplicate' }> };
+
+/** Records of one (tenant, minute, shard), in sequence order. */
+class Cell {
+  readonly records: Counted[] = [];
+  private full: KpiSet | undefined;
+  private readonly partial = new Map<bigint, KpiSet>();
+
+  constructor(
+    readonly shardId: string,
+    private readonly catalog: KpiCatalog,
+  ) {}
+
+  get minSeq(): bigint {
+    return this.records[0]!.seq;
+  }
+
+  get maxSeq(): bigint {
+    return this.records[this.records.length - 1]!.seq;
+  }
+
+  /** The set of the records after `watermark` (all of them when `watermark` is below the cell). */
+  setAfter(watermark: bigint): KpiSet {
+    if (watermark < this.minSeq) {
+      this.full ??= this.observe(this.records);
+      return this.full;
+    }
+    let set = this.partial.get(watermark);
+    if (set === undefined) {
+      set = this.observe(this.records.filter((r) => r.seq > watermark));
+      this.partial.set(watermark, set);
+    }
+    return set;
+  }
+
+  /** The lowest sequence number after `watermark`, if any. */
+  firstAfter(watermark: bigint): bigint | undefined {
+    return this.records.find((r) => r.seq > watermark)?.seq;
+  }
+
+  private observe(records: readonly Counted[]): KpiSet {
+    const set = new KpiSet(this.catalog);
+    for (const r of records) {
+      if (r.outcome.kind === 'accepted') set.observe(r.outcome.event);
+      else set.observeRejection(r.outcome.rejection.reason);
+    }
+    return set;
+  }
+}
+
+/** The contribution of a batch to one item. */
+export interface ItemDelta {
+  /** The states to merge into the item. */
+  readonly set: KpiSet;
+  /** Per shard, the lowest sequence number contributing: where redelivery must restart if the write fails. */
+  readonly lowestByShard: ReadonlyMap<string, string>;
+  /** Records contributing. */
+  readonly records: number;
+}
+
+/** Per shard, the highest sequence number the item has applied (decimal strings). */
+export type Watermarks = Readonly<Record<string, string>>;
+
+/**
+ * The fold of one batch, ready to produce each item's delta once the item's watermarks are known.
+ */
+export class BatchFold {
+  private readonly cellsByItem = new Map<string, { address: KpiItemAddress; cells: Cell[] }>();
+  private readonly maxByShard = new Map<string, bigint>();
+
+  /** @param records the records to count (rejected ones only after they are quarantined) */
+  constructor(catalog: KpiCatalog, records: readonly ClassifiedRecord[]) {
+    const cells = new Map<string, { cell: Cell; tenant: string | undefined; minuteMs: number }>();
+    for (const r of records) {
+      const prev = this.maxByShard.get(r.record.shardId);
+      if (prev === undefined || r.seq > prev) this.maxByShard.set(r.record.shardId, r.seq);
+      if (r.outcome.kind === 'duplicate') continue;
+      const { tenant, minuteMs } = r.outcome;
+      const id = `${tenant ?? ''}|${minuteMs}|${r.record.shardId}`;
+      let entry = cells.get(id);
+      if (entry === undefined) {
+        entry = { cell: new Cell(r.record.shardId, catalog), tenant, minuteMs };
+        cells.set(id, entry);
+      }
+      entry.cell.records.push(r as Counted);
+    }
+    for (const { cell, tenant, minuteMs } of cells.values()) {
+      cell.records.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+      const tenants = tenant === undefined ? [FLEET_TENANT] : [tenant, FLEET_TENANT];
+      for (const t of tenants) {
+        for (const g of GRANULARITIES) {
+          const address: KpiItemAddress = { tenant: t, granularity: g, bucketStartMs: bucketStart(minuteMs, g) };
+          const key = itemId(kpiItemKey(address));
+          let item = this.cellsByItem.get(key);
+          if (item === undefined) {
+            item = { address, cells: [] };
+            this.cellsByItem.set(key, item);
+          }
+          item.cells.push(cell);
+        }
+      }
+    }
+  }
+
+  /** Every item the batch touches. */
+  items(): KpiItemAddress[] {
+    return [...this.cellsByItem.values()].map((i) => i.address);
+  }
+
+  /**
+   * The batch's contribution to `address` given the item's stored watermarks: only records with a
+   * sequence number above the item's watermark for their shard. `undefined` when nothing is new.
+   */
+  delta(address: KpiItemAddress, watermarks: Watermarks): ItemDelta | undefined {
+    const item = this.cellsByItem.get(itemId(kpiItemKey(address)));
+    if (item === undefined) return undefined;
+    let set: KpiSet | undefined;
+    const lowest = new Map<string, bigint>();
+    let count = 0;
+    for (const cell of item.cells) {
+      const stored = watermarks[cell.shardId];
+      const w = stored === undefined ? -1n : parseSequenceNumber(stored);
+      if (w >= cell.maxSeq) continue;
+      const first = cell.firstAfter(w)!;
+      const prev = lowest.get(cell.shardId);
+      if (prev === undefined || first < prev) lowest.set(cell.shardId, first);
+      count += cell.records.filter((r) => r.seq > w).length;
+      const part = cell.setAfter(w);
+      if (set === undefined) set = part.clone();
+      else set.mergeFrom(part);
+    }
+    if (set === undefined) return undefined;
+    return { set, lowestByShard: new Map([...lowest].map(([s, q]) => [s, q.toString()])), records: count };
+  }
+
+  /**
+   * The watermarks an item holds after this batch is applied to it: per shard of the batch, the
+   * highest sequence number of the batch (duplicates and records of other items included, since
+   * all of them are settled for this item), never lower than what it held.
+   */
+  advance(watermarks: Watermarks): Record<string, string> {
+    const out: Record<string, string> = { ...watermarks };
+    for (const [shard, max] of this.maxByShard) {
+      const stored = out[shard];
+      if (stored === undefined || parseSequenceNumber(stored) < max) out[shard] = max.toString();
+    }
+    return out;
+  }
+}

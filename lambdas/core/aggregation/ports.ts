@@ -1,0 +1,88 @@
+/**
+ * What the aggregation use case needs from the outside world. Adapters in lambdas/adapters
+ * implement these over DynamoDB, S3 and CloudWatch EMF; tests may wrap them to inject faults.
+ */
+import type { KpiSet } from '../aggregates';
+import type { Rejection } from '../events/decode';
+import type { Watermarks } from './fold';
+import type { KpiItemAddress } from './keys';
+
+/** A KPI item as stored. */
+export interface StoredKpiItem {
+  readonly address: KpiItemAddress;
+  readonly set: KpiSet;
+  /** Incremented by every write; writes are conditional on it. */
+  readonly version: number;
+  /** Per shard, the highest sequence number applied to this item. */
+  readonly watermarks: Watermarks;
+}
+
+/** One conditional item write. */
+export interface KpiItemWrite {
+  readonly address: KpiItemAddress;
+  readonly set: KpiSet;
+  /** The version read; `undefined` when the item did not exist (the write then requires it still does not). */
+  readonly expectedVersion: number | undefined;
+  readonly watermarks: Watermarks;
+  /** TTL, epoch seconds. */
+  readonly expiresAt: number;
+}
+
+/**
+ * The outcome of one item write: `written`; `conflict` (another writer changed the item, or the
+ * item shared an atomic request with one that did: read again and recompute); `failed` (still
+ * throttled or unavailable after retries: report its records as batch item failures).
+ */
+export type KpiWriteOutcome = 'written' | 'conflict' | 'failed';
+
+/** The base of errors a {@link KpiStore} throws. */
+export class KpiStoreError extends Error {
+  constructor(
+    message: string,
+    /** Whether retrying later can succeed (throttling, outage) as opposed to a configuration fault. */
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'KpiStoreError';
+  }
+}
+
+/** Reads and conditionally writes KPI items. */
+export interface KpiStore {
+  /**
+   * Strongly consistent reads of the items that exist, keyed by `itemId(kpiItemKey(address))`.
+   * @throws KpiStoreError when the items cannot be read after retries
+   */
+  read(addresses: readonly KpiItemAddress[]): Promise<Map<string, StoredKpiItem>>;
+  /** Writes each item if its version is still the one read; one outcome per write, in order. */
+  write(writes: readonly KpiItemWrite[]): Promise<KpiWriteOutcome[]>;
+}
+
+/** A rejected record on its way to the dead-letter store. */
+export interface QuarantineEntry {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly data: Uint8Array;
+  readonly arrivalMs: number;
+  readonly rejection: Rejection;
+}
+
+/** The dead-letter store for rejected records. Storing the same record twice must not duplicate it. */
+export interface QuarantineSink {
+  /** Stores the entries; returns the sequence numbers of those that could not be stored. */
+  put(entries: readonly QuarantineEntry[]): Promise<{ readonly failedSequenceNumbers: readonly string[] }>;
+}
+
+/** The newly applied minute contributions of one batch, for metrics. */
+export interface AppliedMinuteDelta {
+  /** Tenant id or `*`. */
+  readonly tenant: string;
+  readonly bucketStartMs: number;
+  readonly set: KpiSet;
+}
+
+/** Publishes metrics for contributions that were durably applied. */
+export interface KpiMetricsSink {
+  publish(deltas: readonly AppliedMinuteDelta[]): void;
+}

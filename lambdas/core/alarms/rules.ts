@@ -1,0 +1,511 @@
+/**
+ * The effective alarm rules of a deployment, as plain data: the KPI catalog's default rules with
+ * the configuration's overrides, for the fleet and for every tenant whose tier asks for per-tenant
+ * alarms; the multi-window multi-burn-rate SLO alarms of `alarms.slos` x `alarms.burnRates`; and
+ * one roll-up per severity. The CDK construct turns this plan into CloudWatch alarms, and the
+ * local evaluator reads the same alarms back from the synthesized template, so both always agree.
+ *
+ * Names follow `naming.ts`. Only alarms whose name starts with `<deployment>/` page (the router's
+ * EventBridge rule matches that prefix). The two window alarms behind a burn-rate composite live
+ * under `<deployment>.parts/` and the roll-ups under `<deployment>.rollup/`: both still parse with
+ * `parseAlarmName`, but the router never sees them, so a burn-rate episode pages once (through its
+ * composite) and a roll-up never pages on top of the alarm it rolls up. A `.` cannot appear in a
+ * deployment name, so these prefixes cannot collide with another deployment.
+ *
+ * Pure: no SDK, no environment.
+ */
+import type { AlarmComparison, DefaultAlarmRule, KpiCatalog, KpiDefinition } from '../catalog';
+import {
+  type LadderName,
+  type PipelineConfig,
+  perTenantAlarmTenants,
+  SEVERITIES,
+  type Severity,
+} from '../config/schema';
+import { rateCountMetrics, TENANT_DIMENSION, tenantDimensionValue } from './metric-contract';
+import { ALARM_TAGS, type AlarmIdentity, formatAlarmName } from './naming';
+
+/** How an alarm treats missing datapoints (CloudWatch `TreatMissingData`). */
+export type TreatMissingData = 'missing' | 'notBreaching' | 'breaching' | 'ignore';
+
+/** What an alarm is for: `page` alarms open incidents; `window` and `rollup` alarms never do. */
+export type AlarmRole = 'page' | 'window' | 'rollup';
+
+/** Tag key carrying {@link AlarmRole}. */
+export const ALARM_ROLE_TAG = 'agent-kpi:role';
+
+/** Default cap on the number of alarms (metric and composite) one deployment may create. */
+export const DEFAULT_MAX_ALARMS = 1000;
+
+/**
+ * Children per composite roll-up; larger roll-ups are split and OR-ed by a parent. 50 ARN-based
+ * references of the longest possible alarm names stay under the 10,240-character AlarmRule limit.
+ */
+export const ROLLUP_CHUNK = 50;
+
+/** A metric, its statistic and period, as a metric alarm reads it. */
+export interface AlarmMetricStat {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** `Average`, `Sum`, `Minimum`, `Maximum`, `SampleCount`, or a percentile such as `p95`, `p99.9`. */
+  readonly statistic: string;
+  readonly periodSeconds: number;
+}
+
+interface AlarmSpecBase {
+  /** The CloudWatch alarm name. */
+  readonly name: string;
+  readonly identity: AlarmIdentity;
+  readonly role: AlarmRole;
+  readonly description: string;
+  readonly comparison: AlarmComparison;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: TreatMissingData;
+  /** Tags put on the alarm: severity, ladder, tenant, rule and role. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** A static-threshold alarm on one KPI metric. */
+export interface ThresholdAlarmSpec extends AlarmSpecBase {
+  readonly kind: 'threshold';
+  readonly kpi: string;
+  readonly metric: AlarmMetricStat;
+  readonly threshold: number;
+}
+
+/** An anomaly-detection band alarm on one KPI metric. */
+export interface AnomalyAlarmSpec extends AlarmSpecBase {
+  readonly kind: 'anomaly';
+  readonly kpi: string;
+  readonly metric: AlarmMetricStat;
+  /** Band width in standard deviations (the `ANOMALY_DETECTION_BAND` second argument). */
+  readonly bandStdDevs: number;
+}
+
+/** One window (long or short) of a burn-rate rule: the bad-event ratio over the window. */
+export interface BurnRateWindowAlarmSpec extends AlarmSpecBase {
+  readonly kind: 'burn-window';
+  readonly slo: string;
+  readonly kpi: string;
+  readonly window: 'long' | 'short';
+  readonly windowMinutes: number;
+  /** Denominator events, statistic Sum, period = one evaluation period. */
+  readonly total: AlarmMetricStat;
+  /** Hit events, statistic Sum, same period. */
+  readonly hits: AlarmMetricStat;
+  /** Metric math over ids `total` and `hits` giving the bad-event ratio. */
+  readonly expression: string;
+  /** `factor * (1 - objective)`. */
+  readonly threshold: number;
+  readonly burnFactor: number;
+}
+
+/** A metric alarm of the plan. */
+export type AlarmSpec = ThresholdAlarmSpec | AnomalyAlarmSpec | BurnRateWindowAlarmSpec;
+
+/** A composite alarm: `ALARM(child) AND|OR ALARM(child)...`. */
+export interface CompositeSpec {
+  readonly kind: 'burn-rate' | 'rollup';
+  readonly name: string;
+  readonly identity: AlarmIdentity;
+  readonly role: AlarmRole;
+  readonly description: string;
+  readonly operator: 'AND' | 'OR';
+  /** Names of child alarms (metric alarms or composites listed earlier in the plan). */
+  readonly children: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Every alarm of a deployment, children before the composites that read them. */
+export interface AlarmPlan {
+  readonly alarms: readonly AlarmSpec[];
+  readonly composites: readonly CompositeSpec[];
+}
+
+/** Options of {@link resolveAlarmRules}. */
+export interface ResolveAlarmRulesOptions {
+  /**
+   * Fail when the plan has more alarms (metric + composite) than this: each alarm is billed, and a
+   * tier flipped to per-tenant alarms multiplies them by the number of tenants.
+   * @default DEFAULT_MAX_ALARMS (1000)
+   */
+  readonly maxAlarms?: number;
+}
+
+/** An alarm rule the configuration makes impossible; says which key to change. */
+export class AlarmRuleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AlarmRuleError';
+  }
+}
+
+/** The plan has more alarms than the configured cap. */
+export class AlarmCapError extends AlarmRuleError {
+  /** Alarms the plan would create. */
+  readonly count: number;
+  /** The cap. */
+  readonly max: number;
+  constructor(count: number, max: number, breakdown: string) {
+    super(
+      `The alarm plan has ${count} alarms, more than the cap of ${max} (${breakdown}). ` +
+        'Disable rules with alarms.overrides.<ruleId>.enabled = false, turn off perTenantAlarms for a tier, ' +
+        'or raise the cap (KpiAlarms prop maxAlarms) if the cost is intended.',
+    );
+    this.name = 'AlarmCapError';
+    this.count = count;
+    this.max = max;
+  }
+}
+
+const STATISTIC = /^(Average|Sum|Minimum|Maximum|SampleCount|p(\d{1,2})(\.\d+)?|p100)$/;
+const DAY_SECONDS = 86_400;
+const WEEK_SECONDS = 7 * DAY_SECONDS;
+
+/** `5m`, `1h`, `6h`, `1d`, `3d`, `90m`: the shortest exact form of a window. */
+export function formatWindow(minutes: number): string {
+  if (minutes % 1440 === 0) return `${minutes / 1440}d`;
+  if (minutes % 60 === 0) return `${minutes / 60}h`;
+  return `${minutes}m`;
+}
+
+/** The rule id of a burn-rate composite, e.g. `slo-availability-p1-1h`. */
+export function burnRateRuleId(sloId: string, severity: Severity, longWindowMinutes: number): string {
+  return `slo-${sloId}-${severity.toLowerCase()}-${formatWindow(longWindowMinutes)}`;
+}
+
+/** Whether an alarm name is one the router pages for (`<deployment>/...`). */
+export function isPagingAlarmName(alarmName: string, deployment: string): boolean {
+  return alarmName.startsWith(`${deployment}/`);
+}
+
+function tagsFor(id: AlarmIdentity, role: AlarmRole): Record<string, string> {
+  return {
+    [ALARM_TAGS.severity]: id.severity,
+    [ALARM_TAGS.ladder]: id.ladder,
+    [ALARM_TAGS.tenant]: id.tenant,
+    [ALARM_TAGS.rule]: id.ruleId,
+    [ALARM_ROLE_TAG]: role,
+  };
+}
+
+function nameFor(id: AlarmIdentity, role: AlarmRole): string {
+  const deployment =
+    role === 'page' ? id.deployment : role === 'window' ? `${id.deployment}.parts` : `${id.deployment}.rollup`;
+  return formatAlarmName({ ...id, deployment });
+}
+
+/**
+ * Checks CloudWatch's PutMetricAlarm limits on the evaluation range: period x evaluation periods
+ * at most 1 day for periods under an hour, at most 7 days otherwise.
+ */
+function checkRange(ruleId: string, periodSeconds: number, evaluationPeriods: number, datapointsToAlarm: number) {
+  if (!(periodSeconds === 10 || periodSeconds === 30 || (periodSeconds >= 60 && periodSeconds % 60 === 0))) {
+    throw new AlarmRuleError(`Alarm rule "${ruleId}": period ${periodSeconds} s must be 10, 30 or a multiple of 60`);
+  }
+  if (periodSeconds > DAY_SECONDS) {
+    throw new AlarmRuleError(`Alarm rule "${ruleId}": period ${periodSeconds} s is longer than CloudWatch's 1 day`);
+  }
+  const range = periodSeconds * evaluationPeriods;
+  const max = periodSeconds < 3600 ? DAY_SECONDS : WEEK_SECONDS;
+  if (range > max) {
+    throw new AlarmRuleError(
+      `Alarm rule "${ruleId}": period x evaluationPeriods = ${range} s exceeds CloudWatch's limit of ${max} s ` +
+        `(1 day for periods under an hour, 7 days otherwise); shorten periodSeconds or evaluationPeriods`,
+    );
+  }
+  if (datapointsToAlarm > evaluationPeriods || datapointsToAlarm < 1) {
+    throw new AlarmRuleError(
+      `Alarm rule "${ruleId}": datapointsToAlarm (${datapointsToAlarm}) must be between 1 and evaluationPeriods (${evaluationPeriods})`,
+    );
+  }
+}
+
+interface EffectiveRule {
+  readonly rule: DefaultAlarmRule;
+  readonly kpi: KpiDefinition;
+  readonly severity: Severity;
+  readonly ladder: LadderName;
+  readonly threshold: number | undefined;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: TreatMissingData;
+}
+
+/** Catalog defaults with the configuration's overrides, validated once for all scopes. */
+function effectiveCatalogRules(config: PipelineConfig, catalog: KpiCatalog): EffectiveRule[] {
+  const out: EffectiveRule[] = [];
+  for (const kpi of catalog.all()) {
+    for (const rule of kpi.defaultAlarms) {
+      const o = config.alarms.overrides[rule.id] ?? {};
+      if (o.enabled === false) continue;
+      if (kpi.metric === undefined) {
+        throw new AlarmRuleError(
+          `Alarm rule "${rule.id}" watches KPI "${kpi.name}", which is not published to CloudWatch (no metric)`,
+        );
+      }
+      if (!STATISTIC.test(rule.statistic)) {
+        throw new AlarmRuleError(
+          `Alarm rule "${rule.id}": statistic "${rule.statistic}" is not a CloudWatch statistic`,
+        );
+      }
+      const eff: EffectiveRule = {
+        rule,
+        kpi,
+        severity: o.severity ?? rule.severity,
+        ladder: o.ladder ?? rule.ladder,
+        threshold: o.threshold ?? rule.threshold,
+        periodSeconds: o.periodSeconds ?? rule.periodSeconds,
+        evaluationPeriods: o.evaluationPeriods ?? rule.evaluationPeriods,
+        datapointsToAlarm: o.datapointsToAlarm ?? rule.datapointsToAlarm,
+        treatMissingData: o.treatMissingData ?? rule.treatMissingData,
+      };
+      if (eff.threshold === undefined) {
+        throw new AlarmRuleError(`Alarm rule "${rule.id}" has no threshold; set alarms.overrides.${rule.id}.threshold`);
+      }
+      checkRange(rule.id, eff.periodSeconds, eff.evaluationPeriods, eff.datapointsToAlarm);
+      out.push(eff);
+    }
+  }
+  return out;
+}
+
+/**
+ * How a burn-rate window becomes periods. A window of up to one day is one period of the window's
+ * length: the alarm compares sum(bad) / sum(total) over exactly that window, re-evaluated every
+ * minute. CloudWatch periods stop at one day, and metric math cannot sum across evaluation
+ * periods, so a longer window is split into k equal periods of at most a day with k out of k
+ * breaching: it fires only when every slice burns at the factor, which implies the whole window
+ * does (a conservative approximation, acceptable for the slow-burn P4 ticket rule; its short
+ * window still confirms the burn is current).
+ */
+export function burnWindowPeriods(windowMinutes: number): { periodSeconds: number; evaluationPeriods: number } {
+  const windowSeconds = windowMinutes * 60;
+  if (windowSeconds <= DAY_SECONDS) return { periodSeconds: windowSeconds, evaluationPeriods: 1 };
+  const k = Math.ceil(windowSeconds / DAY_SECONDS);
+  const periodSeconds = Math.floor(windowSeconds / k / 60) * 60;
+  return { periodSeconds, evaluationPeriods: k };
+}
+
+function stat(
+  config: PipelineConfig,
+  metricName: string,
+  tenant: string,
+  statistic: string,
+  periodSeconds: number,
+): AlarmMetricStat {
+  return {
+    namespace: config.metricsNamespace,
+    metricName,
+    dimensions: { [TENANT_DIMENSION]: tenantDimensionValue(tenant) },
+    statistic,
+    periodSeconds,
+  };
+}
+
+function checkOverrideIds(config: PipelineConfig, catalog: KpiCatalog, sloRuleIds: ReadonlySet<string>): void {
+  const known = new Set<string>(sloRuleIds);
+  for (const kpi of catalog.all()) for (const r of kpi.defaultAlarms) known.add(r.id);
+  for (const [id, o] of Object.entries(config.alarms.overrides)) {
+    if (!known.has(id)) {
+      throw new AlarmRuleError(
+        `alarms.overrides names rule "${id}", which does not exist; rule ids are ${[...known].sort().join(', ')}`,
+      );
+    }
+    if (sloRuleIds.has(id)) {
+      const { enabled: _e, severity: _s, ladder: _l, ...rest } = o;
+      const extra = Object.keys(rest).filter((k) => rest[k as keyof typeof rest] !== undefined);
+      if (extra.length > 0) {
+        throw new AlarmRuleError(
+          `alarms.overrides.${id} sets ${extra.join(', ')}, which a burn-rate rule does not have: ` +
+            'change alarms.slos (objective) or alarms.burnRates (factor, windows) instead',
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Resolves every alarm of a deployment.
+ * @throws AlarmRuleError when an override names no rule, a rule breaks CloudWatch's limits, or an
+ * SLO names a KPI that is not a published rate
+ * @throws AlarmCapError when the plan exceeds `maxAlarms`
+ */
+export function resolveAlarmRules(
+  config: PipelineConfig,
+  catalog: KpiCatalog,
+  options: ResolveAlarmRulesOptions = {},
+): AlarmPlan {
+  const maxAlarms = options.maxAlarms ?? DEFAULT_MAX_ALARMS;
+  const deployment = config.name;
+  const scopes = ['*', ...perTenantAlarmTenants(config)];
+
+  const slos = config.alarms.slos.map((slo) => {
+    const kpi = catalog.get(slo.kpi);
+    if (kpi === undefined) {
+      throw new AlarmRuleError(`alarms.slos "${slo.id}" names KPI "${slo.kpi}", which is not in the catalog`);
+    }
+    let counts: ReturnType<typeof rateCountMetrics>;
+    try {
+      counts = rateCountMetrics(kpi);
+    } catch (e) {
+      throw new AlarmRuleError(`alarms.slos "${slo.id}": ${(e as Error).message}`);
+    }
+    return { slo, kpi, counts };
+  });
+  const sloRuleIds = new Set<string>();
+  for (const { slo } of slos) {
+    for (const b of config.alarms.burnRates) sloRuleIds.add(burnRateRuleId(slo.id, b.severity, b.longWindowMinutes));
+  }
+  checkOverrideIds(config, catalog, sloRuleIds);
+  const rules = effectiveCatalogRules(config, catalog);
+
+  const alarms: AlarmSpec[] = [];
+  const composites: CompositeSpec[] = [];
+  const paging: { name: string; severity: Severity }[] = [];
+
+  for (const tenant of scopes) {
+    for (const r of rules) {
+      const identity: AlarmIdentity = {
+        deployment,
+        severity: r.severity,
+        ladder: r.ladder,
+        tenant,
+        ruleId: r.rule.id,
+      };
+      const metric = stat(config, r.kpi.metric!.name, tenant, r.rule.statistic, r.periodSeconds);
+      const scopeText = tenant === '*' ? 'fleet' : `tenant ${tenant}`;
+      const base = {
+        name: nameFor(identity, 'page'),
+        identity,
+        role: 'page' as const,
+        description: `${r.severity} (${scopeText}): ${r.rule.description}`,
+        comparison: r.rule.comparison,
+        evaluationPeriods: r.evaluationPeriods,
+        datapointsToAlarm: r.datapointsToAlarm,
+        treatMissingData: r.treatMissingData,
+        tags: tagsFor(identity, 'page'),
+        kpi: r.kpi.name,
+        metric,
+      };
+      if (r.rule.kind === 'anomaly') {
+        alarms.push({ ...base, kind: 'anomaly', bandStdDevs: r.threshold! });
+      } else {
+        alarms.push({ ...base, kind: 'threshold', threshold: r.threshold! });
+      }
+      paging.push({ name: base.name, severity: r.severity });
+    }
+
+    for (const { slo, counts } of slos) {
+      const budget = 1 - slo.objective;
+      for (const b of config.alarms.burnRates) {
+        const ruleId = burnRateRuleId(slo.id, b.severity, b.longWindowMinutes);
+        const o = config.alarms.overrides[ruleId] ?? {};
+        if (o.enabled === false) continue;
+        const severity = o.severity ?? b.severity;
+        const ladder = o.ladder ?? 'technical';
+        const identity: AlarmIdentity = { deployment, severity, ladder, tenant, ruleId };
+        const threshold = b.factor * budget;
+        const children: string[] = [];
+        for (const window of ['long', 'short'] as const) {
+          const windowMinutes = window === 'long' ? b.longWindowMinutes : b.shortWindowMinutes;
+          const { periodSeconds, evaluationPeriods } = burnWindowPeriods(windowMinutes);
+          const childRule = `${ruleId}-${window}`;
+          checkRange(childRule, periodSeconds, evaluationPeriods, evaluationPeriods);
+          const childId: AlarmIdentity = { ...identity, ruleId: childRule };
+          const name = nameFor(childId, 'window');
+          alarms.push({
+            kind: 'burn-window',
+            name,
+            identity: childId,
+            role: 'window',
+            description:
+              `Part of ${ruleId}: bad-event ratio of ${slo.kpi} over ${formatWindow(windowMinutes)} ` +
+              `> ${b.factor}x the error budget (${budget.toPrecision(3)}) of SLO ${slo.id}`,
+            comparison: 'GreaterThanThreshold',
+            evaluationPeriods,
+            datapointsToAlarm: evaluationPeriods,
+            // No traffic burns no budget; and a new alarm settles to OK, never to ALARM, on deploy.
+            treatMissingData: 'notBreaching',
+            tags: tagsFor(childId, 'window'),
+            slo: slo.id,
+            kpi: slo.kpi,
+            window,
+            windowMinutes,
+            total: stat(config, counts.total, tenant, 'Sum', periodSeconds),
+            hits: stat(config, counts.hits, tenant, 'Sum', periodSeconds),
+            expression: counts.bad === 'hits' ? 'hits / total' : '(total - hits) / total',
+            threshold,
+            burnFactor: b.factor,
+          });
+          children.push(name);
+        }
+        const name = nameFor(identity, 'page');
+        composites.push({
+          kind: 'burn-rate',
+          name,
+          identity,
+          role: 'page',
+          description:
+            `${severity}: SLO ${slo.id} (${slo.kpi}, objective ${slo.objective} over ${slo.windowDays} d) is burning its ` +
+            `error budget at ${b.factor}x over ${formatWindow(b.longWindowMinutes)} and ${formatWindow(b.shortWindowMinutes)}` +
+            (tenant === '*' ? '' : ` for tenant ${tenant}`),
+          operator: 'AND',
+          children,
+          tags: tagsFor(identity, 'page'),
+        });
+        paging.push({ name, severity });
+      }
+    }
+  }
+
+  for (const severity of SEVERITIES) {
+    const members = paging.filter((p) => p.severity === severity).map((p) => p.name);
+    if (members.length === 0) continue;
+    const ruleId = `rollup-${severity.toLowerCase()}`;
+    const identity: AlarmIdentity = { deployment, severity, ladder: 'technical', tenant: '*', ruleId };
+    let children = members;
+    if (members.length > ROLLUP_CHUNK) {
+      children = [];
+      for (let i = 0; i * ROLLUP_CHUNK < members.length; i++) {
+        const partId: AlarmIdentity = { ...identity, ruleId: `${ruleId}-part${i + 1}` };
+        const name = nameFor(partId, 'rollup');
+        composites.push({
+          kind: 'rollup',
+          name,
+          identity: partId,
+          role: 'rollup',
+          description: `Part ${i + 1} of the ${severity} roll-up`,
+          operator: 'OR',
+          children: members.slice(i * ROLLUP_CHUNK, (i + 1) * ROLLUP_CHUNK),
+          tags: tagsFor(partId, 'rollup'),
+        });
+        children.push(name);
+      }
+    }
+    composites.push({
+      kind: 'rollup',
+      name: nameFor(identity, 'rollup'),
+      identity,
+      role: 'rollup',
+      description: `Any ${severity} alarm of ${deployment} is in ALARM (overview only; never pages)`,
+      operator: 'OR',
+      children,
+      tags: tagsFor(identity, 'rollup'),
+    });
+  }
+
+  const count = alarms.length + composites.length;
+  if (count > maxAlarms) {
+    throw new AlarmCapError(
+      count,
+      maxAlarms,
+      `${alarms.length} metric alarms and ${composites.length} composites over ${scopes.length} scope(s): ` +
+        `the fleet and ${scopes.length - 1} per-tenant-alarm tenant(s)`,
+    );
+  }
+  return { alarms, composites };
+}

@@ -1,0 +1,7 @@
+/** The incidents core: model, decisions on alarm transitions, response times, store port. */
+export * from './alarm-event';
+export * from './decisions';
+export * from './errors';
+export * from './metrics';
+export * from './store';
+export * from './types';

@@ -1,0 +1,208 @@
+/**
+ * The HTML part of a report mail: table layout and inline CSS (mail clients drop <style> and
+ * flexbox), one 600 px column that shrinks on phones, dark text on a light background. Every
+ * tenant name and event-derived string goes through {@link escapeHtml}.
+ */
+import type { ReportChart } from './charts';
+import {
+  type Capped,
+  formatChange,
+  formatDuration,
+  formatValue,
+  type HealthRow,
+  type KpiRow,
+  type ReportModel,
+} from './model';
+
+/** Escapes text for HTML element content and double-quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const COLORS = { text: '#111827', muted: '#4b5563', border: '#e5e7eb', bg: '#f3f4f6', good: '#15803d', bad: '#b91c1c' };
+const CELL = `padding:6px 6px;border-bottom:1px solid ${COLORS.border};vertical-align:top;word-break:break-word;overflow-wrap:anywhere;`;
+const TH = `${CELL}text-align:left;font-weight:600;color:${COLORS.muted};font-size:12px;`;
+const TABLE = 'width:100%;border-collapse:collapse;table-layout:fixed;font-size:13px;line-height:1.4;';
+
+function td(content: string, extra = ''): string {
+  return `<td style="${CELL}${extra}">${content}</td>`;
+}
+
+function table(headers: readonly string[], rows: readonly string[][], widths?: readonly string[]): string {
+  const head = headers
+    .map((h, i) => `<th style="${TH}${widths?.[i] === undefined ? '' : `width:${widths[i]};`}">${escapeHtml(h)}</th>`)
+    .join('');
+  const body = rows.map((r) => `<tr>${r.join('')}</tr>`).join('');
+  return `<table role="presentation" cellpadding="0" cellspacing="0" style="${TABLE}"><tr>${head}</tr>${body}</table>`;
+}
+
+function more(n: number, what: string): string {
+  return n > 0
+    ? `<p style="margin:6px 0 0;color:${COLORS.muted};font-size:12px;">and ${n} more ${escapeHtml(what)}</p>`
+    : '';
+}
+
+function section(title: string, inner: string): string {
+  return `<tr><td style="padding:16px 20px 4px;"><h2 style="margin:0 0 8px;font-size:16px;color:${COLORS.text};">${escapeHtml(title)}</h2>${inner}</td></tr>`;
+}
+
+function tone(changeIs: 'better' | 'worse' | 'neutral'): string {
+  return changeIs === 'better' ? `color:${COLORS.good};` : changeIs === 'worse' ? `color:${COLORS.bad};` : '';
+}
+
+function kpiValueText(k: KpiRow, v: number | null): string {
+  return `${formatValue(v, k.unit)}${k.statistic !== 'value' && v !== null ? ` <span style="color:${COLORS.muted};">${k.statistic}</span>` : ''}`;
+}
+
+function kpiTable(kpis: readonly KpiRow[]): string {
+  if (kpis.length === 0) return `<p style="margin:0;color:${COLORS.muted};">No KPIs in this report.</p>`;
+  return table(
+    ['KPI', 'This period', 'Previous', 'Change', 'Target'],
+    kpis.map((k) => [
+      td(escapeHtml(k.title)),
+      td(kpiValueText(k, k.current), 'white-space:nowrap;'),
+      td(kpiValueText(k, k.previous), `color:${COLORS.muted};`),
+      td(escapeHtml(formatChange(k.change)), tone(k.changeIs)),
+      td(
+        k.target === undefined
+          ? '-'
+          : `${escapeHtml(k.target.text)}<br><strong style="${k.target.status === 'met' ? `color:${COLORS.good};` : k.target.status === 'missed' ? `color:${COLORS.bad};` : ''}">${k.target.status === 'no_data' ? 'no data' : k.target.status}</strong>`,
+      ),
+    ]),
+    ['30%', '19%', '17%', '12%', '22%'],
+  );
+}
+
+function healthTable(c: Capped<HealthRow>, what: string, showReasons: boolean): string {
+  if (c.rows.length === 0) return `<p style="margin:0;color:${COLORS.muted};">None.</p>`;
+  return (
+    table(
+      ['Client', 'Score', 'Change', showReasons ? 'Why' : 'Missing inputs'],
+      c.rows.map((r) => [
+        td(escapeHtml(r.tenantName)),
+        td(`${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : ` (${r.band})`}`),
+        td(
+          r.delta === null ? '-' : `${r.delta > 0 ? '+' : ''}${r.delta.toFixed(1)}`,
+          r.delta === null ? '' : tone(r.delta > 0 ? 'better' : 'worse'),
+        ),
+        td(escapeHtml((showReasons ? r.churnReasons : r.missing).join(', ') || '-'), 'font-size:12px;'),
+      ]),
+      ['34%', '20%', '14%', '32%'],
+    ) + more(c.more, what)
+  );
+}
+
+function chartImg(chart: ReportChart): string {
+  return `<img src="cid:${escapeHtml(chart.cid)}" alt="${escapeHtml(chart.alt)}" width="${chart.width}" style="display:block;width:100%;max-width:${chart.width}px;height:auto;border:0;margin:4px 0 8px;">`;
+}
+
+/**
+ * Renders the HTML part.
+ * @param charts the PNGs (referenced by `cid:`), from `renderCharts`
+ */
+export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): string {
+  const parts: string[] = [];
+  parts.push(
+    `<tr><td style="padding:20px 20px 8px;border-bottom:3px solid #1d4ed8;"><div style="font-size:12px;color:${COLORS.muted};">Agent KPI report</div>` +
+      `<h1 style="margin:4px 0 0;font-size:22px;color:${COLORS.text};">${escapeHtml(model.title)}</h1>` +
+      `<div style="font-size:13px;color:${COLORS.muted};">${escapeHtml(model.period.label)} (UTC), compared with the previous ${model.period.kind}</div></td></tr>`,
+  );
+  if (model.highlights.length > 0) {
+    parts.push(
+      section(
+        'Highlights',
+        `<ul style="margin:0;padding-left:18px;">${model.highlights.map((h) => `<li>${escapeHtml(h)}</li>`).join('')}</ul>`,
+      ),
+    );
+  }
+  const headline = charts.find((c) => c.filename === 'headline.png');
+  const health = charts.find((c) => c.filename === 'health.png');
+  if (model.kind === 'client_success') {
+    parts.push(
+      section(
+        'Client health',
+        `${health === undefined ? `<p style="margin:0;color:${COLORS.muted};">No health scores for the period.</p>` : chartImg(health)}` +
+          `<h3 style="margin:8px 0 4px;font-size:14px;">Red-band clients</h3>${healthTable(model.health.red, 'red-band clients', false)}` +
+          `<h3 style="margin:12px 0 4px;font-size:14px;">Churn risk</h3>${healthTable(model.health.churnRisk, 'clients at risk', true)}` +
+          `<h3 style="margin:12px 0 4px;font-size:14px;">Biggest movers</h3>${healthTable(model.health.movers, 'movers', false)}`,
+      ),
+    );
+  }
+  parts.push(
+    section('KPIs against targets', `${headline === undefined ? '' : chartImg(headline)}${kpiTable(model.kpis)}`),
+  );
+  const m = model.movers;
+  parts.push(
+    section(
+      'Top movers by client',
+      m.rows.length === 0
+        ? `<p style="margin:0;color:${COLORS.muted};">No client moved enough to list.</p>`
+        : table(
+            ['Client', 'KPI', 'Now', 'Before', 'Change'],
+            m.rows.map((r) => [
+              td(escapeHtml(r.tenantName)),
+              td(escapeHtml(r.title)),
+              td(formatValue(r.current, r.unit)),
+              td(formatValue(r.previous, r.unit), `color:${COLORS.muted};`),
+              td(formatChange(r.change), tone(r.changeIs)),
+            ]),
+            ['26%', '26%', '17%', '17%', '14%'],
+          ) + more(m.more, 'movers'),
+    ),
+  );
+  const inc = model.incidents;
+  parts.push(
+    section(
+      'Incidents',
+      `<p style="margin:0 0 8px;">${inc.total} opened (P1 ${inc.bySeverity.P1}, P2 ${inc.bySeverity.P2}, P3 ${inc.bySeverity.P3}, P4 ${inc.bySeverity.P4}); ` +
+        `mean time to acknowledge ${formatDuration(inc.mttaMs)}, to resolve ${formatDuration(inc.mttrMs)}; ${inc.open} open.</p>` +
+        (inc.table.rows.length === 0
+          ? ''
+          : table(
+              ['Sev', 'Alarm', 'Client', 'Opened (UTC)', 'Ack', 'Resolved'],
+              inc.table.rows.map((r) => [
+                td(r.severity, r.severity === 'P1' ? `color:${COLORS.bad};font-weight:600;` : ''),
+                td(escapeHtml(r.alarmName), 'font-size:12px;'),
+                td(escapeHtml(r.tenant === '*' ? 'fleet' : r.tenant)),
+                td(new Date(r.openedAtMs).toISOString().slice(5, 16).replace('T', ' ')),
+                td(formatDuration(r.ackMs)),
+                td(r.resolveMs === null ? 'open' : formatDuration(r.resolveMs)),
+              ]),
+              ['10%', '30%', '18%', '18%', '12%', '12%'],
+            ) + more(inc.table.more, 'incidents')),
+    ),
+  );
+  parts.push(
+    section(
+      'Anomalies',
+      model.anomalies.length === 0
+        ? `<p style="margin:0;color:${COLORS.muted};">No KPI outside its usual range (28-day baseline).</p>`
+        : table(
+            ['KPI', 'This period', 'Usual', 'Deviation'],
+            model.anomalies.map((a) => [
+              td(escapeHtml(a.title)),
+              td(formatValue(a.current, a.unit), tone(a.changeIs)),
+              td(formatValue(a.baselineMean, a.unit), `color:${COLORS.muted};`),
+              td(`${a.z > 0 ? '+' : ''}${Math.abs(a.z) >= 99 ? 'far' : a.z.toFixed(1)} sd`),
+            ]),
+          ),
+    ),
+  );
+  if (model.kind !== 'client_success' && model.health.red.rows.length > 0) {
+    parts.push(section('Red-band clients', healthTable(model.health.red, 'red-band clients', false)));
+  }
+  parts.push(
+    `<tr><td style="padding:16px 20px 20px;font-size:12px;color:${COLORS.muted};">Fleet KPIs per day are attached as CSV (export format). Scores and values are computed in UTC.</td></tr>`,
+  );
+  return (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    '<meta name="color-scheme" content="light"><meta name="supported-color-schemes" content="light">' +
+    `<title>${escapeHtml(model.title)} ${escapeHtml(model.period.label)}</title></head>` +
+    `<body style="margin:0;padding:0;background:${COLORS.bg};color:${COLORS.text};font-family:Arial,Helvetica,sans-serif;">` +
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:${COLORS.bg};"><tr><td align="center" style="padding:12px 0;">` +
+    `<table role="presentation" cellpadding="0" cellspacing="0" style="width:100%;max-width:600px;background:#ffffff;color:${COLORS.text};">` +
+    parts.join('') +
+    '</table></td></tr></table></body></html>'
+  );
+}

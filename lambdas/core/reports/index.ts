@@ -1,0 +1,10 @@
+/** Scheduled reports: data collection through ports, the model, and rendering (HTML, text, charts, CSV). */
+export * from './charts';
+export * from './collect';
+export * from './csv';
+export * from './html';
+export * from './model';
+export * from './period';
+export * from './render';
+export * from './text';
+export * from './types';

@@ -1,0 +1,67 @@
+import { formatChange, formatDuration, formatValue, type HealthRow, type ReportModel } from './model';
+
+function healthLines(rows: readonly HealthRow[], moreCount: number): string[] {
+  const out = rows.map(
+    (r) =>
+      `  - ${r.tenantName}: ${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : ` (${r.band})`}` +
+      `${r.delta === null ? '' : `, ${r.delta > 0 ? '+' : ''}${r.delta.toFixed(1)}`}` +
+      `${r.churnReasons.length > 0 ? `; ${r.churnReasons.join(', ')}` : ''}`,
+  );
+  if (rows.length === 0) out.push('  none');
+  if (moreCount > 0) out.push(`  and ${moreCount} more`);
+  return out;
+}
+
+/** The plain-text part of a report mail: the same content as the HTML, without charts. */
+export function renderText(model: ReportModel): string {
+  const lines: string[] = [
+    `${model.title}: ${model.period.label} (UTC), compared with the previous ${model.period.kind}`,
+    '',
+  ];
+  for (const h of model.highlights) lines.push(`* ${h}`);
+  if (model.kind === 'client_success') {
+    const d = model.health.distribution;
+    lines.push('', `CLIENT HEALTH: ${d.green} green, ${d.yellow} yellow, ${d.red} red, ${d.no_score} without a score`);
+    lines.push('Red-band clients:', ...healthLines(model.health.red.rows, model.health.red.more));
+    lines.push('Churn risk:', ...healthLines(model.health.churnRisk.rows, model.health.churnRisk.more));
+    lines.push('Biggest movers:', ...healthLines(model.health.movers.rows, model.health.movers.more));
+  }
+  lines.push('', 'KPIS AGAINST TARGETS');
+  for (const k of model.kpis) {
+    const stat = k.statistic === 'value' ? '' : ` ${k.statistic}`;
+    const target =
+      k.target === undefined
+        ? ''
+        : `; target ${k.target.text}: ${k.target.status === 'no_data' ? 'no data' : k.target.status}`;
+    lines.push(
+      `- ${k.title}${stat}: ${formatValue(k.current, k.unit)} (previous ${formatValue(k.previous, k.unit)}, ${formatChange(k.change)})${target}`,
+    );
+  }
+  lines.push('', 'TOP MOVERS BY CLIENT');
+  if (model.movers.rows.length === 0) lines.push('  none');
+  for (const r of model.movers.rows) {
+    lines.push(
+      `- ${r.tenantName}, ${r.title}: ${formatValue(r.current, r.unit)} (was ${formatValue(r.previous, r.unit)}, ${formatChange(r.change)})`,
+    );
+  }
+  if (model.movers.more > 0) lines.push(`  and ${model.movers.more} more`);
+  const inc = model.incidents;
+  lines.push(
+    '',
+    `INCIDENTS: ${inc.total} opened; MTTA ${formatDuration(inc.mttaMs)}, MTTR ${formatDuration(inc.mttrMs)}; ${inc.open} open`,
+  );
+  for (const r of inc.table.rows) {
+    lines.push(
+      `- ${r.severity} ${r.alarmName} (${r.tenant === '*' ? 'fleet' : r.tenant}) opened ${new Date(r.openedAtMs).toISOString().slice(0, 16)}Z, ` +
+        `ack ${formatDuration(r.ackMs)}, ${r.resolveMs === null ? 'open' : `resolved ${formatDuration(r.resolveMs)}`}`,
+    );
+  }
+  if (inc.table.more > 0) lines.push(`  and ${inc.table.more} more`);
+  lines.push('', 'ANOMALIES');
+  if (model.anomalies.length === 0) lines.push('  none');
+  for (const a of model.anomalies) {
+    lines.push(`- ${a.title}: ${formatValue(a.current, a.unit)} (usual ${formatValue(a.baselineMean, a.unit)})`);
+  }
+  lines.push('', 'Fleet KPIs per day are attached as CSV (export format).');
+  return `${lines.join('\n')}\n`;
+}

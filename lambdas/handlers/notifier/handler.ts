@@ -1,0 +1,184 @@
+/**
+ * The notifier: the one task of the escalation state machine. Each call is one step of the
+ * ladder loop (lambdas/core/escalation/ladder.ts):
+ * - `page`: page a level's contacts on the severity's channel (with retries and the e-mail
+ *   fallback), record it on the timeline, and say how long to wait;
+ * - `check`: after a wait, stop (acknowledged, silenced), resolve, wait on, or climb;
+ * - `resolve`: tell everyone paged that the incident is resolved.
+ * A failing channel never fails the step: the outcome is recorded and the ladder goes on.
+ */
+
+import type { PageRecipient } from '../../adapters/channels/page-channel';
+import type { FallbackPager } from '../../adapters/channels/with-fallback';
+import type { PipelineConfig } from '../../core/config/schema';
+import { signAckToken } from '../../core/escalation/ack-token';
+import { PageTextError } from '../../core/escalation/errors';
+import {
+  contactsToTellOfResolution,
+  type LadderStep,
+  ladderPlan,
+  levelOf,
+  stepAfterPage,
+  stepAfterWait,
+  stepBeforePage,
+} from '../../core/escalation/ladder';
+import { type PageText, pageText, resolutionText } from '../../core/escalation/texts';
+import { addTimeline, type PageOutcome, recordPages } from '../../core/incidents/decisions';
+import { IncidentNotFoundError } from '../../core/incidents/errors';
+import type { IncidentStore } from '../../core/incidents/store';
+import type { Incident } from '../../core/incidents/types';
+import type { EscalationLog } from '../escalation-log';
+
+/** The state machine's input to the notifier. */
+export type NotifierInput =
+  | { readonly action: 'page'; readonly incidentId: string; readonly level: number }
+  | { readonly action: 'check'; readonly incidentId: string; readonly level: number; readonly deadlineMs: number }
+  | { readonly action: 'resolve'; readonly incidentId: string; readonly level: number };
+
+/** Dependencies of the notifier. */
+export interface NotifierDeps {
+  readonly config: PipelineConfig;
+  readonly store: IncidentStore;
+  readonly pager: Pick<FallbackPager, 'page'>;
+  /** The acknowledgement endpoint, e.g. `https://<id>.lambda-url.<region>.on.aws/`; `?t=<token>` is appended. */
+  readonly ackUrl: string;
+  /** The HMAC key signing acknowledgement links. */
+  readonly ackKey: () => Promise<string>;
+  readonly now: () => number;
+  /** A fresh random nonce, 8+ base64url characters. */
+  readonly newNonce: () => string;
+  /** Longest single wait, so acknowledgements and resolutions are seen within it. */
+  readonly pollSeconds: number;
+  readonly log: EscalationLog;
+}
+
+/** Thrown for an input the state machine never sends. */
+export class InvalidNotifierInputError extends Error {
+  constructor(reason: string) {
+    super(`Invalid notifier input: ${reason}`);
+    this.name = 'InvalidNotifierInputError';
+  }
+}
+
+function recipient(config: PipelineConfig, contactId: string): PageRecipient | undefined {
+  const contact = config.escalation.contacts[contactId];
+  return contact === undefined ? undefined : { ...contact, id: contactId };
+}
+
+function stop(incidentId: string, level: number, reason: string): LadderStep {
+  return { incidentId, next: 'stop', level, waitSeconds: 0, deadlineMs: -1, reason };
+}
+
+/** Builds the notifier handler. */
+export function createNotifierHandler(deps: NotifierDeps): (input: NotifierInput) => Promise<LadderStep> {
+  const { config, store, pager, log } = deps;
+
+  const load = async (id: string): Promise<Incident> => {
+    const incident = await store.get(id);
+    if (incident === undefined) throw new IncidentNotFoundError(id);
+    return incident;
+  };
+
+  const ackLink = async (incident: Incident, level: number, nowMs: number): Promise<string> => {
+    const token = signAckToken(
+      {
+        incidentId: incident.id,
+        level,
+        expiresAtMs: nowMs + config.escalation.ackLinkTtlMinutes * 60_000,
+        nonce: deps.newNonce(),
+      },
+      await deps.ackKey(),
+    );
+    return `${deps.ackUrl}${deps.ackUrl.includes('?') ? '&' : '?'}t=${token}`;
+  };
+
+  const pageContact = async (
+    incident: Incident,
+    contactId: string,
+    level: number,
+    levelName: string,
+    channel: PipelineConfig['escalation']['severities']['P1']['channel'],
+    nowMs: number,
+  ): Promise<PageOutcome> => {
+    const to = recipient(config, contactId);
+    if (to === undefined) return { contactId, requested: channel, failures: ['not in escalation.contacts'] };
+    let text: PageText;
+    try {
+      const ackUrl = await ackLink(incident, level, nowMs);
+      text = pageText({ incident, level, levelName, ackUrl, deployment: config.name });
+    } catch (err) {
+      // An SMS that cannot hold its link goes out as e-mail, where it fits.
+      if (!(err instanceof PageTextError)) throw err;
+      const ackUrl = await ackLink(incident, level, nowMs);
+      const full = pageText({ incident, level, levelName, ackUrl: '', deployment: config.name });
+      const mailed = await pager.page(to, 'email', { ...full, body: `${full.body}\n${ackUrl}` });
+      return { ...mailed, requested: channel, failures: [err.message, ...mailed.failures] };
+    }
+    return pager.page(to, channel, text);
+  };
+
+  const page = async (incidentId: string, level: number): Promise<LadderStep> => {
+    const incident = await load(incidentId);
+    const early = stepBeforePage(incident, level);
+    if (early !== undefined) return early;
+    const nowMs = deps.now();
+    const plan = ladderPlan(config, incident.severity, incident.ladder);
+    const lvl = levelOf(plan, level);
+    const outcomes = await Promise.all(
+      lvl.contacts.map((c) => pageContact(incident, c, lvl.level, lvl.name, plan.channel, nowMs)),
+    );
+    await store.update(incidentId, (i) => recordPages(i, lvl.level, lvl.name, outcomes, nowMs));
+    for (const o of outcomes) {
+      const entry = {
+        incidentId,
+        level: lvl.level,
+        contactId: o.contactId,
+        deliveredBy: o.deliveredBy,
+        failures: o.failures,
+      };
+      if (o.deliveredBy === o.requested) log.info('paged', entry);
+      else log.warn(o.deliveredBy === undefined ? 'page failed on every channel' : 'page fell back', entry);
+    }
+    return stepAfterPage(plan, incidentId, lvl.level, nowMs, deps.pollSeconds);
+  };
+
+  const check = async (input: Extract<NotifierInput, { action: 'check' }>): Promise<LadderStep> => {
+    const incident = await load(input.incidentId);
+    const plan = ladderPlan(config, incident.severity, incident.ladder);
+    return stepAfterWait(plan, incident, input, deps.now(), deps.pollSeconds);
+  };
+
+  const resolve = async (incidentId: string, level: number): Promise<LadderStep> => {
+    const incident = await load(incidentId);
+    const nowMs = deps.now();
+    const text = resolutionText(incident, config.name);
+    const outcomes = await Promise.all(
+      contactsToTellOfResolution(incident).map(async (contactId) => {
+        const to = recipient(config, contactId);
+        if (to === undefined) return { contactId, requested: 'email' as const, failures: ['unknown contact'] };
+        // Resolutions go by e-mail; a contact without an address hears it where it was paged.
+        const lastChannel = [...incident.paged].reverse().find((p) => p.contactId === contactId)?.channel ?? 'email';
+        return pager.page(to, to.email !== undefined ? 'email' : lastChannel, text);
+      }),
+    );
+    const told = outcomes.filter((o) => o.deliveredBy !== undefined).map((o) => `${o.contactId} by ${o.deliveredBy}`);
+    const missed = outcomes.filter((o) => o.deliveredBy === undefined).map((o) => o.contactId);
+    const detail = `resolution sent to ${told.length === 0 ? 'nobody' : told.join(', ')}${missed.length > 0 ? `; not delivered to ${missed.join(', ')}` : ''}`;
+    await store.update(incidentId, (i) => addTimeline(i, nowMs, 'note', detail));
+    log.info('resolution notified', { incidentId, told, missed });
+    return stop(incidentId, level, 'resolved');
+  };
+
+  return async (input) => {
+    switch (input.action) {
+      case 'page':
+        return page(input.incidentId, input.level);
+      case 'check':
+        return check(input);
+      case 'resolve':
+        return resolve(input.incidentId, input.level);
+      default:
+        throw new InvalidNotifierInputError(`unknown action ${JSON.stringify((input as { action?: unknown }).action)}`);
+    }
+  };
+}
