@@ -9,7 +9,9 @@ import { ConfigError } from '../lambdas/core/config/schema';
 import { buildApp } from '../lib/app';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../lib/config/load';
 
-const app = new App();
+// Strong cross-stack references: CloudFormation refuses to remove a data-stack export still in use.
+// Stated here (cdk.json or -c may override it) so the choice is explicit rather than a default.
+const app = new App({ context: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
 const configPath: unknown = app.node.tryGetContext('config');
 try {
   const config = loadConfigFile(typeof configPath === 'string' && configPath !== '' ? configPath : DEFAULT_CONFIG_PATH);

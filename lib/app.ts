@@ -32,7 +32,7 @@ export interface BuildAppOptions {
  * @throws InvalidCustomKpiError when a custom KPI of the configuration cannot be used
  */
 export function buildApp(app: App, config: PipelineConfig, options: BuildAppOptions = {}): PipelineApp {
-  const catalog = KpiCatalog.create(customKpiSpecs(config));
+  const catalog = catalogFor(config);
   const env: Environment | undefined =
     config.env === undefined ? options.env : { ...options.env, ...stripUndefined(config.env) };
   const data = new DataStack(app, `${config.name}-data`, {
@@ -71,6 +71,14 @@ function stripUndefined(env: NonNullable<PipelineConfig['env']>): Environment {
     ...(env.account === undefined ? {} : { account: env.account }),
     ...(env.region === undefined ? {} : { region: env.region }),
   };
+}
+
+/**
+ * The KPI catalog of a configuration: the built-in KPIs plus its custom KPIs.
+ * @throws InvalidCustomKpiError when a custom KPI cannot be used
+ */
+export function catalogFor(config: PipelineConfig): KpiCatalog {
+  return KpiCatalog.create(customKpiSpecs(config));
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The `kpi` command line: commands, options, help texts and the mapping of errors to exit codes.
- * Each command's implementation is loaded only when it runs, so `kpi --help` stays instant and a
- * command never pays for the SDKs of another.
+ * Each command's implementation is loaded only when it runs (a typed `require`, which tsx and the
+ * test transform both resolve), so `kpi --help` stays instant and a command never pays for the
+ * SDKs of another.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../../lambdas/core/config/schema';
@@ -106,7 +107,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--state-file <path>', 'where --keep-running writes the endpoints', '.kpi-local.json')
     .option('-c, --config <path>', 'pipeline configuration file', 'config/pipeline.json')
     .action(async (opts) => {
-      const { runLocalCommand } = await import('./local');
+      const { runLocalCommand } = require('./local') as typeof import('./local');
       await runLocalCommand(opts, io);
     });
 
@@ -125,7 +126,7 @@ export function buildProgram(io: CliIo): Command {
     )
     .option('--stream <name>', 'stream name (default: <name>-events of the configuration)')
     .action(async (file: string, opts) => {
-      const { runSendCommand } = await import('./send');
+      const { runSendCommand } = require('./send') as typeof import('./send');
       await runSendCommand(file, opts, io);
     });
 
@@ -143,7 +144,7 @@ export function buildProgram(io: CliIo): Command {
     .option('-o, --out <file>', 'write here instead of stdout')
     .option('--kpi-table <name>', 'KPI table name (default: <name>-kpis of the configuration)')
     .action(async (opts) => {
-      const { runExportCommand } = await import('./export');
+      const { runExportCommand } = require('./export') as typeof import('./export');
       await runExportCommand(opts, io);
     });
 
@@ -156,7 +157,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--at <time>', 'as of this instant (ISO 8601; default now)')
     .option('--kpi-table <name>', 'KPI table name (default: <name>-kpis of the configuration)')
     .action(async (opts) => {
-      const { runSnapshotCommand } = await import('./snapshot');
+      const { runSnapshotCommand } = require('./snapshot') as typeof import('./snapshot');
       await runSnapshotCommand(opts, io);
     });
 
@@ -169,7 +170,7 @@ export function buildProgram(io: CliIo): Command {
     .option('-c, --config <path>', 'pipeline configuration file', 'config/pipeline.json')
     .option('--json', 'print the transitions as JSON')
     .action(async (opts) => {
-      const { runBacktestCommand } = await import('./backtest');
+      const { runBacktestCommand } = require('./backtest') as typeof import('./backtest');
       await runBacktestCommand(opts, io);
     });
 
@@ -188,7 +189,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--kpi-table <name>', 'KPI table name')
     .option('--incident-table <name>', 'incident table name')
     .action(async (kind: string, opts) => {
-      const { runReportCommand } = await import('./report');
+      const { runReportCommand } = require('./report') as typeof import('./report');
       await runReportCommand(kind, opts, io);
     });
 
@@ -201,7 +202,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--by <name>', 'who acknowledges (recorded on the incident)', process.env.USER ?? 'cli')
     .option('--incident-table <name>', 'incident table name')
     .action(async (incident: string, opts) => {
-      const { runAckCommand } = await import('./ack');
+      const { runAckCommand } = require('./ack') as typeof import('./ack');
       await runAckCommand(incident, opts, io);
     });
 

@@ -165,8 +165,9 @@ export class StreamPump {
 
   /** Reads every shard to its end, invoking the aggregator with the simulated clock at `nowMs`. */
   async drain(nowMs: number): Promise<void> {
-    // Shards are independent: read them concurrently, each in order, as one reader per shard does.
-    await Promise.all([...this.iterators.keys()].map((shardId) => this.drainShard(shardId, nowMs)));
+    // One shard after the other: every shard's batch also writes the fleet items, and concurrent
+    // writers of the same items only meet in conflicts and backoff (measured: 2.5x slower locally).
+    for (const shardId of this.iterators.keys()) await this.drainShard(shardId, nowMs);
   }
 
   private async drainShard(shardId: string, nowMs: number): Promise<void> {
@@ -315,7 +316,10 @@ export interface LocalRunOptions {
   /** Write kpis.csv, rejected.ndjson, incidents.json and the reports here. */
   readonly exportDir?: string;
   readonly observer?: RunObserver;
-  /** Simulated time per put-then-drain round. @default 5 minutes */
+  /**
+   * Simulated time per put-then-drain round. Longer rounds rewrite the hour and day items less
+   * often (the local store's cost is per item written). @default 15 minutes
+   */
   readonly chunkMs?: number;
 }
 
@@ -457,7 +461,7 @@ async function runStages(
       options.records.length,
       async () => {
         await pump.open();
-        const chunkMs = options.chunkMs ?? 5 * 60_000;
+        const chunkMs = options.chunkMs ?? 15 * 60_000;
         let i = 0;
         while (i < options.records.length) {
           const chunkEnd = (options.records[i] as SimulatedRecord).sentAtMs + chunkMs;

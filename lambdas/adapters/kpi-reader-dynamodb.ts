@@ -7,7 +7,7 @@ import { KpiSet } from '../core/aggregates';
 import { kpiPartitionKey, parseKpiItemKey } from '../core/aggregation';
 import type { KpiCatalog } from '../core/catalog';
 import type { KpiBucket, KpiQuery, KpiSource } from '../core/kpi-reader';
-import { formatBucket } from '../core/time/buckets';
+import { bucketStart, formatBucket } from '../core/time/buckets';
 
 /** Settings of {@link DynamoDbKpiReader}. */
 export interface DynamoDbKpiReaderProps {
@@ -34,6 +34,7 @@ export class DynamoDbKpiReader implements KpiSource {
   async read(q: KpiQuery): Promise<KpiBucket[]> {
     const out: KpiBucket[] = [];
     if (q.toMs <= q.fromMs) return out;
+    const first = bucketStart(q.fromMs, q.granularity);
     let startKey: QueryCommandOutput['LastEvaluatedKey'];
     do {
       this.queries++;
@@ -43,9 +44,9 @@ export class DynamoDbKpiReader implements KpiSource {
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
           ExpressionAttributeValues: {
             ':pk': { S: kpiPartitionKey(q.tenant, q.granularity) },
-            ':from': { S: formatBucket(q.fromMs) },
-            // BETWEEN is inclusive; the last second before toMs excludes a bucket starting at toMs.
-            ':to': { S: formatBucket(q.toMs - 1000) },
+            ':from': { S: formatBucket(first) },
+            // BETWEEN is inclusive; bucket starts are whole minutes, so toMs - 1 excludes one starting at toMs.
+            ':to': { S: formatBucket(q.toMs - 1) },
           },
           ProjectionExpression: 'pk, sk, kpis',
           ConsistentRead: this.props.consistentRead ?? false,
@@ -54,7 +55,7 @@ export class DynamoDbKpiReader implements KpiSource {
       );
       for (const item of res.Items ?? []) {
         const address = parseKpiItemKey({ pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' });
-        if (address.bucketStartMs < q.fromMs || address.bucketStartMs >= q.toMs) continue;
+        if (address.bucketStartMs < first || address.bucketStartMs >= q.toMs) continue;
         const bytes = item.kpis?.B;
         out.push({
           bucketStartMs: address.bucketStartMs,

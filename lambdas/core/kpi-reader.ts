@@ -8,7 +8,7 @@ import type { KpiCatalog } from './catalog';
 import { type ExportRow, exportRows } from './export';
 import type { Granularity } from './time/buckets';
 
-/** A range query: buckets of `granularity` whose start lies in [fromMs, toMs). */
+/** A range query: the buckets of `granularity` overlapping [fromMs, toMs) (as `bucketsBetween`). */
 export interface KpiQuery {
   /** Tenant id, or `*` for the fleet. */
   readonly tenant: string;

@@ -371,7 +371,9 @@ function pipelineHealthWidgets(props: DashboardsProps): cloudwatch.IWidget[] {
         title: 'Failure queue depth (lost batches, missed reports)',
         width: 12,
         height: 6,
-        left: queues.map((q) => q.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes })),
+        left: queues.map((q) =>
+          q.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes }),
+        ),
       }),
     );
   }

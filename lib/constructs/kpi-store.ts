@@ -29,7 +29,12 @@ const TABLE_READ_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:Query',
 ];
-const TABLE_WRITE_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const TABLE_WRITE_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
 
 /**
  * Grants item-level access to one table and the use of its key, with explicit actions only

@@ -94,7 +94,7 @@ export class Reports extends Construct {
       description: 'Builds and e-mails the scheduled KPI reports; stores daily health scores.',
       memorySize: 1024,
       timeout: Duration.minutes(5),
-      // One report at a time: reports are rare, and this keeps a retry storm off the tables and SES.
+      // Reports are rare; a small cap keeps a retry storm off the tables and SES.
       reservedConcurrentExecutions: 2,
       // The chart renderer loads a native addon; only its x86_64 glibc build ships with the project.
       architecture: lambda.Architecture.X86_64,

@@ -106,7 +106,11 @@ describe('data stack', () => {
         Action: ['kinesis:PutRecord', 'kinesis:PutRecords'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/Stream/), 'Arn'] },
       },
-      { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: { 'Fn::GetAtt': [expect.stringMatching(/DataKey/), 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: 'kms:GenerateDataKey',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/DataKey/), 'Arn'] },
+      },
     ]);
   });
 });
@@ -268,8 +272,8 @@ describe('dashboards', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   it('reports no unsuppressed error on the data and pipeline stacks', () => {
-    expect(nagErrors(s.stacks.data)).toEqual([]);
-    expect(nagErrors(s.stacks.pipeline)).toEqual([]);
+    expect(nagErrors(s, s.stacks.data)).toEqual([]);
+    expect(nagErrors(s, s.stacks.pipeline)).toEqual([]);
   });
 
   it('gives every suppression a written reason', () => {

@@ -2,9 +2,10 @@
  * Builds aggregators wired to the local stand-ins and generates event workloads for the
  * aggregator's integration tests.
  */
+
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import fc from 'fast-check';
 import { DynamoDbKpiStore } from '../../lambdas/adapters/kpi-store-dynamodb';
 import { S3Quarantine } from '../../lambdas/adapters/quarantine-s3';

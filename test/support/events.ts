@@ -34,7 +34,15 @@ const DEFAULT_DATA: { [T in BuiltInEventType]: EventDataByType[T] } = {
     escalated: false,
     userId: 'u-1',
   },
-  'agent.turn.completed': { sessionId: 's-1', totalMs: 900, sttMs: 150, llmMs: 500, ttsMs: 250, cacheHit: false, ok: true },
+  'agent.turn.completed': {
+    sessionId: 's-1',
+    totalMs: 900,
+    sttMs: 150,
+    llmMs: 500,
+    ttsMs: 250,
+    cacheHit: false,
+    ok: true,
+  },
   'voice.synthesis.completed': { latencyMs: 800, ok: true, cacheHit: false, qualityScore: 0.95 },
   'api.request.completed': { route: '/v1/calls', method: 'POST', status: 200, latencyMs: 120 },
   'healthcheck.completed': { target: 'voice-gateway', ok: true, latencyMs: 40 },
@@ -116,10 +124,7 @@ export function arbLogNormal(mu = 6, sigma = 1): fc.Arbitrary<number> {
 
 /** Bimodal values: cache hits around 50 ms, misses around 2 s. */
 export function arbBimodal(): fc.Arbitrary<number> {
-  return fc.oneof(
-    fc.double({ min: 20, max: 80, noNaN: true }),
-    fc.double({ min: 1500, max: 2500, noNaN: true }),
-  );
+  return fc.oneof(fc.double({ min: 20, max: 80, noNaN: true }), fc.double({ min: 1500, max: 2500, noNaN: true }));
 }
 
 /** Heavy-tailed (Pareto, alpha 1.2) values from 10 up. */
@@ -149,7 +154,12 @@ const DATA_ARBS: { [T in BuiltInEventType]: fc.Arbitrary<EventDataByType[T]> } =
     { requiredKeys: ['sessionId', 'totalMs', 'ok'] },
   ),
   'voice.synthesis.completed': fc.record(
-    { latencyMs: ms, ok: fc.boolean(), cacheHit: fc.boolean(), qualityScore: fc.double({ min: 0, max: 1, noNaN: true }) },
+    {
+      latencyMs: ms,
+      ok: fc.boolean(),
+      cacheHit: fc.boolean(),
+      qualityScore: fc.double({ min: 0, max: 1, noNaN: true }),
+    },
     { requiredKeys: ['latencyMs', 'ok', 'cacheHit'] },
   ),
   'api.request.completed': fc.record({
@@ -179,8 +189,16 @@ const DATA_ARBS: { [T in BuiltInEventType]: fc.Arbitrary<EventDataByType[T]> } =
     }),
   ),
   'support.ticket.updated': fc.oneof(
-    fc.record({ ticketId: id, status: fc.constant('opened' as const), priority: fc.constantFrom(...TICKET_PRIORITIES) }),
-    fc.record({ ticketId: id, status: fc.constant('resolved' as const), resolutionMs: fc.integer({ min: 0, max: 1e8 }) }),
+    fc.record({
+      ticketId: id,
+      status: fc.constant('opened' as const),
+      priority: fc.constantFrom(...TICKET_PRIORITIES),
+    }),
+    fc.record({
+      ticketId: id,
+      status: fc.constant('resolved' as const),
+      resolutionMs: fc.integer({ min: 0, max: 1e8 }),
+    }),
   ),
 };
 

@@ -1,9 +1,11 @@
 /**
- * Kinesis batches as the Lambda event source mapping delivers them: records read with
- * GetRecords (or made up in a test) turned into a `KinesisStreamEvent`, with the `eventID`
- * `<shardId>:<sequenceNumber>` the aggregator derives the shard from.
+ * Lambda Kinesis records one at a time: from a GetRecords result read incrementally (the load
+ * harness streams a million records, so it cannot read a whole stream into memory as
+ * aggregator-harness.ts's `putAndReadBack` does), or made up for tests that need no stream. The
+ * `eventID` is `<shardId>:<sequenceNumber>`, from which the aggregator derives the shard. Wrap
+ * them with `kinesisEvent` from aggregator-harness.ts.
  */
-import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamRecord } from 'aws-lambda';
 
 /** Account id the local ARNs use. */
 export const TEST_ACCOUNT = '000000000000';
@@ -46,11 +48,6 @@ export function lambdaRecord(r: ShardRecord, source: BatchSource = {}): KinesisS
     awsRegion: region,
     eventSourceARN: source.streamArn ?? `arn:aws:kinesis:${region}:${TEST_ACCOUNT}:stream/kpi-events`,
   };
-}
-
-/** The event of one invocation carrying `records`, in order. */
-export function kinesisEvent(records: readonly ShardRecord[], source: BatchSource = {}): KinesisStreamEvent {
-  return { Records: records.map((r) => lambdaRecord(r, source)) };
 }
 
 /**

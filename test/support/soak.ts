@@ -34,7 +34,8 @@ function parseArgs(argv: readonly string[]): SoakArgs {
     tenants: 200,
     seed: 1,
     shards: 4,
-    batchSize: 500,
+    // The event source mapping's BatchSize; larger batches touch fewer items per record.
+    batchSize: 1000,
     spanHours: 6,
     faults: true,
     json: false,

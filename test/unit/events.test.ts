@@ -2,13 +2,7 @@ import fc from 'fast-check';
 import { KpiCatalog } from '../../lambdas/core/catalog';
 import { EVENT_TYPES, isValidTenantId } from '../../lambdas/core/events/contract';
 import { type DecodeContext, type DecodeResult, decodeEvent, type Rejection } from '../../lambdas/core/events/decode';
-import {
-  arbEvent,
-  DEFAULT_EVENT_TIME_MS,
-  encodeEvent,
-  makeCustomEvent,
-  makeEvent,
-} from '../support/events';
+import { arbEvent, DEFAULT_EVENT_TIME_MS, encodeEvent, makeCustomEvent, makeEvent } from '../support/events';
 
 const catalog = KpiCatalog.create([
   { name: 'calls_booked', eventType: 'custom.booking.made', aggregation: 'sum', field: 'seats' },
@@ -65,7 +59,10 @@ describe('decodeEvent: valid events', () => {
   it('keeps only scalar top-level data fields of declared custom events', () => {
     const event = makeCustomEvent('custom.booking.made', { seats: 3, ok: true, note: 'x' });
     const result = decodeJson({ ...event, data: { ...event.data, nested: { a: 1 }, list: [1] } });
-    expect(result).toMatchObject({ ok: true, event: { type: 'custom.booking.made', data: { seats: 3, ok: true, note: 'x' } } });
+    expect(result).toMatchObject({
+      ok: true,
+      event: { type: 'custom.booking.made', data: { seats: 3, ok: true, note: 'x' } },
+    });
     if (result.ok) expect(Object.keys(result.event.data).sort()).toEqual(['note', 'ok', 'seats']);
   });
 });
@@ -106,20 +103,70 @@ describe('decodeEvent: rejection reasons', () => {
 
   it.each([
     ['missing data field', makeEvent('agent.turn.completed', { data: { ok: undefined } }), 'data.ok', 'is required'],
-    ['wrong enum', makeEvent('agent.session.completed', { data: { channel: 'fax' as 'voice' } }), 'data.channel', 'must be one of voice, chat, email, whatsapp, web'],
-    ['status out of range', makeEvent('api.request.completed', { data: { status: 600 } }), 'data.status', 'must be a finite number <= 599'],
-    ['non-integer status', makeEvent('api.request.completed', { data: { status: 200.5 } }), 'data.status', 'must be an integer'],
-    ['csat score above 5', makeEvent('feedback.submitted', { data: { kind: 'csat', score: 9 } }), 'data.score', 'must be an integer 1..5 for kind csat'],
-    ['nps score above 10', makeEvent('feedback.submitted', { data: { kind: 'nps', score: 11 } }), 'data.score', 'must be a finite number <= 10'],
-    ['churn with positive delta', makeEvent('revenue.recorded', { data: { kind: 'churn', mrrDeltaUsd: 10 } }), 'data.mrrDeltaUsd', 'must be <= 0 for kind churn'],
-    ['quality above 1', makeEvent('voice.synthesis.completed', { data: { qualityScore: 1.5 } }), 'data.qualityScore', 'must be a finite number <= 1'],
+    [
+      'wrong enum',
+      makeEvent('agent.session.completed', { data: { channel: 'fax' as 'voice' } }),
+      'data.channel',
+      'must be one of voice, chat, email, whatsapp, web',
+    ],
+    [
+      'status out of range',
+      makeEvent('api.request.completed', { data: { status: 600 } }),
+      'data.status',
+      'must be a finite number <= 599',
+    ],
+    [
+      'non-integer status',
+      makeEvent('api.request.completed', { data: { status: 200.5 } }),
+      'data.status',
+      'must be an integer',
+    ],
+    [
+      'csat score above 5',
+      makeEvent('feedback.submitted', { data: { kind: 'csat', score: 9 } }),
+      'data.score',
+      'must be an integer 1..5 for kind csat',
+    ],
+    [
+      'nps score above 10',
+      makeEvent('feedback.submitted', { data: { kind: 'nps', score: 11 } }),
+      'data.score',
+      'must be a finite number <= 10',
+    ],
+    [
+      'churn with positive delta',
+      makeEvent('revenue.recorded', { data: { kind: 'churn', mrrDeltaUsd: 10 } }),
+      'data.mrrDeltaUsd',
+      'must be <= 0 for kind churn',
+    ],
+    [
+      'quality above 1',
+      makeEvent('voice.synthesis.completed', { data: { qualityScore: 1.5 } }),
+      'data.qualityScore',
+      'must be a finite number <= 1',
+    ],
     ['bad specversion', { ...makeEvent('user.active'), specversion: '0.3' }, 'specversion', 'must be "1.0"'],
     ['empty id', makeEvent('user.active', { id: '' }), 'id', 'must not be empty'],
     ['missing source', { ...makeEvent('user.active'), source: undefined }, 'source', 'is required'],
-    ['time without zone', makeEvent('user.active', { time: '2026-11-22T08:00:00' }), 'time', 'must be an RFC 3339 timestamp with zone, e.g. 2026-11-22T08:00:00Z'],
-    ['impossible date', makeEvent('user.active', { time: '2026-02-30T08:00:00Z' }), 'time', 'must be an RFC 3339 timestamp with zone, e.g. 2026-11-22T08:00:00Z'],
+    [
+      'time without zone',
+      makeEvent('user.active', { time: '2026-11-22T08:00:00' }),
+      'time',
+      'must be an RFC 3339 timestamp with zone, e.g. 2026-11-22T08:00:00Z',
+    ],
+    [
+      'impossible date',
+      makeEvent('user.active', { time: '2026-02-30T08:00:00Z' }),
+      'time',
+      'must be an RFC 3339 timestamp with zone, e.g. 2026-11-22T08:00:00Z',
+    ],
     ['data not an object', { ...makeEvent('user.active'), data: 'hello' }, 'data', 'must be a JSON object'],
-    ['custom field of the wrong type', makeCustomEvent('custom.booking.made', { seats: 'three' }), 'data.seats', 'must be a finite number (a custom KPI measures it)'],
+    [
+      'custom field of the wrong type',
+      makeCustomEvent('custom.booking.made', { seats: 'three' }),
+      'data.seats',
+      'must be a finite number (a custom KPI measures it)',
+    ],
   ])('schema: %s', (_name, value, field, rule) => {
     const r = rejected(decodeJson(value));
     expect(r).toMatchObject({ reason: 'schema', field, rule, message: `${field} ${rule}` });
@@ -209,7 +256,9 @@ describe('decodeEvent: hostile input', () => {
     ['a boolean', true],
     ['an array', [1]],
   ])('numbers given as %s are rejected', (_name, value) => {
-    const r = rejected(decodeJson(makeEvent('api.request.completed', { data: { latencyMs: value as number } })));
+    const r = rejected(
+      decodeJson(makeEvent('api.request.completed', { data: { latencyMs: value as unknown as number } })),
+    );
     expect(r).toMatchObject({ reason: 'schema', field: 'data.latencyMs', rule: 'must be a finite number' });
   });
 
@@ -250,7 +299,12 @@ describe('decodeEvent: hostile input', () => {
           fc.uint8Array({ maxLength: 300 }),
           fc.jsonValue().map((v) => JSON.stringify(v)),
           fc
-            .record({ specversion: fc.anything(), tenantid: fc.anything(), type: fc.constantFrom(...EVENT_TYPES), data: fc.anything() })
+            .record({
+              specversion: fc.anything(),
+              tenantid: fc.anything(),
+              type: fc.constantFrom(...EVENT_TYPES),
+              data: fc.anything(),
+            })
             .map((v) => JSON.stringify(v) ?? ''),
         ),
         (input) => {
@@ -267,10 +321,15 @@ describe('decodeEvent: hostile input', () => {
 
   it('never throws for mutated valid events (any field replaced by any JSON value)', () => {
     fc.assert(
-      fc.property(arbEvent(), fc.constantFrom('id', 'source', 'time', 'tenantid', 'data', 'type'), fc.jsonValue(), (e, key, v) => {
-        const result = decodeJson({ ...e, [key]: v });
-        expect(typeof result.ok).toBe('boolean');
-      }),
+      fc.property(
+        arbEvent(),
+        fc.constantFrom('id', 'source', 'time', 'tenantid', 'data', 'type'),
+        fc.jsonValue(),
+        (e, key, v) => {
+          const result = decodeJson({ ...e, [key]: v });
+          expect(typeof result.ok).toBe('boolean');
+        },
+      ),
       { numRuns: 300 },
     );
   });

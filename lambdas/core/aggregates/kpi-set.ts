@@ -116,14 +116,14 @@ function stateKind(def: KpiDefinition): State['k'] | undefined {
 }
 
 /** Turns a KPI definition into the function that feeds it from one event's data. */
-function compileObserver(def: KpiDefinition): Observer | undefined {
+function compileObserver(def: KpiDefinition, slot: number): Observer | undefined {
   const name = def.name;
   const m = def.measure;
   switch (m.kind) {
     case 'count': {
       const where = compileAll(m.where);
       return (s, d) => {
-        if (where(d)) s.stateCount(name).n++;
+        if (where(d)) s.slotCount(slot).n++;
       };
     }
     case 'sum':
@@ -133,7 +133,7 @@ function compileObserver(def: KpiDefinition): Observer | undefined {
       return (s, d) => {
         const v = d[f];
         if (isNumber(v) && where(d)) {
-          const st = s.stateSum(name);
+          const st = s.slotSum(slot);
           st.n++;
           st.sum += v;
         }
@@ -144,7 +144,7 @@ function compileObserver(def: KpiDefinition): Observer | undefined {
       const hit = compileAll(m.hit);
       return (s, d) => {
         if (!where(d)) return;
-        const st = s.stateRate(name);
+        const st = s.slotRate(slot);
         st.n++;
         if (hit(d)) st.hits++;
       };
@@ -154,7 +154,7 @@ function compileObserver(def: KpiDefinition): Observer | undefined {
       const f = m.field;
       return (s, d) => {
         const v = d[f];
-        if (isNumber(v) && where(d)) s.addQuantile(name, v);
+        if (isNumber(v) && where(d)) s.slotQuantile(slot, v);
       };
     }
     case 'distinct': {
@@ -181,7 +181,7 @@ function compileObserver(def: KpiDefinition): Observer | undefined {
       return (s, d) => {
         const v = d[f];
         if (!isNumber(v) || !where(d)) return;
-        const st = s.stateNps(name);
+        const st = s.slotNps(slot);
         st.n++;
         if (v >= 9) st.promoters++;
         else if (v <= 6) st.detractors++;
@@ -193,7 +193,7 @@ function compileObserver(def: KpiDefinition): Observer | undefined {
         const p = d[predicted];
         const a = d[actual];
         if (typeof p !== 'boolean' || typeof a !== 'boolean') return;
-        const st = s.stateConfusion(name);
+        const st = s.slotConfusion(slot);
         if (p && a) st.tp++;
         else if (p) st.fp++;
         else if (a) st.fn++;
@@ -209,6 +209,9 @@ function compileObserver(def: KpiDefinition): Observer | undefined {
 interface Plan {
   readonly observers: ReadonlyMap<string, readonly Observer[]>;
   readonly rejectionKpis: readonly string[];
+  /** Base KPI name -> index of its state in {@link StateTable.slots}. */
+  readonly slotOf: ReadonlyMap<string, number>;
+  readonly names: readonly string[];
 }
 
 /** One compiled plan per catalog: observing an event is then a map lookup and a few closures. */
@@ -219,18 +222,70 @@ function planFor(catalog: KpiCatalog): Plan {
   if (plan === undefined) {
     const observers = new Map<string, Observer[]>();
     const rejectionKpis: string[] = [];
+    const names = catalog.all().map((d) => d.name);
+    const slotOf = new Map(names.map((n, i) => [n, i]));
     for (const def of catalog.all()) {
       if (def.measure.kind === 'rejections') rejectionKpis.push(def.name);
-      const obs = compileObserver(def);
+      const obs = compileObserver(def, slotOf.get(def.name)!);
       if (obs === undefined) continue;
       const list = observers.get(def.eventType) ?? [];
       list.push(obs);
       observers.set(def.eventType, list);
     }
-    plan = { observers, rejectionKpis };
+    plan = { observers, rejectionKpis, slotOf, names };
     PLANS.set(catalog, plan);
   }
   return plan;
+}
+
+/**
+ * The states of one set: base KPIs in an array indexed by catalog position (the hot path does
+ * no string hashing), sub-keyed states (`name:key`) in a map.
+ */
+class StateTable {
+  readonly slots: Array<State | undefined>;
+  private readonly subs = new Map<string, State>();
+  size = 0;
+
+  constructor(private readonly plan: Plan) {
+    this.slots = new Array<State | undefined>(plan.names.length);
+  }
+
+  get(key: string): State | undefined {
+    const i = this.plan.slotOf.get(key);
+    return i === undefined ? this.subs.get(key) : this.slots[i];
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: string, st: State): void {
+    const i = this.plan.slotOf.get(key);
+    if (i === undefined) {
+      if (!this.subs.has(key)) this.size++;
+      this.subs.set(key, st);
+    } else {
+      if (this.slots[i] === undefined) this.size++;
+      this.slots[i] = st;
+    }
+  }
+
+  *entries(): IterableIterator<[string, State]> {
+    for (let i = 0; i < this.slots.length; i++) {
+      const st = this.slots[i];
+      if (st !== undefined) yield [this.plan.names[i]!, st];
+    }
+    yield* this.subs;
+  }
+
+  keys(): string[] {
+    return [...this.entries()].map(([k]) => k);
+  }
+
+  subKeys(): IterableIterator<string> {
+    return this.subs.keys();
+  }
 }
 
 function baseName(key: string): string {
@@ -349,7 +404,7 @@ const ratio = (num: number, den: number): number | null => (den === 0 ? null : n
 
 /** All KPI states for one (tenant, bucket). */
 export class KpiSet {
-  private readonly states = new Map<string, State>();
+  private readonly states: StateTable;
   /** Groups per grouped KPI, to enforce {@link MAX_GROUPS_PER_KPI}. */
   private readonly groups = new Map<string, number>();
   private readonly plan: Plan;
@@ -357,6 +412,7 @@ export class KpiSet {
 
   constructor(private readonly catalog: KpiCatalog) {
     this.plan = planFor(catalog);
+    this.states = new StateTable(this.plan);
   }
 
   /** Feeds every KPI of the event's type. Events of types the catalog does not know are counted only. */
@@ -376,7 +432,75 @@ export class KpiSet {
     }
   }
 
-  /** @internal state accessors used by the compiled observers. */
+  /** @internal Slot accessors for the compiled observers (no string keys on the hot path). */
+  slotCount(slot: number): CountState {
+    let st = this.states.slots[slot];
+    if (st === undefined) {
+      st = { k: 0, n: 0 };
+      this.states.slots[slot] = st;
+      this.states.size++;
+    }
+    return st as CountState;
+  }
+
+  /** @internal */
+  slotSum(slot: number): SumState {
+    let st = this.states.slots[slot];
+    if (st === undefined) {
+      st = { k: 1, n: 0, sum: 0 };
+      this.states.slots[slot] = st;
+      this.states.size++;
+    }
+    return st as SumState;
+  }
+
+  /** @internal */
+  slotRate(slot: number): RateState {
+    let st = this.states.slots[slot];
+    if (st === undefined) {
+      st = { k: 2, n: 0, hits: 0 };
+      this.states.slots[slot] = st;
+      this.states.size++;
+    }
+    return st as RateState;
+  }
+
+  /** @internal */
+  slotQuantile(slot: number, value: number): void {
+    let st = this.states.slots[slot] as QuantileState | undefined;
+    if (st === undefined) {
+      st = { k: 3, n: 0, sum: 0, sketch: newSketch() };
+      this.states.slots[slot] = st;
+      this.states.size++;
+    }
+    st.n++;
+    st.sum += value;
+    st.sketch.accept(value);
+  }
+
+  /** @internal */
+  slotNps(slot: number): NpsState {
+    let st = this.states.slots[slot];
+    if (st === undefined) {
+      st = { k: 5, n: 0, promoters: 0, detractors: 0 };
+      this.states.slots[slot] = st;
+      this.states.size++;
+    }
+    return st as NpsState;
+  }
+
+  /** @internal */
+  slotConfusion(slot: number): ConfusionState {
+    let st = this.states.slots[slot];
+    if (st === undefined) {
+      st = { k: 6, tp: 0, fp: 0, fn: 0, tn: 0 };
+      this.states.slots[slot] = st;
+      this.states.size++;
+    }
+    return st as ConfusionState;
+  }
+
+  /** @internal state accessors by key (sub-keyed states, rejections). */
   stateCount(key: string): CountState {
     let st = this.states.get(key);
     if (st === undefined) {
@@ -386,41 +510,9 @@ export class KpiSet {
     return st as CountState;
   }
 
-  /** @internal */
-  stateSum(key: string): SumState {
-    let st = this.states.get(key);
-    if (st === undefined) {
-      st = { k: 1, n: 0, sum: 0 };
-      this.states.set(key, st);
-    }
-    return st as SumState;
-  }
-
-  /** @internal */
-  stateRate(key: string): RateState {
-    let st = this.states.get(key);
-    if (st === undefined) {
-      st = { k: 2, n: 0, hits: 0 };
-      this.states.set(key, st);
-    }
-    return st as RateState;
-  }
-
-  /** @internal Adds one value to a quantile KPI. */
-  addQuantile(key: string, value: number): void {
-    let st = this.states.get(key) as QuantileState | undefined;
-    if (st === undefined) {
-      st = { k: 3, n: 0, sum: 0, sketch: newSketch() };
-      this.states.set(key, st);
-    }
-    st.n++;
-    st.sum += value;
-    st.sketch.accept(value);
-  }
-
   /** @internal The distinct state under `key`, folding new groups beyond the cap into `_other`. */
   stateDistinct(key: string, base: string): DistinctState {
-    let st = this.states.get(key);
+    const st = this.states.get(key);
     if (st === undefined) {
       if (key !== base) {
         const groups = this.groups.get(base) ?? 0;
@@ -444,30 +536,10 @@ export class KpiSet {
     return st;
   }
 
-  /** @internal */
-  stateNps(key: string): NpsState {
-    let st = this.states.get(key);
-    if (st === undefined) {
-      st = { k: 5, n: 0, promoters: 0, detractors: 0 };
-      this.states.set(key, st);
-    }
-    return st as NpsState;
-  }
-
-  /** @internal */
-  stateConfusion(key: string): ConfusionState {
-    let st = this.states.get(key);
-    if (st === undefined) {
-      st = { k: 6, tp: 0, fp: 0, fn: 0, tn: 0 };
-      this.states.set(key, st);
-    }
-    return st as ConfusionState;
-  }
-
   /** Adds `other` into this set. Commutative and associative (sums up to float rounding). */
   mergeFrom(other: KpiSet): void {
     this.events += other.events;
-    for (const [key, src] of other.states) {
+    for (const [key, src] of other.states.entries()) {
       let target = key;
       if (src.k === 4 && key.includes(':') && !this.states.has(key)) {
         // Route through the cap so merged sets stay bounded too.
@@ -502,7 +574,7 @@ export class KpiSet {
   values(): KpiValue[] {
     const out: KpiValue[] = [];
     const subKeys = new Map<string, string[]>();
-    for (const key of this.states.keys()) {
+    for (const key of this.states.subKeys()) {
       const i = key.indexOf(':');
       if (i < 0) continue;
       const base = key.slice(0, i);
@@ -602,7 +674,7 @@ export class KpiSet {
   serialize(): Uint8Array {
     const w = new ByteWriter();
     w.varint(this.events);
-    const keys = [...this.states.keys()].sort();
+    const keys = this.states.keys().sort();
     w.varint(keys.length);
     for (const key of keys) {
       const st = this.states.get(key)!;

@@ -22,9 +22,22 @@
  */
 import type { KpiCatalog } from '../catalog';
 import type { RejectionReason } from '../events/decode';
-import { type ClassifiedRecord, classifyRecords, type DecodeLimits, type ItemDelta, type StreamRecord } from './fold';
-import { BatchFold } from './fold';
-import { DEFAULT_KPI_RETENTION, expiresAtSeconds, itemId, type KpiItemAddress, type KpiRetention, kpiItemKey } from './keys';
+import {
+  BatchFold,
+  type ClassifiedRecord,
+  classifyRecords,
+  type DecodeLimits,
+  type ItemDelta,
+  type StreamRecord,
+} from './fold';
+import {
+  DEFAULT_KPI_RETENTION,
+  expiresAtSeconds,
+  itemId,
+  type KpiItemAddress,
+  type KpiRetention,
+  kpiItemKey,
+} from './keys';
 import {
   type AppliedMinuteDelta,
   type KpiItemWrite,
@@ -176,7 +189,8 @@ export class AggregateBatch {
           result.itemsAlreadyApplied++;
           continue;
         }
-        const set = item === undefined ? delta.set.clone() : item.set.clone();
+        // The delta is a fresh set and the stored one was just deserialized for this write: both are ours to reuse.
+        const set = item === undefined ? delta.set : item.set;
         if (item !== undefined) set.mergeFrom(delta.set);
         writes.push({
           address,
@@ -197,7 +211,11 @@ export class AggregateBatch {
         if (o === 'written') {
           result.itemsWritten++;
           if (w.address.granularity === 'minute') {
-            result.appliedMinutes.push({ tenant: w.address.tenant, bucketStartMs: w.address.bucketStartMs, set: d.set });
+            result.appliedMinutes.push({
+              tenant: w.address.tenant,
+              bucketStartMs: w.address.bucketStartMs,
+              set: d.set,
+            });
           }
         } else if (o === 'conflict') {
           result.conflicts++;

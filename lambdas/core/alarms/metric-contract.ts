@@ -10,10 +10,12 @@
  * - Every KPI with `metric` in the catalog is published once per minute bucket under
  *   `metric.name` with `metric.unit`:
  *   - rate KPIs as the bucket's share, a fraction 0..1 (alarms use `Average`);
- *   - quantile KPIs as the bucket's distribution: EMF `Values` with `Counts` (for example the
- *     sketch's bin values and counts) so CloudWatch percentiles (`p95`, `p99.9`) work; a
- *     publisher that can only send one value per minute sends the bucket's p95 and the 1-minute
- *     p95 alarms still hold, because a percentile of one value is that value;
+ *   - quantile KPIs as the bucket's distribution, an EMF array of values (EMF takes at most 100
+ *     values per metric and document): the raw values when there are at most 100, else the 100
+ *     quantiles (i + 0.5)% (i = 0..99) of the bucket's sketch, so CloudWatch percentile statistics
+ *     (`p95`, `p99.9`) over a period approximate the bucket's percentiles. A publisher that sends
+ *     only one value per minute sends the bucket's p95; the 1-minute p95 alarms still hold, as a
+ *     percentile of one value is that value;
  *   - other KPIs as the bucket's value.
  * - SLO burn-rate math needs the event counts behind a rate, not the per-minute shares (a quiet
  *   minute must weigh less than a busy one). For every rate KPI named by `config.alarms.slos` the

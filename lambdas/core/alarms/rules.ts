@@ -408,7 +408,8 @@ export function resolveAlarmRules(
         const severity = o.severity ?? b.severity;
         const ladder = o.ladder ?? 'technical';
         const identity: AlarmIdentity = { deployment, severity, ladder, tenant, ruleId };
-        const threshold = b.factor * budget;
+        // Rounded so 14.4 x 0.001 reads 0.0144 in the template, not 0.014400000000000013.
+        const threshold = Number((b.factor * budget).toPrecision(12));
         const children: string[] = [];
         for (const window of ['long', 'short'] as const) {
           const windowMinutes = window === 'long' ? b.longWindowMinutes : b.shortWindowMinutes;

@@ -531,7 +531,13 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
         threshold: 0.995,
         description: 'Availability is below 99.5%.',
       }),
-      anomaly('availability', 'P4', 'Average', 'LessThanLowerThreshold', 'Availability is trending below its usual band.'),
+      anomaly(
+        'availability',
+        'P4',
+        'Average',
+        'LessThanLowerThreshold',
+        'Availability is trending below its usual band.',
+      ),
     ],
   }),
   // feedback.submitted

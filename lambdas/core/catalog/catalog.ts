@@ -113,7 +113,11 @@ function customDefinition(spec: CustomKpiSpec, at: string): KpiDefinition {
       break;
     case 'rate':
       // The denominator is the events that carry the boolean, like cache_hit_rate.
-      measure = { kind: 'rate', hit: [{ field: field!, op: 'eq', value: true }], where: [...where, { field: field!, op: 'present' }] };
+      measure = {
+        kind: 'rate',
+        hit: [{ field: field!, op: 'eq', value: true }],
+        where: [...where, { field: field!, op: 'present' }],
+      };
       break;
     case 'distinct':
       measure = { kind: 'distinct', field: field!, where };

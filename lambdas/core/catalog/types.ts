@@ -147,7 +147,11 @@ export const CUSTOM_KPI_AGGREGATIONS = ['count', 'sum', 'mean', 'rate', 'quantil
 /** A custom KPI declared in configuration over a `custom.` event type. */
 export interface CustomKpiSpec {
   readonly name: string;
-  readonly eventType: `custom.${string}`;
+  /**
+   * `custom.` + lowercase letters, digits, `.`, `_`, `-` (checked at run time, so the
+   * configuration's plain strings can be passed straight in).
+   */
+  readonly eventType: string;
   readonly aggregation: (typeof CUSTOM_KPI_AGGREGATIONS)[number];
   /** The `data` field measured: numeric for sum/mean/quantiles, boolean for rate, string or number for distinct. */
   readonly field?: string;

@@ -26,7 +26,15 @@ import {
 import { parseRfc3339 } from './rfc3339';
 
 /** Machine-readable rejection reasons, as stored with quarantined records and counted per tenant. */
-export const REJECTION_REASONS = ['invalid_json', 'too_large', 'schema', 'unknown_type', 'bad_tenant', 'late', 'future'] as const;
+export const REJECTION_REASONS = [
+  'invalid_json',
+  'too_large',
+  'schema',
+  'unknown_type',
+  'bad_tenant',
+  'late',
+  'future',
+] as const;
 /** Why a record was rejected. */
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -178,7 +186,10 @@ function describeAjvError(e: ErrorObject): { field: string; rule: string } {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
-      return { field: base === '' ? String(p.missingProperty) : `${base}.${String(p.missingProperty)}`, rule: 'is required' };
+      return {
+        field: base === '' ? String(p.missingProperty) : `${base}.${String(p.missingProperty)}`,
+        rule: 'is required',
+      };
     case 'type':
       return { field: base, rule: `must be ${TYPE_WORDS[String(p.type)] ?? `of type ${String(p.type)}`}` };
     case 'minimum':
@@ -388,7 +399,12 @@ function decodeUnsafe(raw: Uint8Array | string, ctx: DecodeContext): DecodeResul
     return reject(
       'future',
       `time ${env.time as string} is more than ${Math.round(maxFuture / 1000)} s in the future; check the producer clock`,
-      { field: 'time', rule: `must be at most ${Math.round(maxFuture / 1000)} s in the future`, tenantId: tenant, eventId },
+      {
+        field: 'time',
+        rule: `must be at most ${Math.round(maxFuture / 1000)} s in the future`,
+        tenantId: tenant,
+        eventId,
+      },
     );
   }
   const event = {

@@ -7,7 +7,7 @@
  * The ladder sees the acknowledgement at its next check and pages nobody else.
  * Refusals (forged, expired, replayed, other-incident) are logged with their reason.
  */
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { type AckNonceStore, redeemAckToken, verifyAckToken } from '../../core/escalation/ack-token';
 import { AckTokenError } from '../../core/escalation/errors';
 import { acknowledgeIncident } from '../../core/incidents/decisions';
@@ -15,6 +15,13 @@ import { IncidentNotFoundError, IncidentStateError } from '../../core/incidents/
 import type { IncidentMetricsSink } from '../../core/incidents/metrics';
 import type { IncidentStore } from '../../core/incidents/store';
 import type { EscalationLog } from '../escalation-log';
+
+/** The HTTP answer of the function URL (the structured form of a Lambda function URL result). */
+export interface AckResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
 
 /** Dependencies of the acknowledgement handler. */
 export interface AckDeps {
@@ -30,7 +37,7 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function html(statusCode: number, title: string, body: string): LambdaFunctionURLResult {
+function html(statusCode: number, title: string, body: string): AckResponse {
   return {
     statusCode,
     headers: {
@@ -55,10 +62,10 @@ function formParams(event: LambdaFunctionURLEvent): URLSearchParams {
 }
 
 /** Builds the acknowledgement handler. */
-export function createAckHandler(deps: AckDeps): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
+export function createAckHandler(deps: AckDeps): (event: LambdaFunctionURLEvent) => Promise<AckResponse> {
   const { store, log } = deps;
 
-  const refuse = (err: AckTokenError, method: string): LambdaFunctionURLResult => {
+  const refuse = (err: AckTokenError, method: string): AckResponse => {
     log.warn('acknowledgement refused', { reason: err.reason, method, message: err.message });
     return html(err.reason === 'replayed' ? 409 : 403, 'Acknowledgement refused', `<p>${escapeHtml(err.message)}</p>`);
   };

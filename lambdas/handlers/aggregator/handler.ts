@@ -20,7 +20,9 @@ export interface AggregatorHandlerDeps {
 /** A Kinesis record whose event id does not carry its shard. */
 export class MalformedKinesisRecordError extends Error {
   constructor(eventId: string) {
-    super(`Kinesis record eventID "${eventId.slice(0, 120)}" is not "<shardId>:<sequenceNumber>"; is this a Kinesis event source?`);
+    super(
+      `Kinesis record eventID "${eventId.slice(0, 120)}" is not "<shardId>:<sequenceNumber>"; is this a Kinesis event source?`,
+    );
     this.name = 'MalformedKinesisRecordError';
   }
 }

@@ -1,0 +1,311 @@
+/**
+ * `kpi local` (and `npm start`): the whole pipeline on this machine over a simulated day, or over
+ * given events, with progress while it runs and a summary at the end.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import pc from 'picocolors';
+import { type PipelineConfig, parseConfig, type TenantConfig } from '../../lambdas/core/config/schema';
+import { loadConfigFile } from '../../lib/config/load';
+import { type LocalRun, type LocalRunResult, type RunObserver, runLocalPipeline } from '../local/runner';
+import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
+import { simulateDay, simulatedFleet } from '../local/simulator';
+import { catalogFor, removeLocalState, writeLocalState } from '../wiring';
+import { UsageError } from './errors';
+import { formatKpiValue, renderTable } from './format';
+import type { CliIo } from './program';
+import { createProgress, type Progress } from './progress';
+import { partitionKeyOf } from './send';
+
+/** Options of `kpi local`. */
+export interface LocalCliOptions {
+  events?: string;
+  exportDir?: string;
+  tenants: number;
+  seed: number;
+  scale: number;
+  date?: string;
+  incident: boolean;
+  keepRunning?: boolean;
+  stateFile: string;
+  config: string;
+}
+
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+
+/** When the demo incident starts, in minutes after midnight of the simulated day (10:00 UTC). */
+export const DEMO_INCIDENT_START_MINUTE = 600;
+/** How long the demo incident lasts. */
+export const DEMO_INCIDENT_MINUTES = 20;
+
+/**
+ * The configuration of a simulated run: the user's configuration with the simulated fleet as its
+ * tenants. Enterprise tenants get the tier with per-tenant alarms, if the configuration has one.
+ */
+export function configWithFleet(config: PipelineConfig, fleet: readonly SimulatedTenant[]): PipelineConfig {
+  const tierNames = Object.keys(config.tiers);
+  const alarmed = tierNames.find((t) => config.tiers[t]?.perTenantAlarms === true) ?? tierNames[0];
+  const plain = tierNames.find((t) => config.tiers[t]?.perTenantAlarms !== true) ?? tierNames[0];
+  const tenants: TenantConfig[] = fleet.map((t) => ({
+    id: t.id,
+    name: t.name,
+    tier: (t.tier === 'enterprise' ? alarmed : plain) ?? 'standard',
+    licensedSeats: t.licensedSeats,
+  }));
+  return parseConfig({ ...config, tenants, silences: [] }, 'local run configuration');
+}
+
+/** The configuration of an events run: the configured tenants plus every valid tenant id in the events. */
+export function configWithEventTenants(config: PipelineConfig, tenantIds: Iterable<string>): PipelineConfig {
+  const known = new Set(config.tenants.map((t) => t.id));
+  const firstTier = Object.keys(config.tiers)[0] ?? 'standard';
+  const extra: TenantConfig[] = [];
+  for (const id of tenantIds) {
+    if (known.has(id) || !/^[a-z0-9][a-z0-9-]{1,62}$/.test(id)) continue;
+    known.add(id);
+    extra.push({ id, name: id, tier: firstTier });
+  }
+  return parseConfig({ ...config, tenants: [...config.tenants, ...extra] }, 'local run configuration');
+}
+
+/** Given events: records in file order, each sent at its own event time (the previous one's when it has none). */
+export function recordsFromEventsFile(path: string): { records: SimulatedRecord[]; tenants: Set<string> } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`Cannot read --events ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`);
+  }
+  const records: SimulatedRecord[] = [];
+  const tenants = new Set<string>();
+  let lastMs: number | undefined;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let timeMs: number | undefined;
+    try {
+      const parsed = JSON.parse(line) as { time?: unknown; tenantid?: unknown };
+      if (typeof parsed.time === 'string' && Number.isFinite(Date.parse(parsed.time))) timeMs = Date.parse(parsed.time);
+      if (typeof parsed.tenantid === 'string') tenants.add(parsed.tenantid);
+    } catch {
+      // Not JSON: it travels as is and lands in the quarantine as invalid_json.
+    }
+    const sentAtMs = timeMs ?? lastMs ?? 0;
+    if (timeMs !== undefined) lastMs = timeMs;
+    records.push({ partitionKey: partitionKeyOf(line), data: line, sentAtMs });
+  }
+  if (records.length === 0) throw new UsageError(`--events ${path} holds no events (one JSON event a line).`);
+  // Lines without a usable time go with their predecessor; the first ones with the first timed line.
+  const firstMs = records.find((r) => r.sentAtMs !== 0)?.sentAtMs ?? 0;
+  return {
+    records: records.map((r) => (r.sentAtMs === 0 ? { ...r, sentAtMs: firstMs } : r)),
+    tenants,
+  };
+}
+
+function yesterdayUtc(nowMs: number): number {
+  return Math.floor(nowMs / DAY_MS) * DAY_MS - DAY_MS;
+}
+
+function parseDay(text: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || !Number.isFinite(Date.parse(`${text}T00:00:00Z`))) {
+    throw new UsageError(`--date "${text}" is not a day; use YYYY-MM-DD, e.g. 2026-11-22.`);
+  }
+  return Date.parse(`${text}T00:00:00Z`);
+}
+
+/** A run observer drawing progress bars on a terminal, plain lines otherwise. */
+export function terminalObserver(io: CliIo): RunObserver {
+  let bar: Progress | undefined;
+  let current = '';
+  let started = 0;
+  return {
+    stage: (name, total) => {
+      current = name;
+      started = Date.now();
+      bar = total === undefined ? undefined : createProgress(io, name, total);
+      if (bar === undefined) io.err(`${io.isTTY ? pc.cyan('▶') : '>'} ${name}...\n`);
+    },
+    progress: (done) => bar?.update(done),
+    stageDone: (summary) => {
+      bar?.stop();
+      bar = undefined;
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      io.err(`${io.isTTY ? pc.green('✔') : 'done'} ${current} (${secs} s): ${summary}\n`);
+    },
+  };
+}
+
+/** Runs `kpi local`. */
+export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise<void> {
+  const t0 = Date.now();
+  // The local run talks to no AWS endpoint; the SDK's Node version notice is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const baseConfig = loadConfigFile(opts.config);
+  let config: PipelineConfig;
+  let records: SimulatedRecord[];
+  let rangeStartMs: number;
+  let rangeEndMs: number;
+  let fixedNowMs: number | undefined;
+  let headline: string;
+  if (opts.events !== undefined) {
+    const loaded = recordsFromEventsFile(resolve(opts.events));
+    records = [...loaded.records].sort((a, b) => a.sentAtMs - b.sentAtMs);
+    config = configWithEventTenants(baseConfig, loaded.tenants);
+    const times = records.map((r) => r.sentAtMs);
+    rangeStartMs = Math.floor(Math.min(...times) / DAY_MS) * DAY_MS;
+    rangeEndMs = Math.floor(Math.max(...times) / DAY_MS) * DAY_MS + DAY_MS;
+    // "Now" is just after the last event: the events are judged late/future as if sent live.
+    fixedNowMs = Math.max(...times) + MINUTE_MS;
+    headline = `${records.length} events from ${opts.events}`;
+  } else {
+    const dayStartMs = opts.date === undefined ? yesterdayUtc(Date.now()) : parseDay(opts.date);
+    const fleet = simulatedFleet(opts.tenants, opts.seed);
+    config = configWithFleet(baseConfig, fleet);
+    const incidentTenant = fleet[0] as SimulatedTenant;
+    records = simulateDay({
+      dayStartMs,
+      tenants: fleet,
+      seed: opts.seed,
+      scale: opts.scale,
+      ...(opts.incident
+        ? {
+            incident: {
+              tenant: incidentTenant.id,
+              startMs: dayStartMs + DEMO_INCIDENT_START_MINUTE * MINUTE_MS,
+              durationMs: DEMO_INCIDENT_MINUTES * MINUTE_MS,
+            },
+          }
+        : {}),
+    });
+    rangeStartMs = dayStartMs;
+    rangeEndMs = dayStartMs + DAY_MS;
+    headline =
+      `a simulated day (${new Date(dayStartMs).toISOString().slice(0, 10)}) of ${fleet.length} tenants, ` +
+      `${records.length} records` +
+      (opts.incident ? `, incident on ${incidentTenant.id} at 10:00 UTC for ${DEMO_INCIDENT_MINUTES} min` : '');
+  }
+  io.err(`${io.isTTY ? pc.bold('kpi local') : 'kpi local'}: ${headline}\n`);
+
+  let run: LocalRun | undefined;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await run?.stop();
+    if (opts.keepRunning === true) removeLocalState(opts.stateFile);
+  };
+  const onSignal = () => {
+    io.err('\nStopping the local stand-ins...\n');
+    // The stand-ins module also kills its child processes on exit; this stops them cleanly first.
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    run = await runLocalPipeline({
+      config,
+      records,
+      rangeStartMs,
+      rangeEndMs,
+      ...(fixedNowMs === undefined ? {} : { fixedNowMs }),
+      ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
+      observer: terminalObserver(io),
+    });
+    io.out(renderSummary(run.result, config, io, Date.now() - t0));
+    if (opts.keepRunning === true) {
+      const path = writeLocalState(
+        {
+          version: 1,
+          region: 'us-east-1',
+          endpoints: {
+            kinesis: run.result.endpoints.kinesis,
+            dynamodb: run.result.endpoints.dynamodb,
+            ses: run.result.endpoints.ses,
+          },
+          resources: run.result.resources,
+          pid: process.pid,
+          ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
+        },
+        opts.stateFile,
+      );
+      io.out(
+        `\nThe local pipeline keeps running (state in ${path}). In another terminal try:\n` +
+          `  npx kpi snapshot --local --at ${new Date(rangeStartMs + 23 * 3_600_000).toISOString()}\n` +
+          `  npx kpi export --local --from ${new Date(rangeStartMs).toISOString().slice(0, 10)} --to ${new Date(rangeEndMs).toISOString().slice(0, 10)} --granularity day\n` +
+          'Press Ctrl-C to stop it.\n',
+      );
+      await new Promise<never>(() => {});
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await stop();
+  }
+}
+
+/** The KPIs shown in the summary, in this order, when they have data. */
+const SUMMARY_KPIS = [
+  'sessions',
+  'turns',
+  'response_latency',
+  'api_requests',
+  'api_error_rate',
+  'api_latency',
+  'availability',
+  'synthesis_latency',
+  'synthesis_success_rate',
+  'cache_hit_rate',
+  'fcr_rate',
+  'resolution_rate',
+  'escalation_rate',
+  'csat',
+  'nps',
+  'active_users',
+  'won_value_usd',
+  'net_new_mrr_usd',
+  'tickets_opened',
+  'rejected_events',
+];
+
+/** The terminal summary of a run. */
+export function renderSummary(result: LocalRunResult, config: PipelineConfig, io: CliIo, elapsedMs: number): string {
+  const h = (s: string) => (io.isTTY ? pc.bold(pc.underline(s)) : `== ${s} ==`);
+  const catalog = catalogFor(config);
+  const lines: string[] = [''];
+  lines.push(h(`Fleet KPIs (${config.tenants.length} tenants)`));
+  const byKpi = new Map(result.fleetDays.map((r) => [`${r.bucketStart}|${r.kpi}`, r]));
+  const days = [...new Set(result.fleetDays.map((r) => r.bucketStart))].sort();
+  const rows: string[][] = [['KPI', ...days.map((d) => d.slice(0, 10)), 'count', 'p95']];
+  for (const name of SUMMARY_KPIS) {
+    const def = catalog.get(name);
+    const cells = days.map((d) => byKpi.get(`${d}|${name}`));
+    if (def === undefined || cells.every((c) => c === undefined)) continue;
+    const last = cells.filter((c) => c !== undefined).at(-1);
+    rows.push([
+      name,
+      ...cells.map((c) => formatKpiValue(c?.value, def.unit)),
+      (last?.count ?? 0).toLocaleString('en-US'),
+      formatKpiValue(last?.p95, def.unit),
+    ]);
+  }
+  lines.push(renderTable(rows, { colour: io.isTTY }));
+  const a = result.aggregation;
+  const reasons = Object.entries(a.rejectedByReason)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+  lines.push(
+    `Records: ${result.pump.read} read from ${result.resources.stream}, ${a.accepted} accepted, ` +
+      `${a.rejected} rejected${reasons === '' ? '' : ` (${reasons})`}, ${result.emfDocuments.length} EMF documents.`,
+  );
+  if (result.files.length > 0) {
+    lines.push('', h('Files'));
+    for (const f of result.files) lines.push(`  ${f}`);
+  }
+  lines.push(
+    '',
+    `Took ${(elapsedMs / 1000).toFixed(1)} s (${result.timings.map((t) => `${t.stage} ${(t.ms / 1000).toFixed(1)} s`).join(', ')}).`,
+    '',
+  );
+  return lines.join('\n');
+}

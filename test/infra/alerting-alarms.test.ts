@@ -1,0 +1,287 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { alarmsFromTemplate, evaluateAlarms } from '../../lambdas/core/alarm-evaluator';
+import { AlarmCapError, AlarmRuleError } from '../../lambdas/core/alarms/rules';
+import { KpiCatalog } from '../../lambdas/core/catalog';
+import { type PipelineConfigInput, parseConfig } from '../../lambdas/core/config/schema';
+import { KpiAlarms } from '../../lib/constructs/alarms';
+
+const TENANTS = [
+  { id: 'acme', name: 'Acme', tier: 'enterprise' },
+  { id: 'small', name: 'Small', tier: 'standard' },
+];
+
+function build(
+  input: PipelineConfigInput = { tenants: TENANTS },
+  opts: { maxAlarms?: number; validate?: boolean } = {},
+) {
+  const app = new App({
+    // The built-in CloudFormation validator costs ~15 s a synth; one test below runs it.
+    builtinCloudFormationValidation: opts.validate === true,
+    context: {
+      'aws:cdk:bundling-stacks': [],
+    },
+  });
+  const stack = new Stack(app, 'AlarmsTest');
+  const config = parseConfig(input);
+  const alarms = new KpiAlarms(stack, 'Alarms', { config, catalog: KpiCatalog.create([]), maxAlarms: opts.maxAlarms });
+  return { stack, alarms, template: Template.fromStack(stack) };
+}
+
+type Props = Record<string, unknown>;
+function alarmNamed(template: Template, name: string): Props {
+  const found = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+    (r) => (r as { Properties: Props }).Properties.AlarmName === name,
+  );
+  expect(found).toHaveLength(1);
+  return (found[0] as { Properties: Props }).Properties;
+}
+function compositeNamed(template: Template, name: string): Props {
+  const found = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')).filter(
+    (r) => (r as { Properties: Props }).Properties.AlarmName === name,
+  );
+  expect(found).toHaveLength(1);
+  return (found[0] as { Properties: Props }).Properties;
+}
+
+/** The default threshold rules of the operations spec (transcribed here, not read from the catalog). */
+const SPEC_THRESHOLDS = [
+  ['availability-p1', 'P1', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.99],
+  ['availability-p2', 'P2', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.995],
+  ['response_latency-p1', 'P1', 'technical', 'ResponseLatency', 'p95', 'GreaterThanThreshold', 5000],
+  ['response_latency-p2', 'P2', 'technical', 'ResponseLatency', 'p95', 'GreaterThanThreshold', 3000],
+  ['api_error_rate-p1', 'P1', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.01],
+  ['api_error_rate-p2', 'P2', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.005],
+  ['api_latency-p2', 'P2', 'technical', 'ApiLatency', 'p95', 'GreaterThanThreshold', 500],
+  ['synthesis_over_2s_share-p2', 'P2', 'technical', 'SynthesisOver2sShare', 'Average', 'GreaterThanThreshold', 0.01],
+  ['synthesis_success_rate-p2', 'P2', 'technical', 'SynthesisSuccessRate', 'Average', 'LessThanThreshold', 0.995],
+  ['cache_hit_rate-p3', 'P3', 'technical', 'CacheHitRate', 'Average', 'LessThanThreshold', 0.4],
+  ['escalation_rate-p3', 'P3', 'technical', 'EscalationRate', 'Average', 'GreaterThanThreshold', 0.5],
+  ['escalation_accuracy-p2', 'P2', 'technical', 'EscalationAccuracy', 'Average', 'LessThanThreshold', 0.95],
+  ['resolution_rate-p3', 'P3', 'technical', 'ResolutionRate', 'Average', 'LessThanThreshold', 0.7],
+  ['csat-p2', 'P2', 'business', 'Csat', 'Average', 'LessThanThreshold', 3.5],
+] as const;
+
+/** Burn-rate rules of the operations spec: severity, factor, long and short window (seconds). */
+const SPEC_BURN = [
+  ['p1-1h', 'P1', 14.4, 3600, 300],
+  ['p1-6h', 'P1', 6, 21600, 1800],
+  ['p2-1d', 'P2', 3, 86400, 7200],
+  ['p4-3d', 'P4', 1, 259200, 21600],
+] as const;
+
+describe('KpiAlarms', () => {
+  const { template, alarms } = build();
+
+  it.each(SPEC_THRESHOLDS)(
+    'default rule %s: %s on the %s ladder, %s %s %s %s',
+    (id, sev, ladder, metric, stat, op, threshold) => {
+      const p = alarmNamed(template, `agent-kpi/${sev}/${ladder}/fleet/${id}`);
+      expect(p).toMatchObject({
+        Namespace: 'AgentKpi',
+        MetricName: metric,
+        Dimensions: [{ Name: 'Tenant', Value: 'ALL' }],
+        ComparisonOperator: op,
+        Threshold: threshold,
+        Period: 60,
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 3,
+        TreatMissingData: 'missing',
+      });
+      expect(stat.startsWith('p') ? p.ExtendedStatistic : p.Statistic).toBe(stat);
+      expect(p.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'agent-kpi:severity', Value: sev },
+          { Key: 'agent-kpi:ladder', Value: ladder },
+          { Key: 'agent-kpi:tenant', Value: '*' },
+          { Key: 'agent-kpi:rule', Value: id },
+          { Key: 'agent-kpi:role', Value: 'page' },
+        ]),
+      );
+    },
+  );
+
+  it('anomaly-band alarms for the trend rules: response p95 (P3, above) and availability (P4, below)', () => {
+    for (const [name, metric, stat, op] of [
+      ['agent-kpi/P3/technical/fleet/response_latency-anomaly', 'ResponseLatency', 'p95', 'GreaterThanUpperThreshold'],
+      ['agent-kpi/P4/technical/fleet/availability-anomaly', 'Availability', 'Average', 'LessThanLowerThreshold'],
+    ] as const) {
+      const p = alarmNamed(template, name);
+      expect(p.ComparisonOperator).toBe(op);
+      const metrics = p.Metrics as { Id: string; Expression?: string; MetricStat?: Props }[];
+      const band = metrics.find((m) => m.Id === p.ThresholdMetricId)!;
+      const source = metrics.find((m) => m.MetricStat !== undefined)!;
+      expect(band.Expression).toBe(`ANOMALY_DETECTION_BAND(${source.Id}, 2)`);
+      expect(source.MetricStat).toMatchObject({ Metric: { MetricName: metric }, Stat: stat, Period: 300 });
+      template.hasResourceProperties('AWS::CloudWatch::AnomalyDetector', {
+        SingleMetricAnomalyDetector: {
+          Namespace: 'AgentKpi',
+          MetricName: metric,
+          Stat: stat,
+          Dimensions: [{ Name: 'Tenant', Value: 'ALL' }],
+        },
+      });
+    }
+  });
+
+  it.each(['availability', 'api-errors'].flatMap((slo) => SPEC_BURN.map((b) => [slo, ...b] as const)))(
+    'SLO %s burn rule %s: %s at %sx, long %ss AND short %ss',
+    (slo, suffix, sev, factor, longS, shortS) => {
+      const rule = `slo-${slo}-${suffix}`;
+      const composite = compositeNamed(template, `agent-kpi/${sev}/technical/fleet/${rule}`);
+      const text = JSON.stringify(composite.AlarmRule);
+      expect(text).toMatch(/ALARM\(.*\) AND ALARM\(/);
+      for (const [window, seconds] of [
+        ['long', longS],
+        ['short', shortS],
+      ] as const) {
+        const p = alarmNamed(template, `agent-kpi.parts/${sev}/technical/fleet/${rule}-${window}`);
+        const periods = seconds > 86400 ? seconds / 86400 : 1;
+        expect(p).toMatchObject({
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: Number((factor * 0.001).toPrecision(12)),
+          EvaluationPeriods: periods,
+          DatapointsToAlarm: periods,
+          TreatMissingData: 'notBreaching',
+        });
+        const metrics = p.Metrics as { Id: string; Expression?: string; MetricStat?: Props }[];
+        const prefix = slo === 'availability' ? 'Availability' : 'ApiErrorRate';
+        expect(metrics.find((m) => m.Expression !== undefined)!.Expression).toBe(
+          slo === 'availability' ? '(total - hits) / total' : 'hits / total',
+        );
+        expect(metrics.filter((m) => m.MetricStat !== undefined).map((m) => m.MetricStat)).toEqual([
+          expect.objectContaining({
+            Metric: expect.objectContaining({ MetricName: `${prefix}Total` }),
+            Stat: 'Sum',
+            Period: seconds / periods,
+          }),
+          expect.objectContaining({
+            Metric: expect.objectContaining({ MetricName: `${prefix}Hits` }),
+            Stat: 'Sum',
+            Period: seconds / periods,
+          }),
+        ]);
+        // The composite reads this window alarm.
+        expect(text).toContain(
+          Object.entries(
+            template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: p.AlarmName } }),
+          )[0]![0],
+        );
+      }
+    },
+  );
+
+  it('creates per-tenant alarms only for tenants whose tier asks for them', () => {
+    const p = alarmNamed(template, 'agent-kpi/P1/technical/tenant-acme/response_latency-p1');
+    expect(p).toMatchObject({ Dimensions: [{ Name: 'Tenant', Value: 'acme' }], Threshold: 5000 });
+    compositeNamed(template, 'agent-kpi/P1/technical/tenant-acme/slo-availability-p1-1h');
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (r) => (r as { Properties: Props }).Properties.AlarmName as string,
+    );
+    expect(names.filter((n) => n.includes('tenant-small'))).toEqual([]);
+    const fleet = names.filter((n) => n.includes('/fleet/')).length;
+    expect(names.filter((n) => n.includes('/tenant-acme/')).length).toBe(fleet);
+  });
+
+  it('one roll-up per severity over every paging alarm of that severity; roll-ups never page', () => {
+    for (const sev of ['P1', 'P2', 'P3', 'P4'] as const) {
+      const rollup = compositeNamed(template, `agent-kpi.rollup/${sev}/technical/fleet/rollup-${sev.toLowerCase()}`);
+      const refs = JSON.stringify(rollup.AlarmRule).match(/Fn::GetAtt/g) ?? [];
+      expect(refs.length).toBe(alarms.alarmsBySeverity[sev].length);
+      expect(alarms.rollups[sev]).toBeDefined();
+    }
+    // P1 per scope: 3 threshold rules (availability, response p95, API errors) + 2 SLOs x 2 fast-burn rules.
+    expect(alarms.alarmsBySeverity.P1.length).toBe(2 * (3 + 2 * 2));
+  });
+
+  it('no alarm has actions, and only paging alarms carry the routed prefix', () => {
+    const all = [
+      ...Object.values(template.findResources('AWS::CloudWatch::Alarm')),
+      ...Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')),
+    ].map((r) => (r as { Properties: Props }).Properties);
+    for (const p of all) {
+      expect(p.AlarmActions ?? []).toEqual([]);
+      expect(p.OKActions ?? []).toEqual([]);
+      const role = (p.Tags as { Key: string; Value: string }[]).find((t) => t.Key === 'agent-kpi:role')!.Value;
+      expect(String(p.AlarmName).startsWith(alarms.pagingPrefix)).toBe(role === 'page');
+    }
+    expect(alarms.pagingPrefix).toBe('agent-kpi/');
+  });
+
+  it('deploying pages nobody: with no metrics at all no alarm reaches ALARM', () => {
+    const defs = alarmsFromTemplate(template.toJSON());
+    const start = Date.parse('2026-03-02T00:00:00Z');
+    const { transitions, finalStates } = evaluateAlarms(defs, [], { fromMs: start, toMs: start + 30 * 60_000 });
+    expect(transitions.filter((t) => t.toState === 'ALARM')).toEqual([]);
+    const paging = Object.entries(finalStates).filter(([n]) => n.startsWith('agent-kpi/'));
+    expect(paging.every(([, s]) => s !== 'ALARM')).toBe(true);
+  });
+
+  it('overrides change thresholds, windows, severity, and switch rules off', () => {
+    const { template: t } = build({
+      alarms: {
+        overrides: {
+          'response_latency-p1': { threshold: 4000, evaluationPeriods: 3, datapointsToAlarm: 2, periodSeconds: 120 },
+          'csat-p2': { severity: 'P3' },
+          'cache_hit_rate-p3': { enabled: false },
+          'slo-api-errors-p4-3d': { enabled: false },
+        },
+      },
+    });
+    expect(alarmNamed(t, 'agent-kpi/P1/technical/fleet/response_latency-p1')).toMatchObject({
+      Threshold: 4000,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      Period: 120,
+    });
+    alarmNamed(t, 'agent-kpi/P3/business/fleet/csat-p2');
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('cache_hit_rate') }, 0);
+    t.resourcePropertiesCountIs(
+      'AWS::CloudWatch::CompositeAlarm',
+      { AlarmName: Match.stringLikeRegexp('slo-api-errors-p4-3d') },
+      0,
+    );
+  });
+
+  it('changes the SLO objective and burn rules from configuration', () => {
+    const { template: t } = build({
+      alarms: {
+        slos: [{ id: 'availability', kpi: 'availability', objective: 0.99 }],
+        burnRates: [{ severity: 'P2', factor: 2, longWindowMinutes: 120, shortWindowMinutes: 10 }],
+      },
+    });
+    expect(alarmNamed(t, 'agent-kpi.parts/P2/technical/fleet/slo-availability-p2-2h-long')).toMatchObject({
+      Threshold: 0.02,
+    });
+    t.resourcePropertiesCountIs('AWS::CloudWatch::CompositeAlarm', { AlarmName: Match.stringLikeRegexp('slo-api') }, 0);
+  });
+
+  it('fails synthesis with a clear message when alarms exceed the cap, or an override names no rule', () => {
+    expect(() => build({ tenants: TENANTS }, { maxAlarms: 50 })).toThrow(AlarmCapError);
+    expect(() => build({ tenants: TENANTS }, { maxAlarms: 50 })).toThrow(/more than the cap of 50.*perTenantAlarms/);
+    expect(() => build({ alarms: { overrides: { 'response_latency-p9': { threshold: 1 } } } })).toThrow(
+      /names rule "response_latency-p9", which does not exist/,
+    );
+    expect(() => build({ alarms: { overrides: { 'slo-availability-p1-1h': { threshold: 1 } } } })).toThrow(
+      /burn-rate rule does not have/,
+    );
+    expect(() =>
+      build({ alarms: { overrides: { 'api_latency-p2': { periodSeconds: 3000, evaluationPeriods: 30 } } } }),
+    ).toThrow(AlarmRuleError);
+  });
+
+  it('passes the built-in CloudFormation validator (schema and lint rules) without a finding', () => {
+    const { stack } = build({}, { validate: true });
+    const assembly = (stack.node.root as App).synth();
+    const report = JSON.parse(readFileSync(join(assembly.directory, cxapi.VALIDATION_REPORT_FILE), 'utf8')) as {
+      title: string;
+      pluginReports: { violations: { ruleName: string; description: string }[] }[];
+    };
+    // The validator ran (it writes the report); a clean run lists no plugin findings at all.
+    expect(report.title).toBe('Validation Report');
+    expect(report.pluginReports.flatMap((r) => r.violations.map((v) => `${v.ruleName}: ${v.description}`))).toEqual([]);
+  });
+});

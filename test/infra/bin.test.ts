@@ -1,0 +1,49 @@
+/**
+ * `cdk synth` runs bin/app.ts: a wrong configuration must stop it with the key and rule, not a
+ * stack trace. The app is run as the CDK CLI runs it (context in CDK_CONTEXT_JSON).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kpi-bin-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function runApp(configPath: string): { status: number | null; stderr: string } {
+  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'bin/app.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: configPath }), CDK_OUTDIR: join(dir, 'out') },
+  });
+  return { status: result.status, stderr: result.stderr };
+}
+
+describe('bin/app.ts', () => {
+  it('fails synth naming the key and the rule of a wrong configuration', () => {
+    const path = join(dir, 'bad.json');
+    writeFileSync(
+      path,
+      JSON.stringify({ stream: { mode: 'provisioned' }, tenants: [{ id: 'Bad Id', name: 'x', tier: 'gold' }] }),
+    );
+    const { status, stderr } = runApp(path);
+    expect(status).toBe(1);
+    expect(stderr).toContain('Invalid configuration');
+    expect(stderr).toContain('stream.shardCount: is required when mode is "provisioned"');
+    expect(stderr).toContain('tenants.0.id');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('fails synth when the file named by -c config does not exist', () => {
+    const { status, stderr } = runApp(join(dir, 'missing.json'));
+    expect(status).toBe(1);
+    expect(stderr).toContain('cannot read the file (ENOENT)');
+  });
+});

@@ -1,0 +1,123 @@
+import { KpiCatalog } from '../../lambdas/core/catalog';
+import { type PipelineConfigInput, parseConfig } from '../../lambdas/core/config/schema';
+import {
+  type CostEstimate,
+  CostInputError,
+  estimateMonthlyCost,
+  metricsPrice,
+  US_EAST_1_PRICES,
+} from '../../lambdas/core/cost/estimate';
+
+const catalog = KpiCatalog.builtIn();
+const published = catalog.all().filter((k) => k.metric !== undefined).length;
+const line = (e: CostEstimate, prefix: string) => e.lines.find((l) => l.item.startsWith(prefix))!;
+const estimate = (config: PipelineConfigInput, tenants: number, perDay = 10_000, share?: number) =>
+  estimateMonthlyCost(parseConfig(config), catalog, {
+    tenants,
+    eventsPerTenantPerDay: perDay,
+    perTenantAlarmShare: share,
+    perTenantDashboardShare: share,
+  });
+
+describe('metricsPrice', () => {
+  it('bills custom metrics by CloudWatch volume tier', () => {
+    expect(metricsPrice(0)).toBe(0);
+    expect(metricsPrice(10_000)).toBeCloseTo(3000, 6);
+    expect(metricsPrice(10_010)).toBeCloseTo(3001, 6);
+    expect(metricsPrice(250_000)).toBeCloseTo(3000 + 240_000 * 0.1, 6);
+  });
+});
+
+describe('estimateMonthlyCost', () => {
+  it('itemises every billed service and totals the lines', () => {
+    const e = estimate({}, 10);
+    expect(e.lines.map((l) => l.item)).toEqual([
+      'CloudWatch custom metrics',
+      'CloudWatch alarms',
+      'CloudWatch dashboards',
+      'CloudWatch Logs (EMF metrics, function logs)',
+      'Kinesis (on-demand)',
+      'Lambda (aggregator arm64, reports x86_64)',
+      'DynamoDB (on-demand, PITR)',
+      'S3 quarantine',
+      'SES e-mail (reports, pages)',
+      'SNS SMS (P1 pages, US numbers)',
+      'KMS key and X-Ray traces',
+    ]);
+    expect(e.totalUsd).toBeCloseTo(
+      e.lines.reduce((s, l) => s + l.usd, 0),
+      9,
+    );
+    expect(e.eventsPerMonth).toBe(10 * 10_000 * 30);
+  });
+
+  it('publishes fleet metrics only when no tenant has per-tenant alarms, and pays for no dashboard within the free three', () => {
+    const e = estimate({}, 1000, 10_000, 0);
+    expect(line(e, 'CloudWatch custom metrics').quantity).toBe(`${published} metrics`);
+    expect(line(e, 'CloudWatch dashboards').usd).toBe(0);
+  });
+
+  it('multiplies metrics, alarms and dashboards by the tenants whose tier asks for them', () => {
+    const none = estimate({}, 100, 10_000, 0);
+    const all = estimate({}, 100, 10_000, 1);
+    expect(line(all, 'CloudWatch custom metrics').quantity).toBe(
+      `${(published * 101).toLocaleString('en-US')} metrics`,
+    );
+    expect(line(all, 'CloudWatch alarms').usd).toBeCloseTo(line(none, 'CloudWatch alarms').usd * 101, 6);
+    expect(line(all, 'CloudWatch dashboards').usd).toBe((102 - 3) * US_EAST_1_PRICES.dashboardMonth);
+  });
+
+  it('takes the per-tenant share from the configured tenants when not given', () => {
+    const config = {
+      tenants: [
+        { id: 'a-1', name: 'A', tier: 'enterprise' },
+        { id: 'b-1', name: 'B', tier: 'standard' },
+        { id: 'c-1', name: 'C', tier: 'standard' },
+        { id: 'd-1', name: 'D', tier: 'standard' },
+      ],
+    };
+    const e = estimateMonthlyCost(parseConfig(config), catalog, { tenants: 100, eventsPerTenantPerDay: 1000 });
+    expect(line(e, 'CloudWatch custom metrics').quantity).toBe(`${(published * 26).toLocaleString('en-US')} metrics`);
+  });
+
+  it('costs fewer alarms when the configuration disables a rule', () => {
+    const ruleId = catalog.all().flatMap((k) => k.defaultAlarms)[0]!.id;
+    const base = estimate({}, 10, 1000, 0);
+    const off = estimate({ alarms: { overrides: { [ruleId]: { enabled: false } } } }, 10, 1000, 0);
+    expect(line(off, 'CloudWatch alarms').usd).toBeLessThan(line(base, 'CloudWatch alarms').usd);
+  });
+
+  it('prices a provisioned stream by shard-hour, and extended retention separately', () => {
+    const e = estimate({ stream: { mode: 'provisioned', shardCount: 2, retentionHours: 168 } }, 10, 0);
+    expect(line(e, 'Kinesis (provisioned)').usd).toBeCloseTo(2 * 730 * 0.015, 6);
+    expect(line(e, 'Kinesis extended retention')).toBeDefined();
+    expect(estimate({}, 10).lines.some((l) => l.item === 'Kinesis extended retention')).toBe(false);
+  });
+
+  it('grows with traffic: more events cost more Kinesis, DynamoDB and quarantine', () => {
+    const low = estimate({}, 100, 1000);
+    const high = estimate({}, 100, 100_000);
+    for (const item of ['Kinesis', 'DynamoDB', 'S3 quarantine']) {
+      expect(line(high, item).usd).toBeGreaterThan(line(low, item).usd);
+    }
+    expect(high.totalUsd).toBeGreaterThan(low.totalUsd);
+  });
+
+  it('counts custom KPIs as metrics', () => {
+    const withCustom = KpiCatalog.create([
+      { name: 'nice_score', eventType: 'custom.survey', aggregation: 'mean', field: 'v' },
+    ]);
+    const e = estimateMonthlyCost(parseConfig({}), withCustom, {
+      tenants: 10,
+      eventsPerTenantPerDay: 10,
+      perTenantAlarmShare: 0,
+    });
+    expect(line(e, 'CloudWatch custom metrics').quantity).toBe(`${published + 1} metrics`);
+  });
+
+  it('refuses inputs it cannot price, naming them', () => {
+    expect(() => estimate({}, 0)).toThrow(CostInputError);
+    expect(() => estimate({}, 10, -1)).toThrow(/eventsPerTenantPerDay/);
+    expect(() => estimate({}, 10, 10, 1.5)).toThrow(/perTenantAlarmShare/);
+  });
+});
