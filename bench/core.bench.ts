@@ -6,7 +6,8 @@
  * - decode + validate + aggregate: base64 -> decodeEvent (size check, JSON.parse, schema,
  *   tenant, time) -> KpiSet.observe into one set per (tenant, minute), as the aggregator does.
  *
- * Goal: the second runs at >= 0.5x the first.
+ * Goal: the second runs at >= 0.5x the first. `BENCH_RECORDS=200000 npm run bench -- core` for
+ * a quick run (figures in BENCHMARKS.md come from the full million).
  */
 import { KpiSet } from '../lambdas/core/aggregates';
 import { KpiCatalog } from '../lambdas/core/catalog';

@@ -22,10 +22,9 @@ import {
   reportPeriod,
 } from '../lambdas/core/reports';
 
-/** Fonts the charts are drawn with on a developer machine or CI (Debian's fonts-dejavu-core). */
+/** Fonts the charts are drawn with outside Lambda: the font file shipped in assets/fonts. */
 export const DEFAULT_CHART_FONTS: ChartFontOptions = {
-  fontFiles: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'].filter((f) => existsSync(f)),
-  loadSystemFonts: !existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+  fontFiles: [resolve(__dirname, '..', 'assets/fonts/DejaVuSans.ttf')],
 };
 
 /** Chromium of Debian's `chromium` package, and the flags it runs with here. */

@@ -47,6 +47,12 @@ import { GRANULARITIES } from '../../lambdas/core/time/buckets';
 import { createAggregatorHandler } from '../../lambdas/handlers/aggregator/handler';
 import { kinesisPut, type OutgoingRecord, sendRecords } from '../commands/send';
 import {
+  resourcesOfType,
+  type SynthesizedTemplates,
+  synthesizeTemplatesInChild,
+  tableLogicalIdFromEnvironment,
+} from '../commands/synth';
+import {
   catalogFor,
   defaultResourceNames,
   dynamoDbClient,
@@ -275,27 +281,47 @@ class TalliedAggregateBatch extends AggregateBatch {
   }
 }
 
-/** Creates the KPI table with the key schema and TTL attribute the CDK construct uses. */
-export async function createKpiTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const input: CreateTableCommandInput = {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    KeySchema: [
-      { AttributeName: KPI_TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
-      { AttributeName: KPI_TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
-    ],
-    AttributeDefinitions: [
-      { AttributeName: KPI_TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
-      { AttributeName: KPI_TABLE_SCHEMA.sortKey, AttributeType: 'S' },
-    ],
+/** The environment variables through which the handlers name their tables, per table. */
+export const TABLE_VARIABLES = { kpi: 'KPI_TABLE_NAME', incidents: 'INCIDENTS_TABLE' } as const;
+
+/**
+ * Creates a table exactly as the synthesized template declares it (keys, indexes, TTL), under a
+ * local name: the table the handler's environment variable `variable` points to.
+ * @throws Error when no function of the templates names a table through `variable`
+ */
+export async function createTableFromTemplate(
+  client: DynamoDBClient,
+  templates: SynthesizedTemplates,
+  variable: string,
+  tableName: string,
+): Promise<void> {
+  const logicalId = tableLogicalIdFromEnvironment(templates, variable);
+  const table = resourcesOfType(templates, 'AWS::DynamoDB::Table').find((t) => t.logicalId === logicalId);
+  if (table === undefined) throw new Error(`No table in the synthesized app is named by ${variable}`);
+  const p = table.properties as {
+    KeySchema: CreateTableCommandInput['KeySchema'];
+    AttributeDefinitions: CreateTableCommandInput['AttributeDefinitions'];
+    GlobalSecondaryIndexes?: CreateTableCommandInput['GlobalSecondaryIndexes'];
+    TimeToLiveSpecification?: { AttributeName?: string; Enabled?: boolean };
   };
-  await client.send(new CreateTableCommand(input));
   await client.send(
-    new UpdateTimeToLiveCommand({
+    new CreateTableCommand({
       TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: KPI_TABLE_SCHEMA.ttlAttribute, Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: p.KeySchema,
+      AttributeDefinitions: p.AttributeDefinitions,
+      ...(p.GlobalSecondaryIndexes === undefined ? {} : { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes }),
     }),
   );
+  const ttl = p.TimeToLiveSpecification;
+  if (ttl?.Enabled === true && ttl.AttributeName !== undefined) {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true },
+      }),
+    );
+  }
 }
 
 /** What to run: the traffic, its time range and where the results go. */
@@ -369,6 +395,9 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     return r;
   };
 
+  // Synthesis is CPU-bound and slow; it runs in a child process while the stand-ins boot.
+  const synthesis = synthesizeTemplatesInChild(options.config);
+  synthesis.catch(() => {});
   const standIns = await timed(
     'stand-ins',
     undefined,
@@ -376,7 +405,13 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     () => 'DynamoDB Local, kinesalite, SES and S3/SNS (fauxqs) up on 127.0.0.1',
   );
   try {
-    const result = await runStages(options, standIns, observer, timed, timings);
+    const templates = await timed(
+      'synthesis',
+      undefined,
+      () => synthesis,
+      (t) => `CDK app synthesized: ${Object.keys(t).join(', ')}`,
+    );
+    const result = await runStages(options, standIns, templates, observer, timed, timings);
     return { result, stop: () => standIns.stop() };
   } catch (err) {
     await standIns.stop();
@@ -395,6 +430,7 @@ function endpointOf(standIns: StandIns, name: 'dynamodb' | 'kinesis' | 'ses' | '
 async function runStages(
   options: LocalRunOptions,
   standIns: StandIns,
+  templates: SynthesizedTemplates,
   observer: RunObserver,
   timed: Timed,
   timings: ReadonlyArray<{ stage: string; ms: number }>,
@@ -417,11 +453,14 @@ async function runStages(
       undefined,
       async () => {
         const created = await createLocalStream(kinesis, resources.stream, LOCAL_REGION);
-        await createKpiTable(dynamodb, resources.kpiTable);
+        await createTableFromTemplate(dynamodb, templates, TABLE_VARIABLES.kpi, resources.kpiTable);
+        await createTableFromTemplate(dynamodb, templates, TABLE_VARIABLES.incidents, resources.incidentTable);
         await s3.send(new CreateBucketCommand({ Bucket: resources.quarantineBucket }));
         return created;
       },
-      () => `stream ${resources.stream}, table ${resources.kpiTable}, bucket ${resources.quarantineBucket}`,
+      () =>
+        `stream ${resources.stream}, tables ${resources.kpiTable} and ${resources.incidentTable}, ` +
+        `bucket ${resources.quarantineBucket}`,
     );
 
     const metrics = new CapturedMetrics({

@@ -17,7 +17,7 @@
  * name and as tags. A fresh alarm goes INSUFFICIENT_DATA -> OK on deploy, which the router treats
  * as no incident; burn-rate windows treat missing data as not breaching, so no traffic never pages.
  */
-import { Duration, Tags } from 'aws-cdk-lib';
+import { App, Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import {
@@ -167,4 +167,21 @@ export class KpiAlarms extends Construct {
       alarmRule: spec.operator === 'AND' ? cloudwatch.AlarmRule.allOf(...rules) : cloudwatch.AlarmRule.anyOf(...rules),
     });
   }
+}
+
+/**
+ * The CloudFormation template of the alarms alone, for `kpi backtest` and the local mode: a
+ * throw-away app holding only {@link KpiAlarms}, synthesized in memory (no bundling, no built-in
+ * validation, nothing written outside the temp dir). Feed it to `alarmsFromTemplate` or `backtest`.
+ * @throws AlarmRuleError (or AlarmCapError) as {@link KpiAlarms} does
+ */
+export function synthesizeAlarmsTemplate(
+  config: PipelineConfig,
+  catalog: KpiCatalog,
+  options: { readonly maxAlarms?: number } = {},
+): object {
+  const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, `${config.name}-alarms`);
+  new KpiAlarms(stack, 'Alarms', { config, catalog, maxAlarms: options.maxAlarms });
+  return app.synth().getStackByName(stack.stackName).template as object;
 }

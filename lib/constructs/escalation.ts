@@ -253,7 +253,7 @@ export class EscalationLadder extends Construct {
             'sns:Publish to a phone number has no resource ARN; kms:Decrypt of SSM SecureStrings (AWS managed key, whose id is not known at synth) is limited by kms:ViaService; webhook secret ARNs end in a random suffix.',
           appliesTo: [
             'Resource::*',
-            'Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*',
+            { regex: '/^Resource::arn:<AWS::Partition>:kms:.+:key\\/\\*$/g' },
             { regex: '/^Resource::arn:<AWS::Partition>:secretsmanager:.*-\\?\\?\\?\\?\\?\\?$/g' },
           ],
         },

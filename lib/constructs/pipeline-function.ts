@@ -53,15 +53,19 @@ export function logRetentionFor(days: number): logs.RetentionDays {
 }
 
 /** Bundling hooks copying native packages from the local node_modules next to the bundle. */
-function copyNativeModules(packages: readonly string[]): ICommandHooks {
+function copyIntoBundle(packages: readonly string[], assetFiles: readonly string[]): ICommandHooks {
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
-    afterBundling: (inputDir: string, outputDir: string) =>
-      packages.map(
+    afterBundling: (inputDir: string, outputDir: string) => [
+      ...packages.map(
         (name) =>
           `mkdir -p "${outputDir}/node_modules/${name}" && cp -R "${inputDir}/node_modules/${name}/." "${outputDir}/node_modules/${name}/"`,
       ),
+      ...assetFiles.map(
+        (file) => `mkdir -p "$(dirname "${outputDir}/${file}")" && cp "${inputDir}/${file}" "${outputDir}/${file}"`,
+      ),
+    ],
   };
 }
 
@@ -99,6 +103,12 @@ export interface PipelineFunctionProps {
    * @default - none
    */
   readonly nativeModules?: readonly string[];
+  /**
+   * Repository files copied into the bundle at the same relative path (e.g. `assets/fonts/DejaVuSans.ttf`,
+   * then found at `/var/task/assets/fonts/DejaVuSans.ttf`).
+   * @default - none
+   */
+  readonly assetFiles?: readonly string[];
 }
 
 /**
@@ -109,6 +119,7 @@ export interface PipelineFunctionProps {
  */
 export function createPipelineFunction(scope: Construct, id: string, props: PipelineFunctionProps): NodejsFunction {
   const nativeModules = props.nativeModules ?? [];
+  const assetFiles = props.assetFiles ?? [];
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     retention: logRetentionFor(props.config.retention.logDays),
     // Logs are operational data, recreated on redeploy; keeping them after teardown only costs money.
@@ -148,7 +159,8 @@ export function createPipelineFunction(scope: Construct, id: string, props: Pipe
       // Double encoding: `define` takes a JS expression, and the handler expects a JSON string.
       define: { __PIPELINE_CONFIG__: JSON.stringify(JSON.stringify(props.config)) },
       externalModules: ['@aws-sdk/*', ...nativeModules],
-      commandHooks: nativeModules.length === 0 ? undefined : copyNativeModules(nativeModules),
+      commandHooks:
+        nativeModules.length === 0 && assetFiles.length === 0 ? undefined : copyIntoBundle(nativeModules, assetFiles),
     },
   });
   NagSuppressions.addResourceSuppressions(

@@ -74,6 +74,9 @@ function sesIdentityArns(scope: Construct, sender: string): string[] {
  * enabled report, evaluated in the configured time zone, with retries and a dead-letter queue
  * so a missed report is visible rather than silent.
  */
+/** The font file shipped with the report function (DejaVu Sans, free license beside it). */
+const REPORT_FONT = 'assets/fonts/DejaVuSans.ttf';
+
 export class Reports extends Construct {
   /** The report function. */
   readonly function: NodejsFunction;
@@ -99,7 +102,10 @@ export class Reports extends Construct {
       // The chart renderer loads a native addon; only its x86_64 glibc build ships with the project.
       architecture: lambda.Architecture.X86_64,
       nativeModules: ['@resvg/resvg-js', '@resvg/resvg-js-linux-x64-gnu'],
+      // Lambda's image has no fonts: the charts' text is drawn with this bundled one.
+      assetFiles: [REPORT_FONT],
       environment: {
+        REPORT_FONT_FILE: `/var/task/${REPORT_FONT}`,
         KPI_TABLE_NAME: props.kpiTable.tableName,
         INCIDENTS_TABLE_NAME: props.incidentsTable.tableName,
         ...(props.reportBucket === undefined ? {} : { REPORT_BUCKET: props.reportBucket.bucketName }),

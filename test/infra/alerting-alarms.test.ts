@@ -7,7 +7,7 @@ import { alarmsFromTemplate, evaluateAlarms } from '../../lambdas/core/alarm-eva
 import { AlarmCapError, AlarmRuleError } from '../../lambdas/core/alarms/rules';
 import { KpiCatalog } from '../../lambdas/core/catalog';
 import { type PipelineConfigInput, parseConfig } from '../../lambdas/core/config/schema';
-import { KpiAlarms } from '../../lib/constructs/alarms';
+import { KpiAlarms, synthesizeAlarmsTemplate } from '../../lib/constructs/alarms';
 
 const TENANTS = [
   { id: 'acme', name: 'Acme', tier: 'enterprise' },
@@ -271,6 +271,28 @@ describe('KpiAlarms', () => {
     expect(() =>
       build({ alarms: { overrides: { 'api_latency-p2': { periodSeconds: 3000, evaluationPeriods: 30 } } } }),
     ).toThrow(AlarmRuleError);
+  });
+
+  it('splits a roll-up over more than 50 alarms into parts under one parent', () => {
+    const many = Array.from({ length: 6 }, (_, i) => ({ id: `big-${i}`, name: `Big ${i}`, tier: 'enterprise' }));
+    const { template: t, alarms: a } = build({ tenants: many });
+    // P2 per scope: 8 threshold rules + 2 SLOs x 1 burn rule = 10; 7 scopes = 70 > 50.
+    expect(a.alarmsBySeverity.P2).toHaveLength(70);
+    const part = (n: number) =>
+      JSON.stringify(compositeNamed(t, `agent-kpi.rollup/P2/technical/fleet/rollup-p2-part${n}`).AlarmRule).match(
+        /Fn::GetAtt/g,
+      )!.length;
+    expect([part(1), part(2)]).toEqual([50, 20]);
+    const top = JSON.stringify(compositeNamed(t, 'agent-kpi.rollup/P2/technical/fleet/rollup-p2').AlarmRule);
+    expect(top.match(/Fn::GetAtt/g)).toHaveLength(2);
+  });
+
+  it('synthesizes the alarms alone for backtests, the same alarms as in the app', () => {
+    const config = parseConfig({ tenants: TENANTS });
+    const standalone = alarmsFromTemplate(synthesizeAlarmsTemplate(config, KpiCatalog.create([])));
+    const inApp = alarmsFromTemplate(template.toJSON());
+    expect(standalone.metricAlarms.map((a) => a.name).sort()).toEqual(inApp.metricAlarms.map((a) => a.name).sort());
+    expect(standalone.composites.map((c) => c.rule).sort()).toEqual(inApp.composites.map((c) => c.rule).sort());
   });
 
   it('passes the built-in CloudFormation validator (schema and lint rules) without a finding', () => {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { SESClient } from '@aws-sdk/client-ses';
 import { localClientConfig, type StandIn, startSes } from '../../cli/local/standins';
 import { buildReportFixture } from '../../cli/report-fixture';
@@ -9,7 +10,7 @@ import { formatValue, reportPeriod } from '../../lambdas/core/reports';
 import { createReportHandler } from '../../lambdas/handlers/report/handler';
 
 const LAST_DAY = Date.UTC(2026, 10, 20);
-const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+const FONT = resolve(__dirname, '../../assets/fonts/DejaVuSans.ttf');
 
 /** A mail as aws-ses-v2-local keeps it after parsing the raw MIME with mailparser. */
 interface StoredMail {

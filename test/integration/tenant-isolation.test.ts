@@ -1,8 +1,19 @@
 /**
  * Tenant isolation: nothing a tenant sends can land under another tenant's key, and the paths
  * that read data back (KPI items, reports, acknowledgements) only ever see the tenant asked for.
+ *
+ * The key properties are pure; the rest runs the real aggregator and acknowledgement handlers
+ * and the report collection against DynamoDB Local and the fauxqs S3 quarantine, and reads the
+ * whole table back with Scan to see every item a batch touched.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AttributeValue, CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import fc from 'fast-check';
+import { DynamoDbHealthStore } from '../../lambdas/adapters/health-store-dynamodb';
+import { DynamoDbAckNonceStore, DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
+import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
 import {
   FLEET_TENANT,
   InvalidKpiKeyError,
@@ -12,9 +23,25 @@ import {
   parseKpiItemKey,
 } from '../../lambdas/core/aggregation/keys';
 import { KpiCatalog } from '../../lambdas/core/catalog';
+import { parseConfig } from '../../lambdas/core/config/schema';
+import { signAckToken } from '../../lambdas/core/escalation/ack-token';
 import { decodeEvent, TENANT_ID_PATTERN } from '../../lambdas/core/events';
+import type { Incident } from '../../lambdas/core/incidents/types';
+import { collectReportData } from '../../lambdas/core/reports/collect';
+import { reportPeriod } from '../../lambdas/core/reports/period';
 import { GRANULARITIES } from '../../lambdas/core/time/buckets';
+import { createAckHandler } from '../../lambdas/handlers/ack/handler';
+import { aggregatorHandler, localQuarantine, localStore, NOW_MS } from '../support/aggregator-fixture';
+import {
+  type AggregatorEnv,
+  createBucket,
+  createKpiTable,
+  kinesisEvent,
+  listKeys,
+  startAggregatorEnv,
+} from '../support/aggregator-harness';
 import { arbTenantId, DEFAULT_EVENT_TIME, DEFAULT_EVENT_TIME_MS, encodeEvent, makeEvent } from '../support/events';
+import { lambdaRecord, syntheticShardRecords } from '../support/kinesis-batches';
 
 /** Tenant ids an attacker would try: separators, wildcards, lookalikes, case, prototype names. */
 const HOSTILE_TENANTS = [
@@ -111,7 +138,7 @@ describe('tenant keys', () => {
           }
         },
       ),
-      { numRuns: 20_000 },
+      { numRuns: 5_000 },
     );
   });
 
@@ -132,7 +159,7 @@ describe('tenant keys', () => {
           expect(ka.startsWith(`kpi#${b}#`)).toBe(false);
         },
       ),
-      { numRuns: 20_000 },
+      { numRuns: 5_000 },
     );
   });
 
@@ -150,7 +177,7 @@ describe('tenant keys', () => {
           expect(kpiItemKey(address)).toEqual({ pk, sk });
         }
       }),
-      { numRuns: 20_000 },
+      { numRuns: 5_000 },
     );
   });
 });
@@ -255,10 +282,11 @@ describe('aggregator items per tenant', () => {
     const day = Math.floor(DEFAULT_EVENT_TIME_MS / 86_400_000) * 86_400_000;
     const [a] = await reader.read({ tenant: TENANT_A, granularity: 'day', fromMs: day, toMs: day + 86_400_000 });
     expect(a?.set.value('sessions')?.value).toBe(5);
-    expect(a?.set.value('handle_time')?.p99).toBeCloseTo(100_000, -3);
+    // Quantiles are sketches with 1% relative accuracy.
+    expect(Math.abs((a?.set.value('handle_time')?.p99 ?? 0) - 100_000)).toBeLessThanOrEqual(1_000);
     const [b] = await reader.read({ tenant: TENANT_B, granularity: 'day', fromMs: day, toMs: day + 86_400_000 });
     expect(b?.set.value('sessions')?.value).toBe(5);
-    expect(b?.set.value('handle_time')?.p50).toBeCloseTo(200_000, -3);
+    expect(Math.abs((b?.set.value('handle_time')?.p50 ?? 0) - 200_000)).toBeLessThanOrEqual(2_000);
   });
 
   it('keeps tenants named constructor or prototype apart from each other and from everyone else', async () => {

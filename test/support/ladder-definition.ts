@@ -41,16 +41,20 @@ function resolveIntrinsic(value: unknown): string {
   throw new Error(`Unexpected intrinsic in DefinitionString: ${JSON.stringify(value)}`);
 }
 
-/** Synthesizes an {@link EscalationLadder} for a configuration (bundling skipped). */
-export function synthesizeLadder(config: PipelineConfig): SynthesizedLadder {
+/**
+ * Synthesizes an {@link EscalationLadder} for a configuration (bundling skipped).
+ * @param prepare called on the stack before synthesis, e.g. to add cdk-nag checks
+ */
+export function synthesizeLadder(config: PipelineConfig, prepare?: (stack: Stack) => void): SynthesizedLadder {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'LadderUnderTest', { env: { account: '123456789012', region: 'us-east-1' } });
-  const key = new kms.Key(stack, 'Key');
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
   const table = new dynamodb.Table(stack, 'Incidents', {
     partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
     sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
   });
   new EscalationLadder(stack, 'Escalation', { config, incidentsTable: table, encryptionKey: key });
+  prepare?.(stack);
   const template = Template.fromStack(stack);
   const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);

@@ -9,6 +9,8 @@ import {
 } from '../../lambdas/core/aggregates';
 import { KpiCatalog } from '../../lambdas/core/catalog';
 import type { AgentEvent } from '../../lambdas/core/events/contract';
+import { exportRows } from '../../lambdas/core/export';
+import { bucketStart } from '../../lambdas/core/time/buckets';
 import { arbBimodal, arbEvent, arbHeavyTail, arbLogNormal, makeCustomEvent, makeEvent } from '../support/events';
 import { exactKpis, exactQuantile } from '../support/exact-kpis';
 
@@ -204,6 +206,59 @@ describe('KpiSet values', () => {
     expect(s.value('booking_ok')).toEqual({ kpi: 'booking_ok', value: 0.5, count: 2 });
     expect(s.value('booking_wait')).toMatchObject({ value: 200, count: 2 });
     expect(s.value('bookers')).toEqual({ kpi: 'bookers', value: 2, count: 3 });
+  });
+});
+
+describe('hour and fleet buckets from minute sets', () => {
+  it('merged minute sets export the same rows as the exact reference, per tenant and fleet-wide', () => {
+    const from = Date.UTC(2026, 10, 22, 8, 0);
+    fc.assert(
+      fc.property(
+        fc.array(arbEvent({ tenants: ['acme', 'globex'], fromMs: from, toMs: from + 2 * 3_600_000 }), {
+          maxLength: 150,
+        }),
+        (events) => {
+          const minutes = new Map<string, KpiSet>();
+          for (const e of events) {
+            const key = `${e.tenantid}|${bucketStart(Date.parse(e.time), 'minute')}`;
+            const set = minutes.get(key) ?? new KpiSet(catalog);
+            set.observe(e);
+            minutes.set(key, set);
+          }
+          const hours = new Map<string, KpiSet>();
+          for (const [key, set] of minutes) {
+            const [tenant, minute] = key.split('|') as [string, string];
+            const hour = bucketStart(Number(minute), 'hour');
+            for (const t of [tenant, '*']) {
+              const k = `${t}|${hour}`;
+              const h = hours.get(k) ?? new KpiSet(catalog);
+              h.mergeFrom(KpiSet.deserialize(set.serialize(), catalog));
+              hours.set(k, h);
+            }
+          }
+          const got = [...hours].flatMap(([k, set]) => {
+            const [tenant, hour] = k.split('|') as [string, string];
+            return exportRows(tenant, 'hour', Number(hour), set);
+          });
+          const key = (r: { tenant: string; bucketStart: string; kpi: string }) =>
+            `${r.tenant}|${r.bucketStart}|${r.kpi}`;
+          const want = new Map(exactKpis(events, { granularity: 'hour' }).map((r) => [key(r), r]));
+          expect(got.map(key).sort()).toEqual([...want.keys()].sort());
+          for (const g of got) {
+            const w = want.get(key(g))!;
+            expect(g.count).toBe(w.count);
+            if (w.value === null || g.value === null) expect(g.value).toBe(w.value);
+            else {
+              // Distinct counts are sketches (2%); everything else is exact up to float rounding.
+              const distinct = g.kpi === 'active_users' || g.kpi.startsWith('feature_adoption:');
+              expect(close(g.value, w.value, distinct ? 0.02 : 1e-9)).toBe(true);
+            }
+            if (w.p95 !== undefined) expect(close(g.p95!, w.p95, 0.01)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import {
   type AlarmState,
+  alarmStateChangeEvent,
   anomalyBand,
   decideState,
   evaluateAlarmRule,
@@ -477,5 +478,26 @@ describe('parseEmfLines', () => {
       /EMF line 2: dimension Tenant/,
     );
     expect(() => parseEmfLines([emf({ Availability: 'high' })])).toThrow(/EMF line 1 Availability/);
+  });
+});
+
+describe('alarmStateChangeEvent', () => {
+  it('wraps a transition in the CloudWatch Alarm State Change event the router consumes', () => {
+    const e = alarmStateChangeEvent(
+      { alarmName: 'agent-kpi/P1/technical/fleet/x', fromState: 'OK', toState: 'ALARM', atMs: T0, reason: 'r' },
+      { account: '123456789012', region: 'eu-west-1', eventId: 'evt-1' },
+    );
+    expect(e).toMatchObject({
+      id: 'evt-1',
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      time: '2026-03-02T10:00:00.000Z',
+      resources: ['arn:aws:cloudwatch:eu-west-1:123456789012:alarm:agent-kpi/P1/technical/fleet/x'],
+      detail: {
+        alarmName: 'agent-kpi/P1/technical/fleet/x',
+        state: { value: 'ALARM' },
+        previousState: { value: 'OK' },
+      },
+    });
   });
 });

@@ -68,7 +68,8 @@ interface PreparedAlarm {
   readonly valueId: string;
   readonly band?: { readonly sourceId: string; readonly stdDevs: number };
   training?: AnomalyTrainingSeries;
-  readonly cache: Map<string, PeriodStatistic | null>;
+  /** Per metric query id: period start -> statistic (null when the period has no samples). */
+  readonly cache: Map<string, Map<number, PeriodStatistic | null>>;
   state: AlarmState;
 }
 
@@ -120,15 +121,19 @@ function slotValue(store: MetricStore, a: PreparedAlarm, id: string, startMs: nu
   if (q === undefined) throw new AlarmEvaluationError(`Alarm ${a.def.name}: metric math refers to unknown id "${id}"`);
   if (q.stat !== undefined) {
     const s = q.stat;
-    const key = `${id}@${startMs}`;
     const p = percentileOf(s.stat);
     // Sliding periods repeat from one minute to the next: compute each period once.
-    let r = a.cache.get(key);
+    let byStart = a.cache.get(id);
+    if (byStart === undefined) {
+      byStart = new Map();
+      a.cache.set(id, byStart);
+    }
+    let r = byStart.get(startMs);
     if (r === undefined) {
       r =
         store.statistic(s.namespace, s.metricName, s.dimensions, s.stat, startMs, startMs + s.periodSeconds * 1000) ??
         null;
-      a.cache.set(key, r);
+      byStart.set(startMs, r);
     }
     const lowSample =
       p !== undefined &&
@@ -195,7 +200,7 @@ function evaluateMetricAlarm(
   const periodMs = d.periodSeconds * 1000;
   const len = evaluationRangeLength(d.evaluationPeriods);
   const range: RangePoint[] = [];
-  const shown: string[] = [];
+  const shown: { v: number; start: number; lower?: number; upper?: number }[] = [];
   let lowSampleRecent = false;
   for (let j = 0; j < len; j++) {
     const start = t - (len - j) * periodMs;
@@ -205,36 +210,44 @@ function evaluateMetricAlarm(
       range.push(undefined);
       continue;
     }
-    let breaching: boolean | undefined;
     if (a.band !== undefined) {
       const band = a.training!.bandAt(start, a.band.stdDevs);
       if (band === undefined) {
         range.push(undefined);
         continue;
       }
-      breaching =
+      range.push(
         d.comparison === 'GreaterThanUpperThreshold'
           ? sv.value > band.upper
           : d.comparison === 'LessThanLowerThreshold'
             ? sv.value < band.lower
-            : sv.value > band.upper || sv.value < band.lower;
-      shown.push(
-        `${fmtNum(sv.value)} (${new Date(start).toISOString()}, band ${fmtNum(band.lower)}..${fmtNum(band.upper)})`,
+            : sv.value > band.upper || sv.value < band.lower,
       );
+      shown.push({ v: sv.value, start, lower: band.lower, upper: band.upper });
     } else {
-      breaching = compare(d.comparison, sv.value, d.threshold!);
-      shown.push(`${fmtNum(sv.value)} (${new Date(start).toISOString()})`);
+      range.push(compare(d.comparison, sv.value, d.threshold!));
+      shown.push({ v: sv.value, start });
     }
-    range.push(breaching);
   }
   if (lowSampleRecent) return undefined;
   const decision = decideState(range, d.evaluationPeriods, d.datapointsToAlarm, d.treatMissingData, a.state);
+  if (decision.state === a.state) return { state: a.state, reason: '' };
+  // The reason is only written for a transition: formatting every minute would dominate a replay.
   const against = a.band !== undefined ? '' : ` (${fmtNum(d.threshold!)})`;
+  const points = shown
+    .slice(-d.evaluationPeriods)
+    .reverse()
+    .map((x) => {
+      const at = new Date(x.start).toISOString();
+      return x.lower === undefined
+        ? `${fmtNum(x.v)} (${at})`
+        : `${fmtNum(x.v)} (${at}, band ${fmtNum(x.lower)}..${fmtNum(x.upper!)})`;
+    });
   const reason =
     decision.real === 0
       ? `Evaluated ${len} periods: ${decision.why}.`
       : `Threshold Crossed: ${decision.breaching} out of the last ${d.evaluationPeriods} datapoints ` +
-        `[${shown.slice(-d.evaluationPeriods).reverse().join(', ')}] ${decision.breaching === 1 ? 'was' : 'were'} ` +
+        `[${points.join(', ')}] ${decision.breaching === 1 ? 'was' : 'were'} ` +
         `${VERB[d.comparison]}${against} (minimum ${d.datapointsToAlarm} datapoint${d.datapointsToAlarm === 1 ? '' : 's'} ` +
         `for OK -> ALARM transition): ${decision.why}.`;
   return { state: decision.state, reason };

@@ -56,6 +56,8 @@ export function isLowSampleCount(percentile: number, sampleCount: number): boole
 /** Samples per metric, sorted by time, with period statistics over any window. */
 export class MetricStore {
   private readonly series = new Map<string, Sample[]>();
+  /** Per series: running sample count and sum, so Sum/Average/SampleCount over a long window cost O(log n). */
+  private readonly prefix = new Map<string, { count: Float64Array; sum: Float64Array }>();
   private sorted = true;
 
   /** A store holding `data`. */
@@ -87,6 +89,7 @@ export class MetricStore {
         throw new AlarmEvaluationError(`Metric ${d.name}: value ${v} with count ${c} is not a finite sample`);
       }
       if (c === 0) return;
+      this.prefix.delete(key);
       const last = list[list.length - 1];
       if (last !== undefined && last.t > d.timestampMs) this.sorted = false;
       list.push({ t: d.timestampMs, v, c });
@@ -119,12 +122,20 @@ export class MetricStore {
     endMs: number,
   ): PeriodStatistic | undefined {
     this.sort();
-    const list = this.series.get(metricKey(namespace, name, dimensions));
+    const key = metricKey(namespace, name, dimensions);
+    const list = this.series.get(key);
     if (list === undefined) return undefined;
     let lo = lowerBound(list, startMs);
     const hi = lowerBound(list, endMs);
     if (lo >= hi) return undefined;
     const p = percentileOf(stat);
+    if (stat === 'Sum' || stat === 'Average' || stat === 'SampleCount') {
+      const pre = this.prefixOf(key, list);
+      const count = pre.count[hi]! - pre.count[lo]!;
+      const sum = pre.sum[hi]! - pre.sum[lo]!;
+      const value = stat === 'Sum' ? sum : stat === 'Average' ? sum / count : count;
+      return { value, sampleCount: count };
+    }
     let count = 0;
     let sum = 0;
     let min = Number.POSITIVE_INFINITY;
@@ -157,9 +168,23 @@ export class MetricStore {
     }
   }
 
+  private prefixOf(key: string, list: readonly Sample[]): { count: Float64Array; sum: Float64Array } {
+    let pre = this.prefix.get(key);
+    if (pre === undefined) {
+      pre = { count: new Float64Array(list.length + 1), sum: new Float64Array(list.length + 1) };
+      list.forEach((s, i) => {
+        pre!.count[i + 1] = pre!.count[i]! + s.c;
+        pre!.sum[i + 1] = pre!.sum[i]! + s.v * s.c;
+      });
+      this.prefix.set(key, pre);
+    }
+    return pre;
+  }
+
   private sort(): void {
     if (this.sorted) return;
     for (const list of this.series.values()) list.sort((a, b) => a.t - b.t);
+    this.prefix.clear();
     this.sorted = true;
   }
 }

@@ -13,8 +13,8 @@ import { KpiCatalog } from '../../core/catalog';
 import { loadRuntimeConfig, requireEnv } from '../runtime-config';
 import { createReportHandler } from './handler';
 
-/** Font the charts are drawn in: the bundled file when the function ships one, else Debian's path. */
-const FONT_CANDIDATES = [process.env.REPORT_FONT_FILE, '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'];
+/** Font the charts are drawn in: the file the CDK app bundles with the function (Lambda has no system fonts). */
+const FONT_CANDIDATES = [process.env.REPORT_FONT_FILE, '/var/task/assets/fonts/DejaVuSans.ttf'];
 
 const config = loadRuntimeConfig();
 const catalog = KpiCatalog.create(
