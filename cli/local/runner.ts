@@ -39,6 +39,13 @@ import { DynamoDbKpiStore, KPI_TABLE_SCHEMA } from '../../lambdas/adapters/kpi-s
 import { EmfKpiMetrics } from '../../lambdas/adapters/metrics-emf';
 import { type QuarantinedRecord, S3Quarantine } from '../../lambdas/adapters/quarantine-s3';
 import { AggregateBatch, FLEET_TENANT } from '../../lambdas/core/aggregation';
+import {
+  type AlarmDefinitions,
+  type AlarmStateTransition,
+  alarmsFromTemplate,
+  evaluateAlarms,
+  parseEmfLines,
+} from '../../lambdas/core/alarm-evaluator';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
 import { type PipelineConfig, perTenantAlarmTenants } from '../../lambdas/core/config/schema';
 import { type ExportRow, toCsv } from '../../lambdas/core/export';
@@ -281,6 +288,33 @@ class TalliedAggregateBatch extends AggregateBatch {
   }
 }
 
+/**
+ * Creates the KPI table with the key schema and TTL attribute the KPI store declares for both the
+ * CDK construct and local mode. Created before synthesis ends, so ingestion need not wait for it.
+ */
+export async function createKpiTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: KPI_TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+        { AttributeName: KPI_TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: KPI_TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
+        { AttributeName: KPI_TABLE_SCHEMA.sortKey, AttributeType: 'S' },
+      ],
+    }),
+  );
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: KPI_TABLE_SCHEMA.ttlAttribute, Enabled: true },
+    }),
+  );
+}
+
 /** The environment variables through which the handlers name their tables, per table. */
 export const TABLE_VARIABLES = { kpi: 'KPI_TABLE_NAME', incidents: 'INCIDENTS_TABLE' } as const;
 
@@ -322,6 +356,42 @@ export async function createTableFromTemplate(
       }),
     );
   }
+}
+
+/** The outcome of evaluating the synthesized alarms. */
+export interface LocalAlarmResult {
+  readonly alarmsEvaluated: number;
+  readonly datapoints: number;
+  /** Every state change, in time order. */
+  readonly transitions: readonly AlarmStateTransition[];
+}
+
+/** How long after the range the alarms keep being evaluated, so episodes at its end can resolve. */
+const ALARM_TAIL_MS = 30 * 60_000;
+
+/**
+ * Evaluates every alarm of the synthesized templates, minute by minute, over the EMF documents the
+ * aggregator published, following CloudWatch's semantics (the project's evaluator).
+ */
+export function evaluateLocalAlarms(
+  templates: SynthesizedTemplates,
+  emfDocuments: readonly string[],
+  fromMs: number,
+  toMs: number,
+): LocalAlarmResult {
+  const parts = Object.values(templates).map((t) => alarmsFromTemplate(t));
+  const definitions: AlarmDefinitions = {
+    metricAlarms: parts.flatMap((p) => p.metricAlarms),
+    composites: parts.flatMap((p) => p.composites),
+    anomalyDetectors: parts.flatMap((p) => p.anomalyDetectors),
+  };
+  const data = parseEmfLines(emfDocuments);
+  const { transitions } = evaluateAlarms(definitions, data, { fromMs, toMs: toMs + ALARM_TAIL_MS });
+  return {
+    alarmsEvaluated: definitions.metricAlarms.length + definitions.composites.length,
+    datapoints: data.length,
+    transitions,
+  };
 }
 
 /** What to run: the traffic, its time range and where the results go. */
@@ -367,6 +437,8 @@ export interface LocalRunResult {
   readonly fleetDays: readonly ExportRow[];
   /** EMF documents the aggregator published. */
   readonly emfDocuments: readonly string[];
+  /** The synthesized alarms evaluated over those metrics. */
+  readonly alarms: LocalAlarmResult;
   /** Files written to the export directory. */
   readonly files: readonly string[];
   /** Milliseconds per stage, in order. */
@@ -405,13 +477,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     () => 'DynamoDB Local, kinesalite, SES and S3/SNS (fauxqs) up on 127.0.0.1',
   );
   try {
-    const templates = await timed(
-      'synthesis',
-      undefined,
-      () => synthesis,
-      (t) => `CDK app synthesized: ${Object.keys(t).join(', ')}`,
-    );
-    const result = await runStages(options, standIns, templates, observer, timed, timings);
+    const result = await runStages(options, standIns, synthesis, observer, timed, timings);
     return { result, stop: () => standIns.stop() };
   } catch (err) {
     await standIns.stop();
@@ -430,7 +496,7 @@ function endpointOf(standIns: StandIns, name: 'dynamodb' | 'kinesis' | 'ses' | '
 async function runStages(
   options: LocalRunOptions,
   standIns: StandIns,
-  templates: SynthesizedTemplates,
+  synthesis: Promise<SynthesizedTemplates>,
   observer: RunObserver,
   timed: Timed,
   timings: ReadonlyArray<{ stage: string; ms: number }>,
@@ -453,14 +519,11 @@ async function runStages(
       undefined,
       async () => {
         const created = await createLocalStream(kinesis, resources.stream, LOCAL_REGION);
-        await createTableFromTemplate(dynamodb, templates, TABLE_VARIABLES.kpi, resources.kpiTable);
-        await createTableFromTemplate(dynamodb, templates, TABLE_VARIABLES.incidents, resources.incidentTable);
+        await createKpiTable(dynamodb, resources.kpiTable);
         await s3.send(new CreateBucketCommand({ Bucket: resources.quarantineBucket }));
         return created;
       },
-      () =>
-        `stream ${resources.stream}, tables ${resources.kpiTable} and ${resources.incidentTable}, ` +
-        `bucket ${resources.quarantineBucket}`,
+      () => `stream ${resources.stream}, table ${resources.kpiTable}, bucket ${resources.quarantineBucket}`,
     );
 
     const metrics = new CapturedMetrics({
@@ -519,6 +582,26 @@ async function runStages(
         `${aggregate.tally.accepted} accepted, ${aggregate.tally.rejected} rejected`,
     );
 
+    const templates = await timed(
+      'synthesis',
+      undefined,
+      async () => {
+        const t = await synthesis;
+        // The escalation's table comes from the template, as `cdk deploy` would create it.
+        await createTableFromTemplate(dynamodb, t, TABLE_VARIABLES.incidents, resources.incidentTable);
+        return t;
+      },
+      (t) => `CDK app synthesized (${Object.keys(t).join(', ')}); table ${resources.incidentTable} created from it`,
+    );
+    const alarms = await timed(
+      'alarms',
+      undefined,
+      async () => evaluateLocalAlarms(templates, metrics.documents, options.rangeStartMs, options.rangeEndMs),
+      (a) =>
+        `${a.alarmsEvaluated} alarms evaluated minute by minute over ${a.datapoints} datapoints: ` +
+        `${a.transitions.filter((t) => t.toState === 'ALARM').length} went to ALARM`,
+    );
+
     const reader = new DynamoDbKpiReader({
       client: dynamodb,
       tableName: resources.kpiTable,
@@ -554,6 +637,7 @@ async function runStages(
       aggregation: aggregate.tally,
       fleetDays,
       emfDocuments: metrics.documents,
+      alarms,
       files,
       timings: [...timings],
     };

@@ -1,10 +1,13 @@
 /**
- * KPI metrics to CloudWatch through Powertools Metrics (Embedded Metric Format in the logs).
+ * KPI metrics to CloudWatch through Powertools Metrics (Embedded Metric Format in the logs), as
+ * the metric contract (`lambdas/core/alarms/metric-contract.ts`) says the alarms, the dashboards
+ * and the local alarm evaluator read them.
  *
  * What is published, per minute bucket of newly applied events (so a redelivered record is not
- * published twice), for every KPI with a `metric` in the catalog, under dimensions exactly
- * `{ Tenant: 'ALL' }` (fleet) and `{ Tenant: '<id>' }` for tenants whose tier has per-tenant
- * alarms (each tenant x metric is a billed custom metric, so others get none):
+ * published twice), for every KPI with a `metric` in the catalog, under `metric.name` and
+ * `metric.unit`, with dimensions exactly `{ Tenant: 'ALL' }` (fleet) and `{ Tenant: '<id>' }` for
+ * tenants whose tier has per-tenant alarms (each tenant x metric is a billed custom metric, so
+ * others get none):
  *
  * - counts and sums: the batch's total once; alarms and dashboards use the `Sum` statistic.
  * - quantile KPIs: a value distribution, so CloudWatch percentiles (p50/p95/p99) work. One value
@@ -12,30 +15,45 @@
  *   default batch), read from the batch's sketch at evenly spaced ranks; above the cap the same
  *   number of evenly spaced quantiles stands in for the batch. Sketch values are within 1% of
  *   the raw values, well inside CloudWatch's own percentile approximation, and the cap bounds the
- *   log volume per invocation (EMF takes at most 100 values per metric per document, so values
- *   are split over several documents).
+ *   log volume per invocation.
  * - rates and means (error rate, availability, CSAT, NPS, precision...): samples whose Average is
- *   the KPI's value with the batch's weight: for a rate, `hits` ones and `n - hits` zeros; for a
- *   mean-like KPI, the value repeated once per contributing event (both capped like quantiles).
- *   Alarms use the `Average` statistic, which is then weighted by events across batches.
+ *   the KPI's value with the batch's weight: for a rate, one sample per event, 1 for a hit and 0
+ *   for a miss; for a mean-like KPI, the value repeated once per contributing event. Above the
+ *   cap a rate keeps `cap` samples whose mean is still the batch's exact share (one sample
+ *   carries the fractional remainder), so a small error rate is not rounded to 0 or doubled.
+ *   Alarms (burn-rate windows included) use `Average`, which is then weighted by events across
+ *   batches and minutes.
  * - distinct counts: the batch's distinct value once (CloudWatch cannot merge distinct sets; the
  *   KPI table is the source of truth for DAU/MAU).
+ *
+ * EMF takes at most 100 values per metric and 100 metrics per document, so a bucket is split
+ * over several documents, each carrying the dimension and the bucket's timestamp.
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KpiSet } from '../core/aggregates';
 import type { AppliedMinuteDelta, KpiMetricsSink } from '../core/aggregation';
+import { TENANT_DIMENSION as CONTRACT_TENANT_DIMENSION, FLEET_TENANT } from '../core/alarms/metric-contract';
 import type { KpiCatalog, KpiDefinition } from '../core/catalog';
 
-/** The dimension value of fleet metrics. */
-export const FLEET_DIMENSION_VALUE = 'ALL';
-/** The dimension name. */
-export const TENANT_DIMENSION = 'Tenant';
+/** The dimension value of fleet metrics (the metric contract's). */
+export const FLEET_DIMENSION_VALUE = FLEET_TENANT;
+/** The dimension name (the metric contract's). */
+export const TENANT_DIMENSION = CONTRACT_TENANT_DIMENSION;
 /** The default namespace. */
 export const DEFAULT_METRICS_NAMESPACE = 'AgentKpi';
-/** EMF documents hold at most 100 values per metric; Powertools flushes (and drops dimensions) at 100. */
+/**
+ * EMF documents hold at most 100 values per metric. Powertools publishes on its own when a
+ * metric reaches 100 values, and that publication clears the dimensions and the timestamp: the
+ * rest of the document would go out without `Tenant`. 99 keeps every flush ours.
+ */
 const VALUES_PER_DOCUMENT = 99;
-/** EMF documents hold at most 100 metrics. */
-const METRICS_PER_DOCUMENT = 100;
+/**
+ * EMF documents hold at most 100 metrics. Powertools publishes on its own before storing any
+ * value while 100 metrics are stored, even a further value of a stored metric: with 100 metrics,
+ * the 100th metric's second value would start a document without `Tenant` (a dimensionless
+ * metric no alarm reads). 99 keeps every flush ours.
+ */
+const METRICS_PER_DOCUMENT = 99;
 
 /** Settings of {@link EmfKpiMetrics}. */
 export interface EmfKpiMetricsProps {
@@ -109,8 +127,16 @@ export class EmfKpiMetrics implements KpiMetricsSink {
         return out;
       }
       case 'rate': {
-        const ones = Math.round(value * k);
-        return [...new Array<number>(ones).fill(1), ...new Array<number>(k - ones).fill(0)];
+        // k = count (no cap): exactly `hits` ones. Under the cap, value * k is fractional in
+        // general; rounding it would move the share by up to 0.5 / k (0.06% read as 0.1%), so
+        // one sample carries the remainder and the mean stays the exact share.
+        const exact = value * k;
+        const ones = Math.min(k, Math.floor(exact + 1e-9));
+        const remainder = exact - ones;
+        const out = new Array<number>(k).fill(0);
+        out.fill(1, 0, ones);
+        if (ones < k && remainder > 1e-9) out[ones] = remainder;
+        return out;
       }
       default:
         return new Array<number>(k).fill(value);
@@ -118,7 +144,7 @@ export class EmfKpiMetrics implements KpiMetricsSink {
   }
 
   private emit(dimension: string, timestampMs: number, metrics: readonly MetricValues[]): void {
-    // Split into documents of <= 100 metrics and < 100 values per metric, each with the dimension.
+    // Split into documents of at most 99 metrics and 99 values per metric, each with the dimension.
     let offset = 0;
     for (;;) {
       const page = metrics

@@ -7,9 +7,10 @@
  * - Anomaly-band alarms (`ANOMALY_DETECTION_BAND` + an explicit `AWS::CloudWatch::AnomalyDetector`
  *   so the model exists, and starts training, at deploy time) for the P3/P4 trend rules.
  * - Multi-window multi-burn-rate SLO alarms: per SLO x burn rule, a long-window and a short-window
- *   metric-math alarm on the bad-event ratio (`sum(bad) / sum(total)` over the window; windows over
- *   a day become k one-day periods, all breaching: see `burnWindowPeriods`), joined by a composite
- *   `ALARM(long) AND ALARM(short)`. Only the composite pages.
+ *   alarm on the bad-event ratio (the rate metric's `Average` over one period of the window's
+ *   length, event-weighted by the metric contract; windows over a day become k one-day periods,
+ *   all breaching: see `burnWindowPeriods`), joined by a composite `ALARM(long) AND ALARM(short)`.
+ *   Only the composite pages.
  * - One roll-up composite per severity (any alarm of that severity in ALARM), for overviews.
  *
  * No alarm has actions: routing is an EventBridge rule on alarm state changes whose alarm name
@@ -142,14 +143,8 @@ export class KpiAlarms extends Construct {
           stdDevs: spec.bandStdDevs,
         });
       }
-      case 'burn-window': {
-        const expression = new cloudwatch.MathExpression({
-          expression: spec.expression,
-          usingMetrics: { total: metricOf(spec.total), hits: metricOf(spec.hits) },
-          period: Duration.seconds(spec.total.periodSeconds),
-        });
-        return new cloudwatch.Alarm(this, cid, { ...common, metric: expression, threshold: spec.threshold });
-      }
+      case 'burn-window':
+        return new cloudwatch.Alarm(this, cid, { ...common, metric: metricOf(spec.metric), threshold: spec.threshold });
     }
   }
 

@@ -4,8 +4,8 @@
  * rejection always names one of the documented reasons, accepted events carry only finite
  * numbers and a valid tenant, and nothing can write to `Object.prototype`.
  *
- * The properties below generate well over 100,000 records in total (counted, and checked by the
- * last test), which keeps the whole file around 20-30 s on two cores.
+ * The properties below generate about 150,000 records in total (counted, and checked by the
+ * last test); the file takes about 20 s on two idle cores.
  */
 import fc from 'fast-check';
 import { KpiCatalog } from '../../lambdas/core/catalog';
@@ -347,7 +347,7 @@ describe('decodeEvent under fuzzing', () => {
           }
         },
       ),
-      { numRuns: 25_000 },
+      { numRuns: 15_000 },
     );
   });
 
@@ -363,7 +363,7 @@ describe('decodeEvent under fuzzing', () => {
           expect(text(r.event.data)).toBe(text(event.data));
         }
       }),
-      { numRuns: 8_000 },
+      { numRuns: 4_000 },
     );
   });
 
@@ -386,6 +386,8 @@ describe('decodeEvent under fuzzing', () => {
   });
 
   it('generated at least 100,000 records across the properties above', () => {
+    // The figure RELIABILITY.md quotes.
+    console.log(`decodeEvent fuzzed with ${generated} records`);
     expect(generated).toBeGreaterThanOrEqual(100_000);
   });
 });

@@ -89,10 +89,9 @@ const log: EscalationLog = {
 };
 
 beforeAll(async () => {
-  // The stand-ins boot in child processes while this process synthesizes.
-  const starting = startStandIns(['dynamodb', 'ses', 'sns']);
+  // Synthesis blocks the event loop; the stand-ins start after it so their start-up timers stay honest.
   definition = synthesizeLadder(config).definition as unknown as StateMachineDefinition;
-  standIns = await starting;
+  standIns = await startStandIns(['dynamodb', 'ses', 'sns']);
   ddb = new DynamoDBClient(localClientConfig(standIns.dynamodb!.endpoint));
   await ddb.send(
     new CreateTableCommand({
@@ -122,7 +121,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((done) => webhook.listen(0, '127.0.0.1', () => done()));
   webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}`;
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await standIns?.stop();

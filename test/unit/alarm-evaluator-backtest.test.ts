@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { alarmsFromTemplate, backtest, formatBacktest } from '../../lambdas/core/alarm-evaluator';
 import { KpiCatalog } from '../../lambdas/core/catalog';
-import { parseConfig } from '../../lambdas/core/config/schema';
+import { activeSilence, parseConfig } from '../../lambdas/core/config/schema';
 import { KpiAlarms } from '../../lib/constructs/alarms';
 
 const MIN = 60_000;
@@ -14,6 +14,16 @@ const config = parseConfig({
   tenants: [
     { id: 'acme', name: 'Acme', tier: 'enterprise' },
     { id: 'small', name: 'Small', tier: 'standard' },
+  ],
+  silences: [
+    {
+      id: 'acme-maintenance',
+      tenant: 'acme',
+      alarm: 'api_error_rate-p1',
+      start: '2026-03-02T07:55:00Z',
+      end: '2026-03-02T08:30:00Z',
+      reason: 'planned API migration',
+    },
   ],
 });
 
@@ -59,20 +69,12 @@ function recordedMetrics(): string[] {
       emfLine(m, 'ALL', {
         ResponseLatency: spread(300, 2000),
         ApiErrorRate: 0.001,
-        ApiErrorRateTotal: 5000,
-        ApiErrorRateHits: 5,
         Availability: 1,
-        AvailabilityTotal: 60,
-        AvailabilityHits: 60,
       }),
       emfLine(m, 'acme', {
         ResponseLatency: incident ? spread(1000, 9000) : spread(300, 2000),
         ApiErrorRate: incident ? 0.1 : 0.001,
-        ApiErrorRateTotal: 1000,
-        ApiErrorRateHits: incident ? 100 : 1,
         Availability: 1,
-        AvailabilityTotal: 60,
-        AvailabilityHits: 60,
       }),
     );
   }
@@ -89,7 +91,7 @@ describe('backtest over a synthesized template and a recorded incident', () => {
     const defs = alarmsFromTemplate(template);
     expect(report.alarmsEvaluated).toBe(defs.metricAlarms.length + defs.composites.length);
     expect(defs.anomalyDetectors.length).toBeGreaterThan(0);
-    expect(report.datapoints).toBe(180 * 2 * 7);
+    expect(report.datapoints).toBe(180 * 2 * 3);
   });
 
   it('detects the tenant incident at P1 within 5 minutes and resolves it after it ends', () => {
@@ -112,7 +114,7 @@ describe('backtest over a synthesized template and a recorded incident', () => {
     const [burn] = fired('slo-api-errors-p1-1h', 'acme');
     expect(burn).toBeDefined();
     // Both windows must exceed 14.4 x 0.1% = 1.44%. The 5-minute one does after 1 minute at 10%; the
-    // 1-hour one once (100k + (60 - k)) / 60000 > 0.0144, i.e. after k = 9 minutes.
+    // 1-hour one once (0.1 k + 0.001 (60 - k)) / 60 > 0.0144, i.e. after k = 9 minutes.
     expect((burn!.firedAtMs - T0) / MIN - INCIDENT_START).toBe(9);
     expect(fired('response_latency-anomaly', 'acme').map((r) => r.severity)).toEqual(['P3']);
   });
@@ -141,11 +143,21 @@ describe('backtest over a synthesized template and a recorded incident', () => {
     expect(table).toMatch(/\nP1 +acme +response_latency-p1 +2026-03-02T08:0\d:00Z +2026-03-02T08:2\d:00Z +\d+ min\n/);
     expect(table).toContain(`${report.rows.length} episode(s).`);
     const csv = formatBacktest(report, 'csv').trim().split('\n');
-    expect(csv[0]).toBe('severity,tenant,rule,alarm,fired_at,resolved_at,resolved_to');
+    expect(csv[0]).toBe('severity,tenant,rule,alarm,fired_at,resolved_at,resolved_to,silenced_by');
     expect(csv).toHaveLength(report.rows.length + 1);
     const json = JSON.parse(formatBacktest(report, 'json'));
     expect(json.episodes).toHaveLength(report.rows.length);
     expect(json.episodes[0]).toMatchObject({ severity: expect.stringMatching(/^P[1-4]$/), resolvedTo: 'OK' });
+  });
+
+  it('marks episodes a configured silence covers, and only those', () => {
+    const silenced = backtest(template, recordedMetrics(), {
+      silenceAt: (rule, tenant, at) => activeSilence(config, rule, tenant, at)?.id,
+    });
+    expect(silenced.rows.filter((r) => r.silencedBy !== undefined).map((r) => [r.ruleId, r.silencedBy])).toEqual([
+      ['api_error_rate-p1', 'acme-maintenance'],
+    ]);
+    expect(formatBacktest(silenced)).toMatch(/api_error_rate-p1 .*silenced \(acme-maintenance\): no page/);
   });
 
   it('says no alarm fired when the metrics are healthy, and refuses a file without EMF', () => {

@@ -30,6 +30,12 @@ export class ByteWriter {
 
   /** A non-negative integer <= 2^53 as a LEB128 varint. */
   varint(value: number): void {
+    // Most varints (kinds, counts, bin deltas) fit one byte: skip the checks' float work for them.
+    if (value >= 0 && value < 0x80 && (value | 0) === value) {
+      this.ensure(1);
+      this.buf[this.pos++] = value;
+      return;
+    }
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint needs a safe integer >= 0: ${value}`);
     this.ensure(8);
     let v = value;
@@ -68,6 +74,21 @@ export class ByteWriter {
 
   /** A UTF-8 string with a varint length prefix. */
   string(value: string): void {
+    // KPI keys are ASCII: write them in place instead of allocating a Buffer per key.
+    const n = value.length;
+    if (n < 0x80) {
+      this.ensure(n + 1);
+      const start = this.pos;
+      this.buf[this.pos++] = n;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buf[this.pos++] = c;
+      }
+      if (i === n) return;
+      this.pos = start;
+    }
     this.bytes(Buffer.from(value, 'utf8'));
   }
 
@@ -96,6 +117,7 @@ export class ByteReader {
 
   /** See {@link ByteWriter.varint}. */
   varint(): number {
+    if (this.pos < this.buf.length && this.buf[this.pos]! < 0x80) return this.buf[this.pos++]!;
     let result = 0;
     let mul = 1;
     for (let i = 0; i < 8; i++) {
@@ -141,6 +163,16 @@ export class ByteReader {
   /** A length-prefixed UTF-8 string. */
   string(): string {
     const b = this.bytes();
+    // Short ASCII (every KPI key) decodes faster by char codes than through a Buffer.
+    if (b.length <= 64) {
+      let s = '';
+      for (let i = 0; i < b.length; i++) {
+        const c = b[i]!;
+        if (c >= 0x80) return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
     return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
   }
 }

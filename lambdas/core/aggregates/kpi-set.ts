@@ -29,9 +29,71 @@ export const OTHER_GROUP = '_other';
  * distinct KPI can add up to 16 KiB, each custom quantile KPI a few KiB.
  */
 export const MAX_SERIALIZED_BYTES = 200_000;
-/** Bodies above this are deflated; below, zlib's overhead is not worth it. */
-const COMPRESS_ABOVE = 512;
-const FORMAT_VERSION = 1;
+/**
+ * Bodies above this are deflated. Below it an item (body plus ~200 bytes of keys, version and
+ * watermarks) fits in one 1 KB write unit anyway, so deflating would cost ~40 µs of CPU per item
+ * (zlib's per-call setup dominates at this size) and save no capacity.
+ */
+const COMPRESS_ABOVE = 768;
+/** Format 1 wrote every key as text; format 2 names built-in KPIs by {@link KEY_WORDS} index. */
+const FORMAT_V1 = 1;
+const FORMAT_VERSION = 2;
+/**
+ * Format 2's key dictionary: a key naming one of these is written as its index, not its text.
+ * FROZEN: bytes already stored refer to these positions, so entries are never removed, reordered
+ * or renamed; new names go at the end (older readers then fail loudly on the unknown index,
+ * which is why the format version would need a bump only if the meaning of an index changed).
+ * Names absent from the list (custom KPIs) are written as text.
+ */
+const KEY_WORDS: readonly string[] = [
+  'sessions',
+  'handle_time',
+  'fcr_rate',
+  'resolution_rate',
+  'escalation_rate',
+  'turns',
+  'response_latency',
+  'stt_latency',
+  'llm_latency',
+  'tts_latency',
+  'turn_error_rate',
+  'cache_hit_rate',
+  'syntheses',
+  'synthesis_latency',
+  'synthesis_success_rate',
+  'synthesis_cache_hit_rate',
+  'synthesis_quality',
+  'synthesis_under_1s_share',
+  'synthesis_over_2s_share',
+  'api_requests',
+  'api_latency',
+  'api_error_rate',
+  'availability',
+  'csat',
+  'nps',
+  'escalation_precision',
+  'escalation_recall',
+  'escalation_accuracy',
+  'active_users',
+  'feature_adoption',
+  'funnel_lead',
+  'funnel_contacted',
+  'funnel_qualified',
+  'funnel_proposal',
+  'funnel_won',
+  'funnel_lost',
+  'won_value_usd',
+  'mrr_new_usd',
+  'mrr_expansion_usd',
+  'mrr_contraction_usd',
+  'mrr_churn_usd',
+  'net_new_mrr_usd',
+  'tickets_opened',
+  'tickets_resolved',
+  'ticket_resolution_time',
+  'rejected_events',
+];
+const WORD_INDEX = new Map(KEY_WORDS.map((w, i) => [w, i]));
 
 /** One KPI's value in a bucket. */
 export interface KpiValue {
@@ -212,6 +274,14 @@ interface Plan {
   /** Base KPI name -> index of its state in {@link StateTable.slots}. */
   readonly slotOf: ReadonlyMap<string, number>;
   readonly names: readonly string[];
+  /** Per slot, the state kind its KPI keeps (undefined: none, e.g. conversions). */
+  readonly kinds: ReadonlyArray<State['k'] | undefined>;
+  /** Slots in the order of their names (serialization writes keys sorted). */
+  readonly sortedSlots: readonly number[];
+  /** Per slot, its format-2 key code (see {@link writeKey}): 2 * (word + 1), or 0 when written as text. */
+  readonly slotCodes: readonly number[];
+  /** Per {@link KEY_WORDS} index, the catalog slot of that name, if the catalog has it. */
+  readonly wordSlots: ReadonlyArray<number | undefined>;
 }
 
 /** One compiled plan per catalog: observing an event is then a map lookup and a few closures. */
@@ -232,7 +302,14 @@ function planFor(catalog: KpiCatalog): Plan {
       list.push(obs);
       observers.set(def.eventType, list);
     }
-    plan = { observers, rejectionKpis, slotOf, names };
+    const kinds = catalog.all().map(stateKind);
+    const sortedSlots = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
+    const slotCodes = names.map((n) => {
+      const w = WORD_INDEX.get(n);
+      return w === undefined ? 0 : 2 * (w + 1);
+    });
+    const wordSlots = KEY_WORDS.map((w) => slotOf.get(w));
+    plan = { observers, rejectionKpis, slotOf, names, kinds, sortedSlots, slotCodes, wordSlots };
     PLANS.set(catalog, plan);
   }
   return plan;
@@ -258,6 +335,12 @@ class StateTable {
 
   has(key: string): boolean {
     return this.get(key) !== undefined;
+  }
+
+  /** Sets the state of a base KPI by slot (no key hashing). */
+  setSlot(slot: number, st: State): void {
+    if (this.slots[slot] === undefined) this.size++;
+    this.slots[slot] = st;
   }
 
   set(key: string, st: State): void {
@@ -286,6 +369,11 @@ class StateTable {
   subKeys(): IterableIterator<string> {
     return this.subs.keys();
   }
+
+  /** The sub-keyed states (`name:key`). */
+  subEntries(): ReadonlyMap<string, State> {
+    return this.subs;
+  }
 }
 
 function baseName(key: string): string {
@@ -303,14 +391,15 @@ function newSketch(): DDSketch {
  * uses the sketch's public store API, so the bins (and quantiles) come back exactly.
  */
 function writeBins(w: ByteWriter, store: DDSketch['store']): void {
-  const bins: [number, number][] = [];
-  for (let i = 0; i < store.bins.length; i++) {
-    const c = store.bins[i]!;
-    if (c > 0) bins.push([i + store.offset, c]);
-  }
-  w.varint(bins.length);
+  const bins = store.bins;
+  let used = 0;
+  for (let i = 0; i < bins.length; i++) if (bins[i]! > 0) used++;
+  w.varint(used);
   let prev = 0;
-  for (const [key, c] of bins) {
+  for (let i = 0; i < bins.length; i++) {
+    const c = bins[i]!;
+    if (!(c > 0)) continue;
+    const key = i + store.offset;
     const delta = key - prev;
     w.varint(delta >= 0 ? delta * 2 : -delta * 2 - 1);
     w.varint(c);
@@ -318,16 +407,56 @@ function writeBins(w: ByteWriter, store: DDSketch['store']): void {
   }
 }
 
+/** Bin keys a sketch may hold: far beyond any finite double at 1% accuracy, so only corrupt data exceeds it. */
+const MAX_BIN_KEY = 100_000;
+/** DenseStore's growth step (its default): stores built here keep the package's layout. */
+const STORE_CHUNK = 128;
+
+/**
+ * Reads {@link writeBins}' pairs straight into the store's bins: one allocation sized to the key
+ * range, where `store.add` per bin would grow and re-centre the array many times.
+ */
 function readBins(r: ByteReader, store: DDSketch['store']): void {
   const n = r.varint();
+  if (n === 0) return;
+  if (n > 2 * MAX_BIN_KEY + 1) throw new AggregateDecodeError('too many sketch bins');
+  const keys = new Array<number>(n);
+  const counts = new Array<number>(n);
   let key = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     const z = r.varint();
     key += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
     const c = r.varint();
-    if (c === 0 || Math.abs(key) > 100_000) throw new AggregateDecodeError('sketch bin out of range');
-    store.add(key, c);
+    if (c === 0 || Math.abs(key) > MAX_BIN_KEY) throw new AggregateDecodeError('sketch bin out of range');
+    keys[i] = key;
+    counts[i] = c;
+    if (key < min) min = key;
+    if (key > max) max = key;
   }
+  const length = STORE_CHUNK * Math.ceil((max - min + 1) / STORE_CHUNK);
+  const bins = new Array<number>(length).fill(0);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    bins[keys[i]! - min] += counts[i]!;
+    total += counts[i]!;
+  }
+  if (!Number.isSafeInteger(total)) throw new AggregateDecodeError('sketch count out of range');
+  store.bins = bins;
+  store.offset = min;
+  store.minKey = min;
+  store.maxKey = max;
+  store.count = total;
+}
+
+/** Copies a store's bins (DenseStore.copy spreads them through a generic helper, several times slower). */
+function copyStore(dst: DDSketch['store'], src: DDSketch['store']): void {
+  dst.bins = src.bins.slice();
+  dst.count = src.count;
+  dst.minKey = src.minKey;
+  dst.maxKey = src.maxKey;
+  dst.offset = src.offset;
 }
 
 function writeSketch(w: ByteWriter, sketch: DDSketch): void {
@@ -348,8 +477,18 @@ function readSketch(r: ByteReader): DDSketch {
 function cloneState(st: State): State {
   switch (st.k) {
     case 3: {
+      // What DDSketch.merge does into an empty sketch (its _copy), without its generic array spread.
       const sketch = newSketch();
-      sketch.merge(st.sketch);
+      const src = st.sketch;
+      if (src.count !== 0) {
+        copyStore(sketch.store, src.store);
+        copyStore(sketch.negativeStore, src.negativeStore);
+        sketch.zeroCount = src.zeroCount;
+        sketch.min = src.min;
+        sketch.max = src.max;
+        sketch.count = src.count;
+        sketch.sum = src.sum;
+      }
       return { k: 3, n: st.n, sum: st.sum, sketch };
     }
     case 4:
@@ -539,16 +678,32 @@ export class KpiSet {
   /** Adds `other` into this set. Commutative and associative (sums up to float rounding). */
   mergeFrom(other: KpiSet): void {
     this.events += other.events;
-    for (const [key, src] of other.states.entries()) {
-      let target = key;
-      if (src.k === 4 && key.includes(':') && !this.states.has(key)) {
-        // Route through the cap so merged sets stay bounded too.
-        target = this.groupKeyFor(key);
+    if (other.plan === this.plan) {
+      // Same catalog: base KPIs line up slot by slot, no key lookups.
+      const dstSlots = this.states.slots;
+      const srcSlots = other.states.slots;
+      for (let i = 0; i < srcSlots.length; i++) {
+        const src = srcSlots[i];
+        if (src === undefined) continue;
+        const dst = dstSlots[i];
+        if (dst === undefined) this.states.setSlot(i, cloneState(src));
+        else if (dst.k === src.k) mergeState(dst, src);
       }
-      const dst = this.states.get(target);
-      if (dst === undefined) this.states.set(target, cloneState(src));
-      else if (dst.k === src.k) mergeState(dst, src);
+      for (const [key, src] of other.states.subEntries()) this.mergeKey(key, src);
+      return;
     }
+    for (const [key, src] of other.states.entries()) this.mergeKey(key, src);
+  }
+
+  private mergeKey(key: string, src: State): void {
+    let target = key;
+    if (src.k === 4 && key.includes(':') && !this.states.has(key)) {
+      // Route through the cap so merged sets stay bounded too.
+      target = this.groupKeyFor(key);
+    }
+    const dst = this.states.get(target);
+    if (dst === undefined) this.states.set(target, cloneState(src));
+    else if (dst.k === src.k) mergeState(dst, src);
   }
 
   private groupKeyFor(key: string): string {
@@ -667,71 +822,62 @@ export class KpiSet {
   }
 
   /**
-   * Compact binary form: a version byte, a flags byte (bit 0: deflated), then the event count
-   * and each state (key, kind, payload; sketches in DDSketch protobuf form). States are written
-   * in key order so equal sets serialize to equal bytes.
+   * Compact binary form: a format byte, a flags byte (bit 0: deflated), then the event count and
+   * each state (key, kind, payload; sketches as varint bins). Keys are written in sorted order so
+   * equal sets serialize to equal bytes; a key naming a built-in KPI is written as its
+   * {@link KEY_WORDS} index (plus the text after `:` for sub-keys), any other key as text.
    */
   serialize(): Uint8Array {
     const w = new ByteWriter();
+    w.byte(FORMAT_VERSION);
+    w.byte(0);
     w.varint(this.events);
-    const keys = this.states.keys().sort();
-    w.varint(keys.length);
-    for (const key of keys) {
-      const st = this.states.get(key)!;
-      w.string(key);
-      w.byte(st.k);
-      switch (st.k) {
-        case 0:
-          w.varint(st.n);
-          break;
-        case 1:
-          w.varint(st.n);
-          w.f64(st.sum);
-          break;
-        case 2:
-          w.varint(st.n);
-          w.varint(st.hits);
-          break;
-        case 3:
-          w.varint(st.n);
-          w.f64(st.sum);
-          writeSketch(w, st.sketch);
-          break;
-        case 4:
-          w.varint(st.n);
-          st.hll.write(w);
-          break;
-        case 5:
-          w.varint(st.n);
-          w.varint(st.promoters);
-          w.varint(st.detractors);
-          break;
-        case 6:
-          w.varint(st.tp);
-          w.varint(st.fp);
-          w.varint(st.fn);
-          w.varint(st.tn);
-          break;
+    w.varint(this.states.size);
+    const plan = this.plan;
+    const slots = this.states.slots;
+    const subs = this.states.subEntries();
+    const subKeys = subs.size === 0 ? [] : [...subs.keys()].sort();
+    let j = 0;
+    for (const i of plan.sortedSlots) {
+      const st = slots[i];
+      if (st === undefined) continue;
+      const name = plan.names[i]!;
+      for (; j < subKeys.length && subKeys[j]! < name; j++) {
+        writeKey(w, subKeys[j]!);
+        writeState(w, subs.get(subKeys[j]!)!);
       }
+      const code = plan.slotCodes[i]!;
+      w.varint(code);
+      if (code === 0) w.string(name);
+      writeState(w, st);
     }
-    const body = w.finish();
-    const compress = body.length > COMPRESS_ABOVE;
-    const payload = compress ? deflateRawSync(body) : body;
+    for (; j < subKeys.length; j++) {
+      writeKey(w, subKeys[j]!);
+      writeState(w, subs.get(subKeys[j]!)!);
+    }
+    const all = w.finish();
+    if (all.length - 2 <= COMPRESS_ABOVE) return all;
+    const payload = deflateRawSync(all.subarray(2));
+    if (payload.length >= all.length - 2) return all;
     const out = new Uint8Array(payload.length + 2);
     out[0] = FORMAT_VERSION;
-    out[1] = compress ? 1 : 0;
+    out[1] = 1;
     out.set(payload, 2);
     return out;
   }
 
   /**
-   * Reads {@link serialize}'s output. States of KPIs the catalog no longer has (a removed custom
-   * KPI) or whose kind changed are dropped: they could not be valued.
+   * Reads {@link serialize}'s output (this format and the previous one, which wrote every key as
+   * text). States of KPIs the catalog no longer has (a removed custom KPI) or whose kind changed
+   * are dropped: they could not be valued.
    * @throws AggregateDecodeError when the bytes are not a serialized KpiSet
    */
   static deserialize(bytes: Uint8Array, catalog: KpiCatalog): KpiSet {
     if (bytes.length < 2) throw new AggregateDecodeError('too short');
-    if (bytes[0] !== FORMAT_VERSION) throw new AggregateDecodeError(`unknown format version ${bytes[0]}`);
+    const format = bytes[0];
+    if (format !== FORMAT_VERSION && format !== FORMAT_V1) {
+      throw new AggregateDecodeError(`unknown format version ${format}`);
+    }
     let body = bytes.subarray(2);
     if (bytes[1] === 1) {
       try {
@@ -742,48 +888,113 @@ export class KpiSet {
     } else if (bytes[1] !== 0) throw new AggregateDecodeError(`unknown flags ${bytes[1]}`);
     const r = new ByteReader(body);
     const set = new KpiSet(catalog);
+    const plan = set.plan;
     set.events = r.varint();
     const n = r.varint();
     for (let i = 0; i < n; i++) {
-      const key = r.string();
-      const k = r.byte();
-      let st: State;
-      switch (k) {
-        case 0:
-          st = { k, n: r.varint() };
-          break;
-        case 1:
-          st = { k, n: r.varint(), sum: r.f64() };
-          break;
-        case 2:
-          st = { k, n: r.varint(), hits: r.varint() };
-          break;
-        case 3: {
-          const cnt = r.varint();
-          const sum = r.f64();
-          st = { k, n: cnt, sum, sketch: readSketch(r) };
-          break;
+      let key: string;
+      let slot: number | undefined;
+      if (format === FORMAT_V1) key = r.string();
+      else {
+        const code = r.varint();
+        if (code === 0) key = r.string();
+        else {
+          const word = Math.floor(code / 2) - 1;
+          if (word >= KEY_WORDS.length) throw new AggregateDecodeError(`unknown key index ${word}`);
+          key = KEY_WORDS[word]!;
+          if (code % 2 === 1) key = `${key}:${r.string()}`;
+          else slot = plan.wordSlots[word];
         }
-        case 4:
-          st = { k, n: r.varint(), hll: HyperLogLog.read(r) };
-          break;
-        case 5:
-          st = { k, n: r.varint(), promoters: r.varint(), detractors: r.varint() };
-          break;
-        case 6:
-          st = { k, tp: r.varint(), fp: r.varint(), fn: r.varint(), tn: r.varint() };
-          break;
-        default:
-          throw new AggregateDecodeError(`unknown state kind ${k} for ${key}`);
       }
-      const def = catalog.get(baseName(key));
-      if (def === undefined || stateKind(def) !== st.k) continue;
-      if (key.includes(':') && st.k === 4 && !key.endsWith(`:${OTHER_GROUP}`)) {
-        set.groups.set(def.name, (set.groups.get(def.name) ?? 0) + 1);
+      const st = readState(r, key);
+      const colon = key.indexOf(':');
+      if (colon < 0) {
+        slot ??= plan.slotOf.get(key);
+        if (slot !== undefined && plan.kinds[slot] === st.k) set.states.setSlot(slot, st);
+        continue;
       }
+      const base = key.slice(0, colon);
+      const baseSlot = plan.slotOf.get(base);
+      if (baseSlot === undefined || plan.kinds[baseSlot] !== st.k) continue;
+      if (st.k === 4 && !key.endsWith(`:${OTHER_GROUP}`)) set.groups.set(base, (set.groups.get(base) ?? 0) + 1);
       set.states.set(key, st);
     }
     if (!r.done()) throw new AggregateDecodeError('trailing bytes');
     return set;
+  }
+}
+
+/** Writes a key that has no catalog slot (a sub-key `name:key`) in format 2. */
+function writeKey(w: ByteWriter, key: string): void {
+  const colon = key.indexOf(':');
+  const word = colon < 0 ? undefined : WORD_INDEX.get(key.slice(0, colon));
+  if (word === undefined) {
+    w.varint(0);
+    w.string(key);
+    return;
+  }
+  w.varint(2 * (word + 1) + 1);
+  w.string(key.slice(colon + 1));
+}
+
+function writeState(w: ByteWriter, st: State): void {
+  w.byte(st.k);
+  switch (st.k) {
+    case 0:
+      w.varint(st.n);
+      return;
+    case 1:
+      w.varint(st.n);
+      w.f64(st.sum);
+      return;
+    case 2:
+      w.varint(st.n);
+      w.varint(st.hits);
+      return;
+    case 3:
+      w.varint(st.n);
+      w.f64(st.sum);
+      writeSketch(w, st.sketch);
+      return;
+    case 4:
+      w.varint(st.n);
+      st.hll.write(w);
+      return;
+    case 5:
+      w.varint(st.n);
+      w.varint(st.promoters);
+      w.varint(st.detractors);
+      return;
+    case 6:
+      w.varint(st.tp);
+      w.varint(st.fp);
+      w.varint(st.fn);
+      w.varint(st.tn);
+      return;
+  }
+}
+
+function readState(r: ByteReader, key: string): State {
+  const k = r.byte();
+  switch (k) {
+    case 0:
+      return { k, n: r.varint() };
+    case 1:
+      return { k, n: r.varint(), sum: r.f64() };
+    case 2:
+      return { k, n: r.varint(), hits: r.varint() };
+    case 3: {
+      const n = r.varint();
+      const sum = r.f64();
+      return { k, n, sum, sketch: readSketch(r) };
+    }
+    case 4:
+      return { k, n: r.varint(), hll: HyperLogLog.read(r) };
+    case 5:
+      return { k, n: r.varint(), promoters: r.varint(), detractors: r.varint() };
+    case 6:
+      return { k, tp: r.varint(), fp: r.varint(), fn: r.varint(), tn: r.varint() };
+    default:
+      throw new AggregateDecodeError(`unknown state kind ${k} for ${key.slice(0, 80)}`);
   }
 }

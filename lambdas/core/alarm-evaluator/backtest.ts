@@ -25,6 +25,8 @@ export interface BacktestRow {
   /** The state it left ALARM for (OK, or INSUFFICIENT_DATA when the data stopped). */
   readonly resolvedTo?: AlarmState;
   readonly reason: string;
+  /** The silence that would have kept this episode from paging, when one covered its start. */
+  readonly silencedBy?: string;
 }
 
 /** What a backtest found. */
@@ -54,6 +56,12 @@ export interface BacktestOptions {
    */
   readonly includeNonPaging?: boolean;
   readonly anomaly?: AnomalyBandOptions;
+  /**
+   * The silence covering a rule and tenant at an instant, if any (e.g.
+   * `(rule, tenant, at) => activeSilence(config, rule, tenant, at)?.id`): such episodes are
+   * reported as silenced, as the router would record them without paging.
+   */
+  readonly silenceAt?: (ruleId: string, tenant: string, atMs: number) => string | undefined;
 }
 
 function identity(name: string): { severity: string; tenant: string; ruleId: string; paging: boolean } {
@@ -86,6 +94,19 @@ export function backtest(
   const fromMs = options.fromMs ?? Math.floor(span.fromMs / 60_000) * 60_000;
   const toMs = options.toMs ?? span.toMs + 10 * 60_000;
   const { transitions } = evaluateAlarms(defs, store, { fromMs, toMs, anomaly: options.anomaly });
+  const row = (alarm: string, firedAtMs: number, reason: string): BacktestRow => {
+    const id = identity(alarm);
+    const silencedBy = id.severity === '-' ? undefined : options.silenceAt?.(id.ruleId, id.tenant, firedAtMs);
+    return {
+      alarm,
+      severity: id.severity,
+      tenant: id.tenant,
+      ruleId: id.ruleId,
+      firedAtMs,
+      reason,
+      ...(silencedBy === undefined ? {} : { silencedBy }),
+    };
+  };
   const open = new Map<string, { firedAtMs: number; reason: string }>();
   const rows: BacktestRow[] = [];
   for (const tr of transitions) {
@@ -98,28 +119,13 @@ export function backtest(
       if (o === undefined) continue;
       open.delete(tr.alarmName);
       rows.push({
-        alarm: tr.alarmName,
-        severity: id.severity,
-        tenant: id.tenant,
-        ruleId: id.ruleId,
-        firedAtMs: o.firedAtMs,
+        ...row(tr.alarmName, o.firedAtMs, o.reason),
         resolvedAtMs: tr.atMs,
         resolvedTo: tr.toState,
-        reason: o.reason,
       });
     }
   }
-  for (const [alarm, o] of open) {
-    const id = identity(alarm);
-    rows.push({
-      alarm,
-      severity: id.severity,
-      tenant: id.tenant,
-      ruleId: id.ruleId,
-      firedAtMs: o.firedAtMs,
-      reason: o.reason,
-    });
-  }
+  for (const [alarm, o] of open) rows.push(row(alarm, o.firedAtMs, o.reason));
   rows.sort((a, b) => a.firedAtMs - b.firedAtMs || a.alarm.localeCompare(b.alarm));
   return {
     fromMs,
@@ -159,6 +165,7 @@ export function formatBacktest(report: BacktestReport, format: 'table' | 'json' 
           firedAt: iso(r.firedAtMs),
           resolvedAt: r.resolvedAtMs === undefined ? null : iso(r.resolvedAtMs),
           resolvedTo: r.resolvedTo ?? null,
+          silencedBy: r.silencedBy ?? null,
           reason: r.reason,
         })),
       },
@@ -168,7 +175,7 @@ export function formatBacktest(report: BacktestReport, format: 'table' | 'json' 
   }
   if (format === 'csv') {
     const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    const lines = ['severity,tenant,rule,alarm,fired_at,resolved_at,resolved_to'];
+    const lines = ['severity,tenant,rule,alarm,fired_at,resolved_at,resolved_to,silenced_by'];
     for (const r of report.rows) {
       lines.push(
         [
@@ -179,6 +186,7 @@ export function formatBacktest(report: BacktestReport, format: 'table' | 'json' 
           iso(r.firedAtMs),
           r.resolvedAtMs === undefined ? '' : iso(r.resolvedAtMs),
           r.resolvedTo ?? '',
+          r.silencedBy ?? '',
         ]
           .map(q)
           .join(','),
@@ -188,7 +196,7 @@ export function formatBacktest(report: BacktestReport, format: 'table' | 'json' 
   }
   const header = `Backtest ${iso(report.fromMs)} .. ${iso(report.toMs)}: ${report.datapoints} datapoints, ${report.alarmsEvaluated} alarms`;
   if (report.rows.length === 0) return `${header}\nNo alarm would have fired.\n`;
-  const table = [['SEV', 'TENANT', 'RULE', 'FIRED', 'RESOLVED', 'FOR']];
+  const table = [['SEV', 'TENANT', 'RULE', 'FIRED', 'RESOLVED', 'FOR', 'NOTE']];
   for (const r of report.rows) {
     table.push([
       r.severity,
@@ -197,6 +205,7 @@ export function formatBacktest(report: BacktestReport, format: 'table' | 'json' 
       iso(r.firedAtMs),
       r.resolvedAtMs === undefined ? 'still firing' : iso(r.resolvedAtMs),
       r.resolvedAtMs === undefined ? '' : duration(r.resolvedAtMs - r.firedAtMs),
+      r.silencedBy === undefined ? '' : `silenced (${r.silencedBy}): no page`,
     ]);
   }
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));

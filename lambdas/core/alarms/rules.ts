@@ -22,7 +22,7 @@ import {
   SEVERITIES,
   type Severity,
 } from '../config/schema';
-import { rateCountMetrics, TENANT_DIMENSION, tenantDimensionValue } from './metric-contract';
+import { sloMetric, TENANT_DIMENSION, tenantDimensionValue } from './metric-contract';
 import { ALARM_TAGS, type AlarmIdentity, formatAlarmName } from './naming';
 
 /** How an alarm treats missing datapoints (CloudWatch `TreatMissingData`). */
@@ -84,21 +84,23 @@ export interface AnomalyAlarmSpec extends AlarmSpecBase {
   readonly bandStdDevs: number;
 }
 
-/** One window (long or short) of a burn-rate rule: the bad-event ratio over the window. */
+/**
+ * One window (long or short) of a burn-rate rule: the rate KPI's `Average` over a period of the
+ * window's length is its event-weighted share (see `metric-contract.ts`), compared with the share
+ * at which the bad-event ratio reaches `factor x (1 - objective)`.
+ */
 export interface BurnRateWindowAlarmSpec extends AlarmSpecBase {
   readonly kind: 'burn-window';
   readonly slo: string;
   readonly kpi: string;
   readonly window: 'long' | 'short';
   readonly windowMinutes: number;
-  /** Denominator events, statistic Sum, period = one evaluation period. */
-  readonly total: AlarmMetricStat;
-  /** Hit events, statistic Sum, same period. */
-  readonly hits: AlarmMetricStat;
-  /** Metric math over ids `total` and `hits` giving the bad-event ratio. */
-  readonly expression: string;
-  /** `factor * (1 - objective)`. */
+  /** The rate metric, statistic `Average`, period = one evaluation period. */
+  readonly metric: AlarmMetricStat;
+  /** On the metric's scale: the bad ratio for an error rate, `1 -` the bad ratio for a success rate. */
   readonly threshold: number;
+  /** `factor x (1 - objective)`: the bad-event ratio that fires the window. */
+  readonly badRatioThreshold: number;
   readonly burnFactor: number;
 }
 
@@ -275,7 +277,7 @@ function effectiveCatalogRules(config: PipelineConfig, catalog: KpiCatalog): Eff
 
 /**
  * How a burn-rate window becomes periods. A window of up to one day is one period of the window's
- * length: the alarm compares sum(bad) / sum(total) over exactly that window, re-evaluated every
+ * length: the alarm compares the event-weighted bad ratio over exactly that window, re-evaluated every
  * minute. CloudWatch periods stop at one day, and metric math cannot sum across evaluation
  * periods, so a longer window is split into k equal periods of at most a day with k out of k
  * breaching: it fires only when every slice burns at the factor, which implies the whole window
@@ -348,13 +350,13 @@ export function resolveAlarmRules(
     if (kpi === undefined) {
       throw new AlarmRuleError(`alarms.slos "${slo.id}" names KPI "${slo.kpi}", which is not in the catalog`);
     }
-    let counts: ReturnType<typeof rateCountMetrics>;
+    let metric: ReturnType<typeof sloMetric>;
     try {
-      counts = rateCountMetrics(kpi);
+      metric = sloMetric(kpi);
     } catch (e) {
       throw new AlarmRuleError(`alarms.slos "${slo.id}": ${(e as Error).message}`);
     }
-    return { slo, kpi, counts };
+    return { slo, kpi, metric };
   });
   const sloRuleIds = new Set<string>();
   for (const { slo } of slos) {
@@ -399,7 +401,7 @@ export function resolveAlarmRules(
       paging.push({ name: base.name, severity: r.severity });
     }
 
-    for (const { slo, counts } of slos) {
+    for (const { slo, metric } of slos) {
       const budget = 1 - slo.objective;
       for (const b of config.alarms.burnRates) {
         const ruleId = burnRateRuleId(slo.id, b.severity, b.longWindowMinutes);
@@ -409,7 +411,8 @@ export function resolveAlarmRules(
         const ladder = o.ladder ?? 'technical';
         const identity: AlarmIdentity = { deployment, severity, ladder, tenant, ruleId };
         // Rounded so 14.4 x 0.001 reads 0.0144 in the template, not 0.014400000000000013.
-        const threshold = Number((b.factor * budget).toPrecision(12));
+        const badRatio = Number((b.factor * budget).toPrecision(12));
+        const threshold = metric.bad === 'hits' ? badRatio : Number((1 - badRatio).toPrecision(12));
         const children: string[] = [];
         for (const window of ['long', 'short'] as const) {
           const windowMinutes = window === 'long' ? b.longWindowMinutes : b.shortWindowMinutes;
@@ -426,7 +429,7 @@ export function resolveAlarmRules(
             description:
               `Part of ${ruleId}: bad-event ratio of ${slo.kpi} over ${formatWindow(windowMinutes)} ` +
               `> ${b.factor}x the error budget (${budget.toPrecision(3)}) of SLO ${slo.id}`,
-            comparison: 'GreaterThanThreshold',
+            comparison: metric.bad === 'hits' ? 'GreaterThanThreshold' : 'LessThanThreshold',
             evaluationPeriods,
             datapointsToAlarm: evaluationPeriods,
             // No traffic burns no budget; and a new alarm settles to OK, never to ALARM, on deploy.
@@ -436,10 +439,9 @@ export function resolveAlarmRules(
             kpi: slo.kpi,
             window,
             windowMinutes,
-            total: stat(config, counts.total, tenant, 'Sum', periodSeconds),
-            hits: stat(config, counts.hits, tenant, 'Sum', periodSeconds),
-            expression: counts.bad === 'hits' ? 'hits / total' : '(total - hits) / total',
+            metric: stat(config, metric.metricName, tenant, 'Average', periodSeconds),
             threshold,
+            badRatioThreshold: badRatio,
             burnFactor: b.factor,
           });
           children.push(name);
