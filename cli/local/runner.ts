@@ -14,6 +14,7 @@
  * The simulated clock is an argument of every handler, so a simulated day takes seconds.
  */
 
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -33,25 +34,45 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type {
+  KinesisStreamBatchResponse,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+  LambdaFunctionURLEvent,
+} from 'aws-lambda';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { SesEmailChannel } from '../../lambdas/adapters/channels/email-ses';
+import { SnsSmsChannel } from '../../lambdas/adapters/channels/sms-sns';
+import { FallbackPager } from '../../lambdas/adapters/channels/with-fallback';
+import { DynamoDbAckNonceStore, DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
 import { DynamoDbKpiStore, KPI_TABLE_SCHEMA } from '../../lambdas/adapters/kpi-store-dynamodb';
 import { EmfKpiMetrics } from '../../lambdas/adapters/metrics-emf';
 import { type QuarantinedRecord, S3Quarantine } from '../../lambdas/adapters/quarantine-s3';
+import { StaticSecretLookup } from '../../lambdas/adapters/secret-lookup';
 import { AggregateBatch, FLEET_TENANT } from '../../lambdas/core/aggregation';
 import {
   type AlarmDefinitions,
   type AlarmStateTransition,
+  alarmStateChangeEvent,
   alarmsFromTemplate,
   evaluateAlarms,
   parseEmfLines,
 } from '../../lambdas/core/alarm-evaluator';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
 import { type PipelineConfig, perTenantAlarmTenants } from '../../lambdas/core/config/schema';
+import type { LadderStarter, LadderStep } from '../../lambdas/core/escalation/ladder';
 import { type ExportRow, toCsv } from '../../lambdas/core/export';
+import type { Incident } from '../../lambdas/core/incidents/types';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
 import { GRANULARITIES } from '../../lambdas/core/time/buckets';
+import { createAckHandler } from '../../lambdas/handlers/ack/handler';
 import { createAggregatorHandler } from '../../lambdas/handlers/aggregator/handler';
+import { createAlarmRouterHandler } from '../../lambdas/handlers/alarm-router/handler';
+import type { EscalationLog } from '../../lambdas/handlers/escalation-log';
+import { createNotifierHandler, type NotifierInput } from '../../lambdas/handlers/notifier/handler';
 import { kinesisPut, type OutgoingRecord, sendRecords } from '../commands/send';
 import {
   resourcesOfType,
@@ -69,6 +90,8 @@ import {
 } from '../wiring';
 import type { SimulatedRecord } from './simulator';
 import { localClientConfig, type StandIns, startStandIns } from './standins';
+
+type JSONValue = Awaited<ReturnType<StateMachine['run']>['result']>;
 
 /** Receives progress of a local run (the CLI draws bars or prints lines). */
 export interface RunObserver {
@@ -366,6 +389,9 @@ export interface LocalAlarmResult {
   readonly transitions: readonly AlarmStateTransition[];
 }
 
+/** How long after the range ladders keep running, so late incidents can climb and resolve. */
+const ESCALATION_TAIL_MS = 60 * 60_000;
+
 /** How long after the range the alarms keep being evaluated, so episodes at its end can resolve. */
 const ALARM_TAIL_MS = 30 * 60_000;
 
@@ -412,6 +438,8 @@ export interface LocalRunOptions {
   /** Write kpis.csv, rejected.ndjson, incidents.json and the reports here. */
   readonly exportDir?: string;
   readonly observer?: RunObserver;
+  /** Which incidents level 2 acknowledges. @default all */
+  readonly acknowledge?: (incident: Incident) => boolean;
   /**
    * Simulated time per put-then-drain round. Longer rounds rewrite the hour and day items less
    * often (the local store's cost is per item written). @default 15 minutes
@@ -439,6 +467,8 @@ export interface LocalRunResult {
   readonly emfDocuments: readonly string[];
   /** The synthesized alarms evaluated over those metrics. */
   readonly alarms: LocalAlarmResult;
+  /** Incidents and ladders. */
+  readonly escalation: EscalationResult;
   /** Files written to the export directory. */
   readonly files: readonly string[];
   /** Milliseconds per stage, in order. */
@@ -602,6 +632,26 @@ async function runStages(
         `${a.transitions.filter((t) => t.toState === 'ALARM').length} went to ALARM`,
     );
 
+    const escalation = await timed(
+      'escalation',
+      undefined,
+      () =>
+        runEscalation({
+          config,
+          templates,
+          transitions: alarms.transitions,
+          dynamodb,
+          incidentTable: resources.incidentTable,
+          sesEndpoint: endpoints.ses,
+          snsEndpoint: endpoints.s3,
+          endMs: options.rangeEndMs + ESCALATION_TAIL_MS,
+          ...(options.acknowledge === undefined ? {} : { acknowledge: options.acknowledge }),
+        }),
+      (e) =>
+        `${e.routed} state changes routed, ${e.incidents.length} incidents, ${e.ladders} ladders run ` +
+        `(${e.stopped} still climbing at the end), ${e.mails} mails in the local SES`,
+    );
+
     const reader = new DynamoDbKpiReader({
       client: dynamodb,
       tableName: resources.kpiTable,
@@ -638,6 +688,7 @@ async function runStages(
       fleetDays,
       emfDocuments: metrics.documents,
       alarms,
+      escalation,
       files,
       timings: [...timings],
     };
@@ -689,4 +740,329 @@ export async function writeRejected(dir: string, s3: S3Client, bucket: string): 
   const path = join(dir, 'rejected.ndjson');
   writeFileSync(path, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
   return path;
+}
+
+/**
+ * Simulated time for the escalation stage: alarm events, acknowledgements and ladder waits are
+ * processed in time order, each ladder running as its own task. A ladder's Wait state parks its
+ * task until the clock reaches the wake-up instant; the clock only moves when every task is
+ * parked, so a ladder sees every event that happened before its next check, as in AWS.
+ */
+export class SimulatedTimeline {
+  /** The simulated instant, epoch ms. */
+  nowMs: number;
+  private readonly events: Array<{ atMs: number; seq: number; run: () => Promise<void> }> = [];
+  private readonly sleepers: Array<{ atMs: number; seq: number; wake: () => void }> = [];
+  private active = 0;
+  private seq = 0;
+  private idleWaiters: Array<() => void> = [];
+  private failure: unknown;
+
+  constructor(startMs: number) {
+    this.nowMs = startMs;
+  }
+
+  /** Runs `fn` at `atMs` (events at the same instant run in scheduling order, before wake-ups). */
+  schedule(atMs: number, run: () => Promise<void>): void {
+    this.events.push({ atMs, seq: this.seq++, run });
+  }
+
+  /** Starts a task that may park itself with {@link sleepUntil}. */
+  spawn(task: () => Promise<unknown>): void {
+    this.active++;
+    void task()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.settle());
+  }
+
+  /** Parks the calling task until the clock reaches `atMs`. */
+  sleepUntil(atMs: number): Promise<void> {
+    return new Promise((wake) => {
+      this.sleepers.push({ atMs: Math.max(atMs, this.nowMs), seq: this.seq++, wake });
+      this.settle();
+    });
+  }
+
+  /** Processes everything due up to `endMs`; returns how many tasks are still parked after it. */
+  async runUntil(endMs: number): Promise<number> {
+    for (;;) {
+      await this.idle();
+      if (this.failure !== undefined) throw this.failure;
+      this.events.sort((a, b) => a.atMs - b.atMs || a.seq - b.seq);
+      this.sleepers.sort((a, b) => a.atMs - b.atMs || a.seq - b.seq);
+      const event = this.events[0];
+      const sleeper = this.sleepers[0];
+      if (event !== undefined && event.atMs <= endMs && (sleeper === undefined || event.atMs <= sleeper.atMs)) {
+        this.events.shift();
+        this.nowMs = Math.max(this.nowMs, event.atMs);
+        this.active++;
+        try {
+          await event.run();
+        } finally {
+          this.settle();
+        }
+      } else if (sleeper !== undefined && sleeper.atMs <= endMs) {
+        this.sleepers.shift();
+        this.nowMs = Math.max(this.nowMs, sleeper.atMs);
+        this.active++;
+        sleeper.wake();
+      } else {
+        return this.sleepers.length;
+      }
+    }
+  }
+
+  private settle(): void {
+    this.active--;
+    if (this.active === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((done) => this.idleWaiters.push(done));
+  }
+}
+
+/** Resolves the intrinsic functions of a state machine's `DefinitionString` to local values. */
+function resolveIntrinsic(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) {
+    const v = value as Record<string, unknown>;
+    if ('Fn::GetAtt' in v) {
+      const [logicalId] = v['Fn::GetAtt'] as [string, string];
+      return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
+    }
+    if ('Ref' in v) {
+      const ref = v.Ref as string;
+      if (ref === 'AWS::Partition') return 'aws';
+      if (ref === 'AWS::Region') return LOCAL_REGION;
+      if (ref === 'AWS::AccountId') return LOCAL_ACCOUNT;
+      return ref;
+    }
+    if ('Fn::Join' in v) {
+      const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolveIntrinsic).join(sep);
+    }
+  }
+  throw new Error(`Unexpected intrinsic function in the state machine definition: ${JSON.stringify(value)}`);
+}
+
+/**
+ * The escalation ladder's state machine definition from the synthesized templates, with its
+ * CloudFormation intrinsics resolved as `cdk deploy` would hand it to Step Functions.
+ */
+export function ladderDefinition(templates: SynthesizedTemplates): StateMachineDefinition {
+  const machines = resourcesOfType(templates, 'AWS::StepFunctions::StateMachine');
+  if (machines.length !== 1) throw new Error(`Expected one state machine in the app, found ${machines.length}`);
+  return JSON.parse(resolveIntrinsic(machines[0]?.properties.DefinitionString)) as StateMachineDefinition;
+}
+
+/** One mail the local SES stored. */
+export interface StoredMail {
+  readonly destination: { readonly to: readonly string[] };
+  readonly subject: string;
+  readonly body: { readonly text?: string; readonly html?: string };
+}
+
+/** Reads the mails the local SES stand-in received. */
+export async function localMails(sesEndpoint: string): Promise<StoredMail[]> {
+  const res = await fetch(`${sesEndpoint}/store`);
+  return ((await res.json()) as { emails: StoredMail[] }).emails;
+}
+
+/** An acknowledgement as the function URL receives it: a POST of the confirmation form. */
+function ackFormEvent(token: string): LambdaFunctionURLEvent {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    isBase64Encoded: true,
+    body: Buffer.from(`t=${encodeURIComponent(token)}`).toString('base64'),
+    requestContext: {
+      accountId: LOCAL_ACCOUNT,
+      apiId: 'local',
+      domainName: 'ack.local',
+      domainPrefix: 'ack',
+      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'kpi-local' },
+      requestId: token.slice(0, 16),
+      routeKey: '$default',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+    },
+  };
+}
+
+/** Options of {@link runEscalation}. */
+export interface EscalationOptions {
+  readonly config: PipelineConfig;
+  readonly templates: SynthesizedTemplates;
+  readonly transitions: readonly AlarmStateTransition[];
+  readonly dynamodb: DynamoDBClient;
+  readonly incidentTable: string;
+  readonly sesEndpoint: string;
+  readonly snsEndpoint: string;
+  /** Escalation runs until here (epoch ms); ladders still climbing then are stopped. */
+  readonly endMs: number;
+  /** The demo's on-call behaviour: nobody answers level 1; level 2 acknowledges after this long. */
+  readonly ackDelayMs?: number;
+  /** Only acknowledge at level 2 when this holds (the demo acknowledges the incidents it injected). */
+  readonly acknowledge?: (incident: Incident) => boolean;
+}
+
+/** What the escalation stage did. */
+export interface EscalationResult {
+  readonly incidents: readonly Incident[];
+  readonly routed: number;
+  readonly ladders: number;
+  /** Ladders still running at the end of the range, stopped by the run. */
+  readonly stopped: number;
+  readonly mails: number;
+}
+
+/** Where acknowledgement links point locally; the runner reads them back from the mails. */
+const LOCAL_ACK_URL = 'http://127.0.0.1/ack';
+
+/**
+ * Routes the alarm state changes through the real alarm router, runs each ladder's synthesized
+ * state machine in aws-local-stepfunctions with the real notifier (paging through the local SES
+ * and SNS), and acknowledges at level 2 through the real acknowledgement handler, with the
+ * signed token taken from the page e-mail.
+ */
+export async function runEscalation(o: EscalationOptions): Promise<EscalationResult> {
+  const { config } = o;
+  const timeline = new SimulatedTimeline(o.transitions[0]?.atMs ?? o.endMs);
+  const now = () => timeline.nowMs;
+  const store = new DynamoDbIncidentStore(o.dynamodb, { tableName: o.incidentTable });
+  const ses = new SESClient(localClientConfig(o.sesEndpoint));
+  const sns = new SNSClient(localClientConfig(o.snsEndpoint));
+  const phones: Record<string, string> = {};
+  let n = 0;
+  for (const c of Object.values(config.escalation.contacts)) {
+    if (c.phoneParameter !== undefined) phones[c.phoneParameter] = `+1555555${String(100 + n++).padStart(4, '0')}`;
+  }
+  const pager = new FallbackPager(
+    [new SnsSmsChannel(sns, new StaticSecretLookup(phones)), new SesEmailChannel(ses, config.escalation.senderEmail)],
+    { attempts: 2, backoffMs: () => 0 },
+  );
+  const ackKey = randomBytes(32).toString('hex');
+  const log: EscalationLog = { info: () => {}, warn: () => {} };
+  const notifier = createNotifierHandler({
+    config,
+    store,
+    pager,
+    ackUrl: LOCAL_ACK_URL,
+    ackKey: async () => ackKey,
+    now,
+    newNonce: () => randomBytes(12).toString('base64url'),
+    pollSeconds: 60,
+    log,
+  });
+  const ack = createAckHandler({
+    store,
+    nonces: new DynamoDbAckNonceStore(o.dynamodb, o.incidentTable),
+    ackKey: async () => ackKey,
+    now,
+    log,
+  });
+  const definition = ladderDefinition(o.templates);
+  const machine = new StateMachine(definition);
+  const states = Object.entries(definition.States as Record<string, { Type?: string }>);
+  const taskStates = states.filter(([, st]) => st.Type === 'Task').map(([name]) => name);
+  const waitStates = states.filter(([, st]) => st.Type === 'Wait').map(([name]) => name);
+  const executions: Array<{ abort: () => void }> = [];
+  const started = new Set<string>();
+  const ackDelayMs = o.ackDelayMs ?? 3 * 60_000;
+
+  const acknowledgeFromMail = async (incidentId: string, level: number): Promise<void> => {
+    const incident = await store.get(incidentId);
+    if (incident === undefined || incident.state !== 'open' || !(o.acknowledge?.(incident) ?? true)) return;
+    const contacts = new Set(
+      (config.escalation.ladders[incident.ladder][level - 1]?.contacts ?? [])
+        .map((id) => config.escalation.contacts[id]?.email)
+        .filter((e): e is string => e !== undefined),
+    );
+    const mail = (await localMails(o.sesEndpoint))
+      .filter((m) => m.subject.includes(incidentId) && m.destination.to.some((t) => contacts.has(t)))
+      .at(-1);
+    const token = /[?&]t=([^\s&]+)/.exec(mail?.body.text ?? '')?.[1];
+    if (token === undefined) return;
+    timeline.schedule(now() + ackDelayMs, async () => {
+      await ack(ackFormEvent(decodeURIComponent(token)));
+    });
+  };
+
+  const ladder: LadderStarter = {
+    start: async (incidentId) => {
+      const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:ladder:${incidentId}`;
+      if (started.has(incidentId)) return arn;
+      started.add(incidentId);
+      let last: LadderStep | undefined;
+      const call = async (input: NotifierInput): Promise<JSONValue> => {
+        last = await notifier(input);
+        return JSON.parse(JSON.stringify(last)) as JSONValue;
+      };
+      timeline.spawn(async () => {
+        const execution = machine.run(
+          { incidentId, level: 1 },
+          {
+            overrides: {
+              // Every task of the ladder is the notifier; its input's action says which step it is.
+              taskResourceLocalHandlers: Object.fromEntries(
+                taskStates.map((name) => [
+                  name,
+                  async (raw: JSONValue) => {
+                    const input = raw as unknown as NotifierInput;
+                    if (input.action === 'check') {
+                      // The Wait state before a check waited the previous step's waitSeconds.
+                      await timeline.sleepUntil(now() + (last?.waitSeconds ?? 0) * 1000);
+                    }
+                    const out = await call(input);
+                    if (input.action === 'page' && input.level === 2) await acknowledgeFromMail(incidentId, 2);
+                    return out;
+                  },
+                ]),
+              ),
+              waitTimeOverrides: Object.fromEntries(waitStates.map((name) => [name, 0])),
+            },
+          },
+        );
+        executions.push(execution);
+        await execution.result.catch(() => {});
+      });
+      return arn;
+    },
+  };
+  const router = createAlarmRouterHandler({ config, store, ladder, log });
+  let routed = 0;
+  o.transitions.forEach((t, i) => {
+    timeline.schedule(t.atMs, async () => {
+      routed++;
+      await router(alarmStateChangeEvent(t, { account: LOCAL_ACCOUNT, region: LOCAL_REGION, eventId: `local-${i}` }));
+    });
+  });
+  try {
+    const stillRunning = await timeline.runUntil(o.endMs);
+    for (const e of executions) e.abort();
+    const firstMs = o.transitions[0]?.atMs ?? o.endMs;
+    const incidents = await store.listBetween(firstMs - 86_400_000, o.endMs + 1);
+    return {
+      incidents,
+      routed,
+      ladders: started.size,
+      stopped: stillRunning,
+      mails: (await localMails(o.sesEndpoint)).length,
+    };
+  } finally {
+    ses.destroy();
+    sns.destroy();
+  }
 }

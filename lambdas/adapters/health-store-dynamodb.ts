@@ -42,6 +42,11 @@ export function healthPartitionKey(tenant: string): string {
 const BATCH = 25;
 const MAX_RETRIES = 8;
 
+/** The SDK error's name and message, so the cause (missing table, access denied) is readable. */
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
 /** {@link HealthStore} on DynamoDB. */
 export class DynamoDbHealthStore implements HealthStore {
   private readonly table: string;
@@ -59,8 +64,17 @@ export class DynamoDbHealthStore implements HealthStore {
 
   /** {@inheritDoc HealthStore.put} */
   async put(scores: readonly HealthScore[]): Promise<void> {
-    for (let i = 0; i < scores.length; i += BATCH) {
-      let requests = scores.slice(i, i + BATCH).map((s) => ({
+    // BatchWriteItem rejects a whole request that names one key twice ("Provided list of item
+    // keys contains duplicates"); the port overwrites, so the last score of a (tenant, day) wins.
+    const latest = new Map<string, HealthScore>();
+    for (const s of scores) {
+      const key = `${healthPartitionKey(s.tenant)}\u0000${s.date}`;
+      latest.delete(key);
+      latest.set(key, s);
+    }
+    const unique = [...latest.values()];
+    for (let i = 0; i < unique.length; i += BATCH) {
+      let requests = unique.slice(i, i + BATCH).map((s) => ({
         PutRequest: {
           Item: marshall({
             [this.pk]: healthPartitionKey(s.tenant),
@@ -83,7 +97,7 @@ export class DynamoDbHealthStore implements HealthStore {
           const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }));
           requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
         } catch (err) {
-          throw new HealthStoreError(`cannot write to table ${this.table} (${(err as Error).name})`, { cause: err });
+          throw new HealthStoreError(`cannot write to table ${this.table}: ${errorText(err)}`, { cause: err });
         }
       }
     }
@@ -91,6 +105,8 @@ export class DynamoDbHealthStore implements HealthStore {
 
   /** {@inheritDoc HealthStore.history} */
   async history(tenant: string, fromDate: string, toDate: string): Promise<HealthScore[]> {
+    // An empty range holds no day; DynamoDB would reject BETWEEN with its bounds reversed.
+    if (fromDate > toDate) return [];
     const out: HealthScore[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -110,7 +126,7 @@ export class DynamoDbHealthStore implements HealthStore {
           }),
         );
       } catch (err) {
-        throw new HealthStoreError(`cannot read table ${this.table} (${(err as Error).name})`, { cause: err });
+        throw new HealthStoreError(`cannot read table ${this.table}: ${errorText(err)}`, { cause: err });
       }
       for (const item of page.Items ?? []) {
         const doc = unmarshall(item).doc;

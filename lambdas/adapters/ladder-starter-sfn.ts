@@ -20,12 +20,12 @@ export class SfnLadderStarter implements LadderStarter {
   ) {}
 
   /** The ARN an execution of this machine with this name has. */
-  executionArnOf(incidentId: string): string {
-    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${incidentId}`;
+  executionArnOf(executionName: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
   }
 
   /** {@inheritDoc LadderStarter.start} */
-  async start(incidentId: string): Promise<string> {
+  async start(incidentId: string, executionName = incidentId): Promise<string> {
     const input: LadderInput = { incidentId, level: 1 };
     try {
       const out = await this.sfn.send(
@@ -35,9 +35,9 @@ export class SfnLadderStarter implements LadderStarter {
           input: JSON.stringify(input),
         }),
       );
-      return out.executionArn ?? this.executionArnOf(incidentId);
+      return out.executionArn ?? this.executionArnOf(executionName);
     } catch (err) {
-      if (err instanceof ExecutionAlreadyExists) return this.executionArnOf(incidentId);
+      if (err instanceof ExecutionAlreadyExists) return this.executionArnOf(executionName);
       throw err;
     }
   }

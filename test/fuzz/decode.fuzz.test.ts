@@ -184,7 +184,7 @@ describe('decodeEvent under fuzzing', () => {
           decodeChecked(raw);
         },
       ),
-      { numRuns: 1_500 },
+      { numRuns: 1_000 },
     );
   });
 

@@ -188,10 +188,10 @@ function harness(options: { webhookPath?: string } = {}): Harness {
   const startCalls: string[] = [];
   const ladder: LadderStarter = {
     // Step Functions starts one execution per name: a second StartExecution with it starts nothing.
-    start: async (incidentId) => {
-      startCalls.push(incidentId);
-      executions.add(incidentId);
-      return `arn:aws:states:us-east-1:123456789012:execution:ladder:${incidentId}`;
+    start: async (incidentId, name = incidentId) => {
+      startCalls.push(name);
+      executions.add(name);
+      return `arn:aws:states:us-east-1:123456789012:execution:ladder:${name}`;
     },
   };
   const router = createAlarmRouterHandler({ config, store, ladder, log });
@@ -360,6 +360,19 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
     const recipients = (await mailsAbout(id)).map((m) => m.destination.to[0]);
     expect(recipients).not.toContain('engmanager@example.com');
     expect(logged.some((l) => l.message === 'acknowledgement refused' && l.extra.reason === 'replayed')).toBe(true);
+
+    // The ladder has stopped, so the router starts a resolution-only execution when the alarm clears.
+    const cleared = await h.route(alarmEvent(alarm, 'OK', 'ALARM', T0 + 40 * MIN, T0));
+    expect(cleared.action).toBe('resolved');
+    expect([...h.executions]).toEqual([id, `${id}-resolved`]);
+    expect(await h.runLadder(id)).toMatchObject({ next: 'stop', reason: 'resolved' });
+    const told = (await mailsAbout(id))
+      .filter((m) => m.subject.startsWith('[RESOLVED]'))
+      .map((m) => m.destination.to[0]);
+    expect(told.sort()).toEqual(['oncall@example.com', 'techlead@example.com']);
+    // Running it again (a retried start) sends nothing twice.
+    expect(await h.runLadder(id)).toMatchObject({ next: 'stop', reason: 'resolution already notified' });
+    expect((await mailsAbout(id)).filter((m) => m.subject.startsWith('[RESOLVED]'))).toHaveLength(2);
   });
 
   it('OK while climbing resolves the incident and tells everyone paged, and nobody else', async () => {

@@ -467,6 +467,8 @@ const DDB_WRITES = new Set([
 interface Instance {
   readonly faults: InstanceFaults;
   readonly invoke: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined>;
+  /** Closes the instance's SDK clients (its sockets), as the end of a Lambda container does. */
+  readonly destroy: () => void;
 }
 
 function newInstance(
@@ -544,7 +546,14 @@ function newInstance(
       }),
     }),
   });
-  return { faults, invoke: handler };
+  return {
+    faults,
+    invoke: handler,
+    destroy: () => {
+      dynamodb.destroy();
+      s3.destroy();
+    },
+  };
 }
 
 // ---------------------------------------------------------------- the Lambda event source mapping
@@ -599,7 +608,10 @@ async function consumeShard(shardId: string, c: ShardConsumerContext): Promise<v
         });
       }
     }
-    if (buffer.length === 0) return;
+    if (buffer.length === 0) {
+      instance?.destroy();
+      return;
+    }
     const head = buffer[0] as ShardRecord;
     if (head.sequenceNumber === headSeq) {
       headAttempts++;
@@ -634,6 +646,7 @@ async function consumeShard(shardId: string, c: ShardConsumerContext): Promise<v
       // The instance is gone, its response never arrives: the whole batch comes back to a new one.
       counters.crashes++;
       counters.redeliveredRecords += batch.length;
+      instance.destroy();
       instance = undefined;
       continue;
     }

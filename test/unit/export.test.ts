@@ -1,3 +1,4 @@
+import { parse as parseWithCsvParse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { KpiSet } from '../../lambdas/core/aggregates';
 import { KpiCatalog } from '../../lambdas/core/catalog';
@@ -87,6 +88,34 @@ describe('CSV', () => {
         const norm = (r: ExportRow) => JSON.parse(JSON.stringify(r));
         expect(parseCsv(toCsv(rows)).map(norm)).toEqual(rows.map(norm));
       }),
+    );
+  });
+
+  it('writes CSV that an independent RFC 4180 parser (csv-parse) reads back field for field', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            tenant: fc.string(),
+            kpi: fc.string(),
+            value: fc.option(fc.integer(), { nil: null }),
+            count: fc.nat(),
+          }),
+          { maxLength: 20 },
+        ),
+        (partial) => {
+          const rows: ExportRow[] = partial.map((r) => ({
+            ...r,
+            granularity: 'hour',
+            bucketStart: '2026-11-22T08:00:00Z',
+          }));
+          const records: string[][] = parseWithCsvParse(toCsv(rows), { relax_column_count: false });
+          expect(records[0]).toEqual([...EXPORT_COLUMNS]);
+          expect(records.slice(1).map((f) => [f[0], f[1], f[4], f[5]])).toEqual(
+            rows.map((r) => [r.tenant, r.kpi, r.value === null ? '' : String(r.value), String(r.count)]),
+          );
+        },
+      ),
     );
   });
 

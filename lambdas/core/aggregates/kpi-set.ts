@@ -474,21 +474,73 @@ function readSketch(r: ByteReader): DDSketch {
   return sketch;
 }
 
+/**
+ * Adds `src`'s bins into `dst`, growing `dst` once to the union of both key ranges. Same result
+ * as DenseStore.merge, which re-centres its array (slice + unshift, two allocations) each time
+ * the range grows: merging many minute sketches into an hour did that over and over.
+ */
+function mergeStore(dst: DDSketch['store'], src: DDSketch['store']): void {
+  if (src.count === 0) return;
+  if (dst.count === 0) {
+    copyStore(dst, src);
+    return;
+  }
+  const min = src.minKey < dst.minKey ? src.minKey : dst.minKey;
+  const max = src.maxKey > dst.maxKey ? src.maxKey : dst.maxKey;
+  if (min < dst.offset || max >= dst.offset + dst.bins.length) {
+    const bins = new Array<number>(STORE_CHUNK * Math.ceil((max - min + 1) / STORE_CHUNK)).fill(0);
+    const old = dst.bins;
+    for (let k = dst.minKey; k <= dst.maxKey; k++) bins[k - min] = old[k - dst.offset]!;
+    dst.bins = bins;
+    dst.offset = min;
+  }
+  dst.minKey = min;
+  dst.maxKey = max;
+  const bins = dst.bins;
+  const from = src.bins;
+  const shift = src.offset - dst.offset;
+  for (let i = src.minKey - src.offset; i <= src.maxKey - src.offset; i++) {
+    const c = from[i]!;
+    if (c !== 0) bins[i + shift] += c;
+  }
+  dst.count += src.count;
+}
+
+/** Copies everything DDSketch.merge copies into an empty sketch (its `_copy`). */
+function copySketch(dst: DDSketch, src: DDSketch): void {
+  copyStore(dst.store, src.store);
+  copyStore(dst.negativeStore, src.negativeStore);
+  dst.zeroCount = src.zeroCount;
+  dst.min = src.min;
+  dst.max = src.max;
+  dst.count = src.count;
+  dst.sum = src.sum;
+}
+
+/**
+ * DDSketch.merge with {@link mergeStore}. Kept faithful to the package, including that it merges
+ * only the positive store when both sketches hold data (negative values cannot reach a sketch:
+ * the event schemas require durations >= 0).
+ */
+function mergeSketch(dst: DDSketch, src: DDSketch): void {
+  if (src.count === 0) return;
+  if (dst.count === 0) {
+    copySketch(dst, src);
+    return;
+  }
+  mergeStore(dst.store, src.store);
+  dst.zeroCount += src.zeroCount;
+  dst.count += src.count;
+  dst.sum += src.sum;
+  if (src.min < dst.min) dst.min = src.min;
+  if (src.max > dst.max) dst.max = src.max;
+}
+
 function cloneState(st: State): State {
   switch (st.k) {
     case 3: {
-      // What DDSketch.merge does into an empty sketch (its _copy), without its generic array spread.
       const sketch = newSketch();
-      const src = st.sketch;
-      if (src.count !== 0) {
-        copyStore(sketch.store, src.store);
-        copyStore(sketch.negativeStore, src.negativeStore);
-        sketch.zeroCount = src.zeroCount;
-        sketch.min = src.min;
-        sketch.max = src.max;
-        sketch.count = src.count;
-        sketch.sum = src.sum;
-      }
+      mergeSketch(sketch, st.sketch);
       return { k: 3, n: st.n, sum: st.sum, sketch };
     }
     case 4:
@@ -515,7 +567,7 @@ function mergeState(dst: State, src: State): void {
     case 3:
       dst.n += (src as QuantileState).n;
       dst.sum += (src as QuantileState).sum;
-      dst.sketch.merge((src as QuantileState).sketch);
+      mergeSketch(dst.sketch, (src as QuantileState).sketch);
       return;
     case 4:
       dst.n += (src as DistinctState).n;

@@ -7,13 +7,19 @@
  * again. Only when an item has already applied part of a cell (its watermark for the shard falls
  * inside the cell, which happens after a partial failure) is a set rebuilt from that cell's
  * remaining records. See docs/exactly-once.md for why the watermarks make redelivery harmless.
+ *
+ * The usual case, an item that has applied none of the batch's cells, is served by roll-ups: a
+ * tenant's hour is the merge of its minutes, its day the merge of its hours, the fleet's minute
+ * the merge of the tenants' minutes (plus rejections without a tenant), the fleet's hour and day
+ * likewise. Each roll-up is built once per batch, so a cell is merged a few times in all instead
+ * of once per item it feeds, and a fleet day merges a handful of hours instead of every cell.
  */
 import { KpiSet } from '../aggregates';
 import type { KpiCatalog } from '../catalog';
 import type { AgentEvent } from '../events/contract';
 import { type DecodeContext, decodeEvent, type Rejection } from '../events/decode';
-import { bucketStart, GRANULARITIES } from '../time/buckets';
-import { FLEET_TENANT, itemId, type KpiItemAddress, kpiItemKey } from './keys';
+import { bucketStart, GRANULARITIES, type Granularity } from '../time/buckets';
+import { FLEET_TENANT, type KpiItemAddress, kpiItemKey } from './keys';
 import { parseSequenceNumber } from './sequence';
 
 /** One Kinesis record, as the aggregator needs it (the handler maps the Lambda event to this). */
@@ -117,12 +123,15 @@ class Cell {
     return this.records[this.records.length - 1]!.seq;
   }
 
+  /** The set of all the cell's records (built once; callers only read it). */
+  fullSet(): KpiSet {
+    this.full ??= this.observe(this.records);
+    return this.full;
+  }
+
   /** The set of the records after `watermark` (all of them when `watermark` is below the cell). */
   setAfter(watermark: bigint): KpiSet {
-    if (watermark < this.minSeq) {
-      this.full ??= this.observe(this.records);
-      return this.full;
-    }
+    if (watermark < this.minSeq) return this.fullSet();
     let set = this.partial.get(watermark);
     if (set === undefined) {
       set = this.observe(this.records.filter((r) => r.seq > watermark));
@@ -159,15 +168,39 @@ export interface ItemDelta {
 /** Per shard, the highest sequence number the item has applied (decimal strings). */
 export type Watermarks = Readonly<Record<string, string>>;
 
+/** One item the batch touches. */
+interface FoldItem {
+  readonly address: KpiItemAddress;
+  /** Every cell feeding the item. */
+  readonly cells: Cell[];
+  /** Items whose cells, together with {@link own}, are exactly {@link cells} (none shared). */
+  readonly children: Set<FoldItem>;
+  /** Cells feeding the item that no child covers. */
+  readonly own: Cell[];
+  /** The merge of every cell's full set, built on first use. */
+  rollup?: KpiSet;
+  /** Per shard, the lowest sequence number among the cells. */
+  lowest?: ReadonlyMap<string, string>;
+  /** Records in the cells. */
+  records: number;
+}
+
+/** The map key of an item within a batch (cheaper than formatting its table key). */
+function foldKey(tenant: string, granularity: string, bucketStartMs: number): string {
+  return `${tenant}|${granularity}|${bucketStartMs}`;
+}
+
 /**
  * The fold of one batch, ready to produce each item's delta once the item's watermarks are known.
  */
 export class BatchFold {
-  private readonly cellsByItem = new Map<string, { address: KpiItemAddress; cells: Cell[] }>();
+  private readonly cellsByItem = new Map<string, FoldItem>();
   private readonly maxByShard = new Map<string, bigint>();
+  private readonly catalog: KpiCatalog;
 
   /** @param records the records to count (rejected ones only after they are quarantined) */
   constructor(catalog: KpiCatalog, records: readonly ClassifiedRecord[]) {
+    this.catalog = catalog;
     const cells = new Map<string, { cell: Cell; tenant: string | undefined; minuteMs: number }>();
     for (const r of records) {
       const prev = this.maxByShard.get(r.record.shardId);
@@ -186,18 +219,35 @@ export class BatchFold {
       cell.records.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
       const tenants = tenant === undefined ? [FLEET_TENANT] : [tenant, FLEET_TENANT];
       for (const t of tenants) {
+        // The finest item a cell reaches directly: the tenant's minute, or the fleet's minute for
+        // records without a tenant. Coarser items reach it through their children.
+        let child: FoldItem | undefined;
+        if (t === FLEET_TENANT && tenant !== undefined) {
+          child = this.itemFor(tenant, 'minute', minuteMs);
+        }
         for (const g of GRANULARITIES) {
-          const address: KpiItemAddress = { tenant: t, granularity: g, bucketStartMs: bucketStart(minuteMs, g) };
-          const key = itemId(kpiItemKey(address));
-          let item = this.cellsByItem.get(key);
-          if (item === undefined) {
-            item = { address, cells: [] };
-            this.cellsByItem.set(key, item);
-          }
+          const item = this.itemFor(t, g, bucketStart(minuteMs, g));
           item.cells.push(cell);
+          item.records += cell.records.length;
+          if (child === undefined) item.own.push(cell);
+          else item.children.add(child);
+          child = item;
         }
       }
     }
+  }
+
+  private itemFor(tenant: string, granularity: Granularity, bucketStartMs: number): FoldItem {
+    const key = foldKey(tenant, granularity, bucketStartMs);
+    let item = this.cellsByItem.get(key);
+    if (item === undefined) {
+      const address: KpiItemAddress = { tenant, granularity, bucketStartMs };
+      // Refuses a tenant or bucket no item can have (InvalidKpiKeyError) before anything is written.
+      kpiItemKey(address);
+      item = { address, cells: [], children: new Set(), own: [], records: 0 };
+      this.cellsByItem.set(key, item);
+    }
+    return item;
   }
 
   /** Every item the batch touches. */
@@ -206,18 +256,61 @@ export class BatchFold {
   }
 
   /**
+   * The merge of every cell of `item` (built once, from the children's roll-ups). A fresh set per
+   * item, never one shared with another item or a cell, since a store may keep the set it wrote.
+   */
+  private rollup(item: FoldItem): KpiSet {
+    if (item.rollup !== undefined) return item.rollup;
+    let set: KpiSet | undefined;
+    if (item.children.size === 0 && item.own.length === 1) {
+      // A leaf fed by one cell: the cell's set is used by this item only (parents merge from it).
+      set = item.own[0]!.fullSet();
+    } else {
+      set = new KpiSet(this.catalog);
+      for (const child of item.children) set.mergeFrom(this.rollup(child));
+      for (const cell of item.own) set.mergeFrom(cell.fullSet());
+    }
+    item.rollup = set;
+    return set;
+  }
+
+  private lowestOf(item: FoldItem): ReadonlyMap<string, string> {
+    if (item.lowest !== undefined) return item.lowest;
+    const lowest = new Map<string, bigint>();
+    for (const cell of item.cells) {
+      const prev = lowest.get(cell.shardId);
+      if (prev === undefined || cell.minSeq < prev) lowest.set(cell.shardId, cell.minSeq);
+    }
+    item.lowest = new Map([...lowest].map(([s, q]) => [s, q.toString()]));
+    return item.lowest;
+  }
+
+  /**
    * The batch's contribution to `address` given the item's stored watermarks: only records with a
    * sequence number above the item's watermark for their shard. `undefined` when nothing is new.
    */
   delta(address: KpiItemAddress, watermarks: Watermarks): ItemDelta | undefined {
-    const item = this.cellsByItem.get(itemId(kpiItemKey(address)));
+    const item = this.cellsByItem.get(foldKey(address.tenant, address.granularity, address.bucketStartMs));
     if (item === undefined) return undefined;
+    const marks = new Map<string, bigint>();
+    const markOf = (shard: string): bigint => {
+      let w = marks.get(shard);
+      if (w === undefined) {
+        const stored = watermarks[shard];
+        w = stored === undefined ? -1n : parseSequenceNumber(stored);
+        marks.set(shard, w);
+      }
+      return w;
+    };
+    // Nothing of the batch applied yet (the usual case): the whole roll-up is new.
+    if (item.cells.every((cell) => markOf(cell.shardId) < cell.minSeq)) {
+      return { set: this.rollup(item), lowestByShard: this.lowestOf(item), records: item.records };
+    }
     let set: KpiSet | undefined;
     const lowest = new Map<string, bigint>();
     let count = 0;
     for (const cell of item.cells) {
-      const stored = watermarks[cell.shardId];
-      const w = stored === undefined ? -1n : parseSequenceNumber(stored);
+      const w = markOf(cell.shardId);
       if (w >= cell.maxSeq) continue;
       const first = cell.firstAfter(w)!;
       const prev = lowest.get(cell.shardId);

@@ -139,6 +139,14 @@ export function stepAfterWait(
   return waitStep(incident.id, previous.level, previous.deadlineMs, nowMs, pollSeconds);
 }
 
+/** Timeline detail prefix of the resolution notice, which also marks it as sent. */
+export const RESOLUTION_SENT = 'resolution sent to';
+
+/** True once the resolution notices of an incident went out (they go out once). */
+export function resolutionNotified(incident: Incident): boolean {
+  return incident.timeline.some((t) => t.kind === 'note' && t.detail.startsWith(RESOLUTION_SENT));
+}
+
 /** Contacts to tell about a resolution: everyone paged, once each, in the order first paged. */
 export function contactsToTellOfResolution(incident: Incident): string[] {
   return [...new Set(incident.paged.map((p) => p.contactId))];
@@ -147,8 +155,10 @@ export function contactsToTellOfResolution(incident: Incident): string[] {
 /** Starts an incident's ladder (a Step Functions execution named after the incident). */
 export interface LadderStarter {
   /**
-   * Starts the ladder once; starting it again for the same incident starts nothing.
+   * Starts the ladder once per execution name; starting it again with the same name starts nothing.
+   * @param executionName defaults to the incident id; `<id>-resolved` runs the machine only to
+   *   send resolution notices, for an incident whose ladder already stopped on acknowledgement
    * @returns the execution ARN
    */
-  start(incidentId: string): Promise<string>;
+  start(incidentId: string, executionName?: string): Promise<string>;
 }

@@ -72,12 +72,12 @@ export function createAckHandler(deps: AckDeps): (event: LambdaFunctionURLEvent)
 
   return async (event) => {
     const method = event.requestContext.http.method.toUpperCase();
+    if (method !== 'GET' && method !== 'POST')
+      return html(405, 'Method not allowed', '<p>Use the link from the page.</p>');
     const params = method === 'POST' ? formParams(event) : new URLSearchParams(event.rawQueryString ?? '');
     const token = params.get('t') ?? '';
     const expected = params.get('incident') ?? undefined;
     const options = { key: await deps.ackKey(), nowMs: deps.now(), ...(expected ? { incidentId: expected } : {}) };
-    if (method !== 'GET' && method !== 'POST')
-      return html(405, 'Method not allowed', '<p>Use the link from the page.</p>');
     try {
       if (method === 'GET') {
         const claims = verifyAckToken(token, options);

@@ -7,11 +7,12 @@
  * sees that at its next check and tells everyone paged.
  */
 
-import { parseAlarmName } from '../../core/alarms/naming';
+import { AlarmNameError, parseAlarmName } from '../../core/alarms/naming';
 import type { PipelineConfig } from '../../core/config/schema';
 import type { LadderStarter } from '../../core/escalation/ladder';
-import { parseAlarmStateChange } from '../../core/incidents/alarm-event';
+import { type AlarmStateChange, parseAlarmStateChange } from '../../core/incidents/alarm-event';
 import { addTimeline, decideAlarmChange, resolveIncident } from '../../core/incidents/decisions';
+import { InvalidAlarmEventError } from '../../core/incidents/errors';
 import type { IncidentMetricName, IncidentMetricsSink } from '../../core/incidents/metrics';
 import type { IncidentStore } from '../../core/incidents/store';
 import type { Incident } from '../../core/incidents/types';
@@ -56,7 +57,16 @@ export function createAlarmRouterHandler(deps: AlarmRouterDeps): (event: unknown
   };
 
   return async (event) => {
-    const change = parseAlarmStateChange(event);
+    let change: AlarmStateChange;
+    try {
+      change = parseAlarmStateChange(event);
+      parseAlarmName(change.alarmName);
+    } catch (err) {
+      // Retrying cannot fix a foreign or malformed event: log it and let EventBridge move on.
+      if (!(err instanceof InvalidAlarmEventError || err instanceof AlarmNameError)) throw err;
+      log.warn('alarm event ignored', { reason: err.message });
+      return { action: 'ignored', reason: err.message };
+    }
     if (parseAlarmName(change.alarmName).deployment !== config.name) {
       return { action: 'ignored', reason: `alarm belongs to another deployment than ${config.name}` };
     }
@@ -88,14 +98,21 @@ export function createAlarmRouterHandler(deps: AlarmRouterDeps): (event: unknown
       }
       case 'resolve': {
         let resolved: Incident;
+        let ladderStopped = false;
         if (await store.create(decision.ifMissing)) {
           resolved = decision.ifMissing;
         } else {
-          resolved = await store.update(decision.incidentId, (i) => resolveIncident(i, decision.atMs));
+          resolved = await store.update(decision.incidentId, (i) => {
+            // An acknowledged incident's ladder has stopped; nobody else will tell the people paged.
+            ladderStopped = i.state === 'acknowledged' && i.paged.length > 0;
+            return resolveIncident(i, decision.atMs);
+          });
         }
         await publish(resolved, ['TimeToResolve']);
-        log.info('incident resolved', { incidentId: resolved.id });
-        return { action: 'resolved', incidentId: resolved.id };
+        let executionArn: string | undefined;
+        if (ladderStopped) executionArn = await ladder.start(resolved.id, `${resolved.id}-resolved`);
+        log.info('incident resolved', { incidentId: resolved.id, resolutionExecution: executionArn });
+        return { action: 'resolved', incidentId: resolved.id, ...(executionArn ? { executionArn } : {}) };
       }
       case 'note': {
         const existing = await store.get(decision.incidentId);

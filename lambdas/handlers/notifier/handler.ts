@@ -18,6 +18,8 @@ import {
   type LadderStep,
   ladderPlan,
   levelOf,
+  RESOLUTION_SENT,
+  resolutionNotified,
   stepAfterPage,
   stepAfterWait,
   stepBeforePage,
@@ -150,6 +152,7 @@ export function createNotifierHandler(deps: NotifierDeps): (input: NotifierInput
 
   const resolve = async (incidentId: string, level: number): Promise<LadderStep> => {
     const incident = await load(incidentId);
+    if (resolutionNotified(incident)) return stop(incidentId, level, 'resolution already notified');
     const nowMs = deps.now();
     const text = resolutionText(incident, config.name);
     const outcomes = await Promise.all(
@@ -163,7 +166,7 @@ export function createNotifierHandler(deps: NotifierDeps): (input: NotifierInput
     );
     const told = outcomes.filter((o) => o.deliveredBy !== undefined).map((o) => `${o.contactId} by ${o.deliveredBy}`);
     const missed = outcomes.filter((o) => o.deliveredBy === undefined).map((o) => o.contactId);
-    const detail = `resolution sent to ${told.length === 0 ? 'nobody' : told.join(', ')}${missed.length > 0 ? `; not delivered to ${missed.join(', ')}` : ''}`;
+    const detail = `${RESOLUTION_SENT} ${told.length === 0 ? 'nobody' : told.join(', ')}${missed.length > 0 ? `; not delivered to ${missed.join(', ')}` : ''}`;
     await store.update(incidentId, (i) => addTimeline(i, nowMs, 'note', detail));
     log.info('resolution notified', { incidentId, told, missed });
     return stop(incidentId, level, 'resolved');

@@ -1,0 +1,139 @@
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { parseConfig } from '../../lambdas/core/config/schema';
+import { InMemoryAckNonceStore, signAckToken } from '../../lambdas/core/escalation';
+import { decideAlarmChange, InMemoryIncidentStore } from '../../lambdas/core/incidents';
+import { createAckHandler } from '../../lambdas/handlers/ack/handler';
+import { createAlarmRouterHandler } from '../../lambdas/handlers/alarm-router/handler';
+import type { EscalationLog } from '../../lambdas/handlers/escalation-log';
+
+const T0 = Date.parse('2026-11-23T08:00:00Z');
+const KEY = 'deployment-key';
+const config = parseConfig({ name: 'acme' });
+
+function recordingLog() {
+  const entries: Array<{ message: string; extra: Record<string, unknown> }> = [];
+  const log: EscalationLog = {
+    info: (message, extra) => entries.push({ message, extra }),
+    warn: (message, extra) => entries.push({ message, extra }),
+  };
+  return { log, entries };
+}
+
+function alarmEvent(alarmName: string) {
+  return {
+    'detail-type': 'CloudWatch Alarm State Change',
+    detail: {
+      alarmName,
+      state: { value: 'ALARM', reason: 'x', timestamp: '2026-11-23T08:00:00.000+0000' },
+      previousState: { value: 'OK', timestamp: '2026-11-23T07:00:00.000+0000' },
+    },
+  };
+}
+
+describe('alarm router', () => {
+  it('ignores, without retrying, alarms of other deployments and names outside the convention', async () => {
+    const starts: string[] = [];
+    const { log, entries } = recordingLog();
+    const route = createAlarmRouterHandler({
+      config,
+      store: new InMemoryIncidentStore(),
+      ladder: { start: async (id) => (starts.push(id), id) },
+      log,
+    });
+    await expect(route(alarmEvent('other/P1/technical/fleet/availability-p1'))).resolves.toMatchObject({
+      action: 'ignored',
+    });
+    await expect(route(alarmEvent('acme/P9/technical/fleet/x'))).resolves.toMatchObject({ action: 'ignored' });
+    await expect(route({ 'detail-type': 'Scheduled Event' })).resolves.toMatchObject({ action: 'ignored' });
+    expect(starts).toEqual([]);
+    expect(entries.filter((e) => e.message === 'alarm event ignored')).toHaveLength(2);
+  });
+
+  it('records a silenced incident and starts no ladder', async () => {
+    const silenced = parseConfig({
+      name: 'acme',
+      silences: [
+        { id: 'deploy', alarm: '*', start: '2026-11-23T07:30:00Z', end: '2026-11-23T08:30:00Z', reason: 'release' },
+      ],
+    });
+    const store = new InMemoryIncidentStore();
+    const starts: string[] = [];
+    const route = createAlarmRouterHandler({
+      config: silenced,
+      store,
+      ladder: { start: async (id) => (starts.push(id), id) },
+      log: recordingLog().log,
+    });
+    const result = await route(alarmEvent('acme/P1/technical/fleet/availability-p1'));
+    expect(result.action).toBe('silenced');
+    expect((await store.get(result.incidentId!))?.silencedBy).toBe('deploy');
+    expect(starts).toEqual([]);
+  });
+});
+
+describe('acknowledgement handler', () => {
+  async function setup() {
+    const store = new InMemoryIncidentStore();
+    const d = decideAlarmChange(config, {
+      alarmName: 'acme/P1/technical/fleet/availability-p1',
+      state: 'ALARM',
+      stateAtMs: T0,
+      previousState: 'OK',
+      previousStateAtMs: T0 - 1,
+      reason: 'x',
+    });
+    if (d.kind !== 'open') throw new Error('expected open');
+    await store.create(d.incident);
+    const { log, entries } = recordingLog();
+    const ack = createAckHandler({
+      store,
+      nonces: new InMemoryAckNonceStore(),
+      ackKey: async () => KEY,
+      now: () => T0 + 60_000,
+      log,
+    });
+    return { store, ack, entries, id: d.incident.id };
+  }
+
+  function post(token: string, incident?: string): LambdaFunctionURLEvent {
+    const body = new URLSearchParams({ t: token, ...(incident ? { incident } : {}) }).toString();
+    return {
+      rawQueryString: '',
+      body,
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'POST' } },
+    } as unknown as LambdaFunctionURLEvent;
+  }
+
+  it('refuses forged, expired and other-incident links with 403, logs the reason, and leaves the incident open', async () => {
+    const { store, ack, entries, id } = await setup();
+    const claims = { incidentId: id, level: 1, expiresAtMs: T0 + 3_600_000, nonce: 'nonce0001' };
+    const cases: Array<[string, string, string | undefined]> = [
+      ['forged', signAckToken(claims, 'wrong-key'), undefined],
+      ['expired', signAckToken({ ...claims, expiresAtMs: T0 }, KEY), undefined],
+      ['other-incident', signAckToken(claims, KEY), 'inc-000000000000'],
+      ['malformed', 'not-a-token', undefined],
+    ];
+    for (const [reason, token, incident] of cases) {
+      const res = await ack(post(token, incident));
+      expect(res.statusCode).toBe(403);
+      expect(entries.at(-1)).toMatchObject({ message: 'acknowledgement refused', extra: { reason } });
+    }
+    expect((await store.get(id))?.state).toBe('open');
+    const ok = await ack(post(signAckToken(claims, KEY)));
+    expect(ok.statusCode).toBe(200);
+    expect(await store.get(id)).toMatchObject({ state: 'acknowledged', acknowledgedAt: T0 + 60_000 });
+  });
+
+  it('answers GET with a confirmation form and does not acknowledge (link scanners fetch every link)', async () => {
+    const { store, ack, id } = await setup();
+    const token = signAckToken({ incidentId: id, level: 1, expiresAtMs: T0 + 3_600_000, nonce: 'nonce0002' }, KEY);
+    const res = await ack({
+      rawQueryString: `t=${token}`,
+      requestContext: { http: { method: 'GET' } },
+    } as unknown as LambdaFunctionURLEvent);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('<form method="post">');
+    expect((await store.get(id))?.state).toBe('open');
+  });
+});
