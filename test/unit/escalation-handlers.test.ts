@@ -37,7 +37,12 @@ describe('alarm router', () => {
     const route = createAlarmRouterHandler({
       config,
       store: new InMemoryIncidentStore(),
-      ladder: { start: async (id) => (starts.push(id), id) },
+      ladder: {
+        start: async (id) => {
+          starts.push(id);
+          return id;
+        },
+      },
       log,
     });
     await expect(route(alarmEvent('other/P1/technical/fleet/availability-p1'))).resolves.toMatchObject({
@@ -61,7 +66,12 @@ describe('alarm router', () => {
     const route = createAlarmRouterHandler({
       config: silenced,
       store,
-      ladder: { start: async (id) => (starts.push(id), id) },
+      ladder: {
+        start: async (id) => {
+          starts.push(id);
+          return id;
+        },
+      },
       log: recordingLog().log,
     });
     const result = await route(alarmEvent('acme/P1/technical/fleet/availability-p1'));
