@@ -409,8 +409,14 @@ function writeBins(w: ByteWriter, store: DDSketch['store']): void {
 
 /** Bin keys a sketch may hold: far beyond any finite double at 1% accuracy, so only corrupt data exceeds it. */
 const MAX_BIN_KEY = 100_000;
-/** DenseStore's growth step (its default): stores built here keep the package's layout. */
-const STORE_CHUNK = 128;
+
+/*
+ * Stores built here (read, copied, merged) hold exactly their key range, [minKey, maxKey] at
+ * offset minKey, where DenseStore itself grows by 128 bins: most sketches of a minute or an item
+ * hold a few values, and 128-bin arrays per sketch were most of the garbage the aggregator made.
+ * DenseStore accepts any such layout (it grows from whatever length it finds), and serialization
+ * and quantiles depend only on the non-zero bins, so results are unchanged.
+ */
 
 /**
  * Reads {@link writeBins}' pairs straight into the store's bins: one allocation sized to the key
@@ -435,8 +441,7 @@ function readBins(r: ByteReader, store: DDSketch['store']): void {
     if (key < min) min = key;
     if (key > max) max = key;
   }
-  const length = STORE_CHUNK * Math.ceil((max - min + 1) / STORE_CHUNK);
-  const bins = new Array<number>(length).fill(0);
+  const bins = new Array<number>(max - min + 1).fill(0);
   let total = 0;
   for (let i = 0; i < n; i++) {
     bins[keys[i]! - min] += counts[i]!;
@@ -450,13 +455,18 @@ function readBins(r: ByteReader, store: DDSketch['store']): void {
   store.count = total;
 }
 
-/** Copies a store's bins (DenseStore.copy spreads them through a generic helper, several times slower). */
+/** Copies a store's used bins (DenseStore.copy spreads all of them through a generic helper, several times slower). */
 function copyStore(dst: DDSketch['store'], src: DDSketch['store']): void {
-  dst.bins = src.bins.slice();
   dst.count = src.count;
   dst.minKey = src.minKey;
   dst.maxKey = src.maxKey;
-  dst.offset = src.offset;
+  if (src.count === 0 || src.maxKey < src.minKey) {
+    dst.bins = [];
+    dst.offset = 0;
+    return;
+  }
+  dst.bins = src.bins.slice(src.minKey - src.offset, src.maxKey - src.offset + 1);
+  dst.offset = src.minKey;
 }
 
 function writeSketch(w: ByteWriter, sketch: DDSketch): void {
@@ -474,6 +484,9 @@ function readSketch(r: ByteReader): DDSketch {
   return sketch;
 }
 
+/** Spare bins on each side when a merge grows a store. */
+const MERGE_SLACK = 8;
+
 /**
  * Adds `src`'s bins into `dst`, growing `dst` once to the union of both key ranges. Same result
  * as DenseStore.merge, which re-centres its array (slice + unshift, two allocations) each time
@@ -488,11 +501,13 @@ function mergeStore(dst: DDSketch['store'], src: DDSketch['store']): void {
   const min = src.minKey < dst.minKey ? src.minKey : dst.minKey;
   const max = src.maxKey > dst.maxKey ? src.maxKey : dst.maxKey;
   if (min < dst.offset || max >= dst.offset + dst.bins.length) {
-    const bins = new Array<number>(STORE_CHUNK * Math.ceil((max - min + 1) / STORE_CHUNK)).fill(0);
+    // A little room on both sides: merging many minutes widens a range a few bins at a time.
+    const offset = min - MERGE_SLACK;
+    const bins = new Array<number>(max - min + 1 + 2 * MERGE_SLACK).fill(0);
     const old = dst.bins;
-    for (let k = dst.minKey; k <= dst.maxKey; k++) bins[k - min] = old[k - dst.offset]!;
+    for (let k = dst.minKey; k <= dst.maxKey; k++) bins[k - offset] = old[k - dst.offset]!;
     dst.bins = bins;
-    dst.offset = min;
+    dst.offset = offset;
   }
   dst.minKey = min;
   dst.maxKey = max;
