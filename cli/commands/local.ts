@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
+import { parseAlarmName } from '../../lambdas/core/alarms/naming';
 import { type PipelineConfig, parseConfig, type TenantConfig } from '../../lambdas/core/config/schema';
 import { loadConfigFile } from '../../lib/config/load';
 import { type LocalRun, type LocalRunResult, type RunObserver, runLocalPipeline } from '../local/runner';
@@ -268,6 +269,18 @@ const SUMMARY_KPIS = [
   'rejected_events',
 ];
 
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')}Z`;
+}
+
+function sev(severity: string, io: CliIo): string {
+  if (!io.isTTY) return severity;
+  if (severity === 'P1') return pc.bgRed(pc.white(` ${severity} `));
+  if (severity === 'P2') return pc.red(severity);
+  if (severity === 'P3') return pc.yellow(severity);
+  return pc.dim(severity);
+}
+
 /** The terminal summary of a run. */
 export function renderSummary(result: LocalRunResult, config: PipelineConfig, io: CliIo, elapsedMs: number): string {
   const h = (s: string) => (io.isTTY ? pc.bold(pc.underline(s)) : `== ${s} ==`);
@@ -298,6 +311,54 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
     `Records: ${result.pump.read} read from ${result.resources.stream}, ${a.accepted} accepted, ` +
       `${a.rejected} rejected${reasons === '' ? '' : ` (${reasons})`}, ${result.emfDocuments.length} EMF documents.`,
   );
+  lines.push('', h('Alarms'));
+  const fired = result.alarms.transitions.filter((t) => t.toState === 'ALARM');
+  const paging = new Map<string, { severity: string; count: number; first: number }>();
+  for (const t of fired) {
+    let id: ReturnType<typeof parseAlarmName>;
+    try {
+      id = parseAlarmName(t.alarmName);
+    } catch {
+      continue;
+    }
+    // Alarm parts and roll-ups carry a dotted deployment; they feed composites and never page.
+    if (id.deployment !== config.name) continue;
+    const entry = paging.get(t.alarmName) ?? { severity: id.severity, count: 0, first: t.atMs };
+    entry.count++;
+    paging.set(t.alarmName, entry);
+  }
+  lines.push(
+    `${result.alarms.alarmsEvaluated} synthesized alarms evaluated over ${result.alarms.datapoints} datapoints; ` +
+      `${paging.size} paging alarms fired.`,
+  );
+  const alarmRows = [...paging.entries()]
+    .sort((a, b) => a[1].severity.localeCompare(b[1].severity) || a[1].first - b[1].first)
+    .slice(0, 12)
+    .map(([name, e]) => [sev(e.severity, io), name, `${e.count}x`, `first ${clock(e.first)}`]);
+  if (alarmRows.length > 0) lines.push(renderTable([['severity', 'alarm', 'fired', 'when'], ...alarmRows]));
+  if (paging.size > alarmRows.length) lines.push(`  ... and ${paging.size - alarmRows.length} more.`);
+
+  lines.push('', h('Incidents'));
+  const e = result.escalation;
+  const byState = new Map<string, number>();
+  for (const i of e.incidents) byState.set(i.state, (byState.get(i.state) ?? 0) + 1);
+  lines.push(
+    `${e.incidents.length} incidents (${[...byState.entries()].map(([k, v]) => `${v} ${k}`).join(', ')}), ` +
+      `${e.ladders} escalation ladders run, ${e.mails} pages and notices in the local SES.`,
+  );
+  const p1 = e.incidents.filter((i) => i.severity === 'P1' && i.level >= 1).slice(0, 3);
+  for (const i of p1) {
+    lines.push('', `${sev(i.severity, io)} ${i.alarmName} (${i.id}), now ${i.state}`);
+    for (const t of i.timeline) lines.push(`  ${clock(t.atMs)}  ${t.kind.padEnd(12)} ${t.detail.slice(0, 110)}`);
+  }
+
+  lines.push('', h('Reports'));
+  for (const r of result.reports) {
+    lines.push(
+      `  ${r.kind.padEnd(21)} ${r.outcome === 'sent' ? `mailed to ${r.recipients.join(', ')}` : 'skipped (no recipients)'}` +
+        (r.file === undefined ? '' : `\n  ${''.padEnd(21)} ${r.file}`),
+    );
+  }
   if (result.files.length > 0) {
     lines.push('', h('Files'));
     for (const f of result.files) lines.push(`  ${f}`);

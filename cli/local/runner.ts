@@ -46,11 +46,13 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { SesEmailChannel } from '../../lambdas/adapters/channels/email-ses';
 import { SnsSmsChannel } from '../../lambdas/adapters/channels/sms-sns';
 import { FallbackPager } from '../../lambdas/adapters/channels/with-fallback';
+import { DynamoDbHealthStore } from '../../lambdas/adapters/health-store-dynamodb';
 import { DynamoDbAckNonceStore, DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
 import { DynamoDbKpiStore, KPI_TABLE_SCHEMA } from '../../lambdas/adapters/kpi-store-dynamodb';
 import { EmfKpiMetrics } from '../../lambdas/adapters/metrics-emf';
 import { type QuarantinedRecord, S3Quarantine } from '../../lambdas/adapters/quarantine-s3';
+import { SesReportMailer } from '../../lambdas/adapters/report-mailer-ses';
 import { StaticSecretLookup } from '../../lambdas/adapters/secret-lookup';
 import { AggregateBatch, FLEET_TENANT } from '../../lambdas/core/aggregation';
 import {
@@ -62,7 +64,12 @@ import {
   parseEmfLines,
 } from '../../lambdas/core/alarm-evaluator';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
-import { type PipelineConfig, perTenantAlarmTenants } from '../../lambdas/core/config/schema';
+import {
+  type PipelineConfig,
+  perTenantAlarmTenants,
+  REPORT_KINDS,
+  type ReportKind,
+} from '../../lambdas/core/config/schema';
 import type { LadderStarter, LadderStep } from '../../lambdas/core/escalation/ladder';
 import { type ExportRow, toCsv } from '../../lambdas/core/export';
 import type { Incident } from '../../lambdas/core/incidents/types';
@@ -73,6 +80,7 @@ import { createAggregatorHandler } from '../../lambdas/handlers/aggregator/handl
 import { createAlarmRouterHandler } from '../../lambdas/handlers/alarm-router/handler';
 import type { EscalationLog } from '../../lambdas/handlers/escalation-log';
 import { createNotifierHandler, type NotifierInput } from '../../lambdas/handlers/notifier/handler';
+import { createReportHandler } from '../../lambdas/handlers/report/handler';
 import { kinesisPut, type OutgoingRecord, sendRecords } from '../commands/send';
 import {
   resourcesOfType,
@@ -80,6 +88,7 @@ import {
   synthesizeTemplatesInChild,
   tableLogicalIdFromEnvironment,
 } from '../commands/synth';
+import { DEFAULT_CHART_FONTS, renderReportToFile } from '../report-preview';
 import {
   catalogFor,
   defaultResourceNames,
@@ -92,6 +101,24 @@ import type { SimulatedRecord } from './simulator';
 import { localClientConfig, type StandIns, startStandIns } from './standins';
 
 type JSONValue = Awaited<ReturnType<StateMachine['run']>['result']>;
+
+// aws-local-stepfunctions uses Promise.withResolvers (Node 22+); Node 20, which this project
+// supports, lacks it, and the interpreter then never settles an execution.
+if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value: <T>() => {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
 
 /** Receives progress of a local run (the CLI draws bars or prints lines). */
 export interface RunObserver {
@@ -469,6 +496,8 @@ export interface LocalRunResult {
   readonly alarms: LocalAlarmResult;
   /** Incidents and ladders. */
   readonly escalation: EscalationResult;
+  /** The scheduled reports of the morning after. */
+  readonly reports: readonly LocalReport[];
   /** Files written to the export directory. */
   readonly files: readonly string[];
   /** Milliseconds per stage, in order. */
@@ -652,6 +681,26 @@ async function runStages(
         `(${e.stopped} still climbing at the end), ${e.mails} mails in the local SES`,
     );
 
+    // Export first (the KPI table then holds only KPIs), then the reports write health scores.
+    const reportsOf = async (exportDir: string | undefined) =>
+      timed(
+        'reports',
+        undefined,
+        () =>
+          runReports({
+            config,
+            catalog,
+            dynamodb,
+            resources,
+            sesEndpoint: endpoints.ses,
+            lastDayMs: options.rangeEndMs - 86_400_000,
+            ...(exportDir === undefined ? {} : { exportDir }),
+          }),
+        (r) =>
+          `${r.filter((x) => x.outcome === 'sent').length} scheduled reports mailed to the local SES` +
+          (exportDir === undefined ? '' : ` and rendered to ${exportDir}`),
+      );
+
     const reader = new DynamoDbKpiReader({
       client: dynamodb,
       tableName: resources.kpiTable,
@@ -675,10 +724,15 @@ async function runStages(
           mkdirSync(dir, { recursive: true });
           files.push(await writeKpisCsv(dir, reader, config, options.rangeStartMs, options.rangeEndMs));
           files.push(await writeRejected(dir, s3, resources.quarantineBucket));
+          const incidentsPath = join(dir, 'incidents.json');
+          writeFileSync(incidentsPath, `${JSON.stringify(escalation.incidents, null, 2)}\n`);
+          files.push(incidentsPath);
         },
         () => `wrote ${files.map((f) => f.split('/').at(-1)).join(', ')} to ${dir}`,
       );
     }
+    const reports = await reportsOf(options.exportDir);
+    for (const r of reports) if (r.file !== undefined) files.push(r.file);
 
     return {
       resources,
@@ -689,6 +743,7 @@ async function runStages(
       emfDocuments: metrics.documents,
       alarms,
       escalation,
+      reports,
       files,
       timings: [...timings],
     };
@@ -928,6 +983,14 @@ export interface EscalationResult {
   readonly mails: number;
 }
 
+/**
+ * Longest ladder wait between checks, in simulated seconds. AWS polls every 60 s; locally every
+ * check is real work against DynamoDB Local, and a day of incidents is 5x faster at 300 s. Level
+ * windows are unchanged (a wait never passes a window's end); only the resolution notice can come
+ * up to 5 simulated minutes after the alarm returns to OK.
+ */
+export const LOCAL_POLL_SECONDS = 300;
+
 /** Where acknowledgement links point locally; the runner reads them back from the mails. */
 const LOCAL_ACK_URL = 'http://127.0.0.1/ack';
 
@@ -963,7 +1026,7 @@ export async function runEscalation(o: EscalationOptions): Promise<EscalationRes
     ackKey: async () => ackKey,
     now,
     newNonce: () => randomBytes(12).toString('base64url'),
-    pollSeconds: 60,
+    pollSeconds: LOCAL_POLL_SECONDS,
     log,
   });
   const ack = createAckHandler({
@@ -1064,5 +1127,77 @@ export async function runEscalation(o: EscalationOptions): Promise<EscalationRes
   } finally {
     ses.destroy();
     sns.destroy();
+  }
+}
+
+/** One scheduled report of the run. */
+export interface LocalReport {
+  readonly kind: ReportKind;
+  /** The last UTC day it covers, `yyyy-mm-dd`. */
+  readonly date: string;
+  readonly recipients: readonly string[];
+  readonly outcome: 'sent' | 'skipped';
+  /** The rendered HTML, when an export directory was given. */
+  readonly file?: string;
+}
+
+/**
+ * Sends the scheduled reports due the morning after the range through the real report handler
+ * (health scores into the KPI table, mail through the local SES), and renders each to HTML in
+ * the export directory.
+ */
+export async function runReports(o: {
+  readonly config: PipelineConfig;
+  readonly catalog: KpiCatalog;
+  readonly dynamodb: DynamoDBClient;
+  readonly resources: ResourceNames;
+  readonly sesEndpoint: string;
+  /** The last day the reports cover (UTC midnight). */
+  readonly lastDayMs: number;
+  readonly exportDir?: string;
+}): Promise<LocalReport[]> {
+  const ses = new SESClient(localClientConfig(o.sesEndpoint));
+  const source = new DynamoDbKpiReader({
+    client: o.dynamodb,
+    tableName: o.resources.kpiTable,
+    catalog: o.catalog,
+    consistentRead: true,
+  });
+  const incidents = new DynamoDbIncidentStore(o.dynamodb, { tableName: o.resources.incidentTable });
+  const health = new DynamoDbHealthStore(o.dynamodb, { tableName: o.resources.kpiTable });
+  const date = new Date(o.lastDayMs).toISOString().slice(0, 10);
+  const handler = createReportHandler({
+    config: o.config,
+    catalog: o.catalog,
+    source,
+    incidents,
+    health,
+    mailer: new SesReportMailer(ses),
+    fonts: DEFAULT_CHART_FONTS,
+    // The schedules fire the morning after the simulated day.
+    now: () => o.lastDayMs + 86_400_000 + 8 * 3_600_000,
+  });
+  const out: LocalReport[] = [];
+  try {
+    for (const kind of REPORT_KINDS) {
+      if (!o.config.reports.schedules[kind].enabled) continue;
+      const period = kind === 'executive_summary' || kind === 'client_success' ? 'week' : 'day';
+      const result = await handler({ kind, period, date });
+      let file: string | undefined;
+      if (o.exportDir !== undefined) {
+        file = join(o.exportDir, `report-${kind}-${date}.html`);
+        await renderReportToFile(kind, o.lastDayMs, source, incidents, o.config, file, { health });
+      }
+      out.push({
+        kind,
+        date,
+        recipients: result.recipients,
+        outcome: result.outcome,
+        ...(file === undefined ? {} : { file }),
+      });
+    }
+    return out;
+  } finally {
+    ses.destroy();
   }
 }

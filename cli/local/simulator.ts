@@ -166,8 +166,8 @@ export function simulatedFleet(count: number, seed = 1): SimulatedTenant[] {
   for (let i = 0; i < count; i++) {
     const base = NAMES[i % NAMES.length] as readonly [string, string];
     const suffix = i < NAMES.length ? '' : `-${Math.floor(i / NAMES.length) + 1}`;
-    // Zipf-like sizes: rank 1 gets ~12 sessions/min at peak, the tail about one every few minutes.
-    const peak = Math.max(0.3, 12 / (i + 1) ** 0.9) * (0.8 + 0.4 * rnd.next());
+    // Zipf-like sizes: rank 1 gets ~30 sessions/min at peak, the tail about one every minute.
+    const peak = Math.max(0.3, 30 / (i + 1) ** 1.2) * (0.8 + 0.4 * rnd.next());
     const enterprise = i < 3 || (i < 8 && rnd.chance(0.3));
     tenants.push({
       id: `${base[0]}${suffix}`,

@@ -130,8 +130,10 @@ export interface LoadRunResult {
   readonly consumeMs: number;
   /** Records processed per second of the consume phase (redeliveries not counted twice). */
   readonly eventsPerSecond: number;
-  /** Peak resident set size of this process (handler, kinesalite and harness; DynamoDB Local is a separate JVM). */
+  /** Peak resident set size of this process over the whole run (handler, kinesalite, harness, exact computation; DynamoDB Local is a separate JVM). */
   readonly peakRssBytes: number;
+  /** Peak resident set size up to the end of the consume phase (before the comparison). */
+  readonly peakRssConsumeBytes: number;
   readonly heapUsedAfterBytes: number;
   readonly counters: LoadRunCounters;
   /** Exported rows compared and the differences found (at most 50 listed). */
@@ -905,6 +907,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       ),
     );
     const consumeMs = performance.now() - consumeStart;
+    const peakRssConsume = Math.max(peakRss, process.memoryUsage.rss());
     kinesis.destroy();
     log(`consumed in ${(consumeMs / 1000).toFixed(1)} s; ${JSON.stringify(counters)}`);
 
@@ -937,6 +940,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       consumeMs,
       eventsPerSecond: options.events / (consumeMs / 1000),
       peakRssBytes: peakRss,
+      peakRssConsumeBytes: peakRssConsume,
       heapUsedAfterBytes: process.memoryUsage().heapUsed,
       counters,
       comparison: { rows, mismatchCount: mismatches.length, mismatches: mismatches.slice(0, 50) },

@@ -74,7 +74,7 @@ function summary(r: LoadRunResult): string {
     `events           ${r.events} from ${r.tenants} tenants (${r.goodRecords} good, ${r.badRecords} bad)`,
     `put              ${(r.putMs / 1000).toFixed(1)} s (${Math.round(r.events / (r.putMs / 1000))} records/s into kinesalite)`,
     `consume          ${(r.consumeMs / 1000).toFixed(1)} s, ${Math.round(r.eventsPerSecond)} events/s through the handler`,
-    `peak RSS         ${mb(r.peakRssBytes)} (this process: handler, kinesalite, harness); heap after ${mb(r.heapUsedAfterBytes)}`,
+    `peak RSS         ${mb(r.peakRssConsumeBytes)} up to the end of consumption, ${mb(r.peakRssBytes)} with the exact comparison (this process: handler, kinesalite, harness); heap after ${mb(r.heapUsedAfterBytes)}`,
     `invocations      ${c.invocations}`,
     `faults           ${c.throttledRequests} throttled requests, ${c.outages} write outages, ${c.crashes} crashes, ${c.duplicateDeliveries} duplicate deliveries,`,
     `                 ${c.quarantineErrors} quarantine errors, ${c.quarantineOutages} quarantine outages, ${c.partialFailures} partial failures, ${c.bisections} bisections`,

@@ -154,7 +154,10 @@ export class HyperLogLog {
   /** A deep copy. */
   clone(): HyperLogLog {
     const h = new HyperLogLog();
-    h.merge(this);
+    if (this.dense !== undefined) {
+      h.dense = this.dense.slice();
+      h.sparse = undefined;
+    } else h.sparse = new Map(this.sparse);
     return h;
   }
 
@@ -165,13 +168,19 @@ export class HyperLogLog {
       w.raw(this.dense);
       return;
     }
-    const entries = [...this.sparse!].sort((a, b) => a[0] - b[0]);
+    // (index, rank) packed in one int (index * 64 + rank; ranks are <= 51) so a typed-array sort orders them by index.
+    const sparse = this.sparse!;
+    const packed = new Int32Array(sparse.size);
+    let n = 0;
+    for (const [i, r] of sparse) packed[n++] = i * 64 + r;
+    packed.sort();
     w.byte(0);
-    w.varint(entries.length);
+    w.varint(n);
     let prev = 0;
-    for (const [i, r] of entries) {
+    for (let k = 0; k < n; k++) {
+      const i = packed[k]! >>> 6;
       w.varint(i - prev);
-      w.byte(r);
+      w.byte(packed[k]! & 63);
       prev = i;
     }
   }

@@ -362,10 +362,6 @@ class StateTable {
     yield* this.subs;
   }
 
-  keys(): string[] {
-    return [...this.entries()].map(([k]) => k);
-  }
-
   subKeys(): IterableIterator<string> {
     return this.subs.keys();
   }
@@ -381,8 +377,14 @@ function baseName(key: string): string {
   return i < 0 ? key : key.slice(0, i);
 }
 
+/** Growth step of a sketch's bins while observing (DenseStore's default, 128, is mostly empty space in a minute). */
+const OBSERVE_CHUNK = 32;
+
 function newSketch(): DDSketch {
-  return new DDSketch({ relativeAccuracy: QUANTILE_RELATIVE_ACCURACY });
+  const sketch = new DDSketch({ relativeAccuracy: QUANTILE_RELATIVE_ACCURACY });
+  sketch.store.chunkSize = OBSERVE_CHUNK;
+  sketch.negativeStore.chunkSize = OBSERVE_CHUNK;
+  return sketch;
 }
 
 /**
@@ -390,19 +392,25 @@ function newSketch(): DDSketch {
  * as a double and needs protobufjs at run time; this form is 2-3 bytes per used bin and only
  * uses the sketch's public store API, so the bins (and quantiles) come back exactly.
  */
+/** Positions of the used bins of the sketch being written (grown as needed, reused: serialize is synchronous). */
+let usedBins = new Int32Array(256);
+
 function writeBins(w: ByteWriter, store: DDSketch['store']): void {
   const bins = store.bins;
+  // Bins outside [minKey, maxKey] are empty; one scan of that range collects the used ones.
+  const from = Math.max(0, store.minKey - store.offset);
+  const to = Math.min(bins.length - 1, store.maxKey - store.offset);
+  if (to - from + 1 > usedBins.length) usedBins = new Int32Array(to - from + 1);
   let used = 0;
-  for (let i = 0; i < bins.length; i++) if (bins[i]! > 0) used++;
+  for (let i = from; i <= to; i++) if (bins[i]! > 0) usedBins[used++] = i;
   w.varint(used);
   let prev = 0;
-  for (let i = 0; i < bins.length; i++) {
-    const c = bins[i]!;
-    if (!(c > 0)) continue;
+  for (let j = 0; j < used; j++) {
+    const i = usedBins[j]!;
     const key = i + store.offset;
     const delta = key - prev;
     w.varint(delta >= 0 ? delta * 2 : -delta * 2 - 1);
-    w.varint(c);
+    w.varint(bins[i]!);
     prev = key;
   }
 }

@@ -157,7 +157,7 @@ class Cell {
 
 /** The contribution of a batch to one item. */
 export interface ItemDelta {
-  /** The states to merge into the item. */
+  /** The states to merge into the item. Read-only: it may be the batch's roll-up for the item, which coarser items merge from. */
   readonly set: KpiSet;
   /** Per shard, the lowest sequence number contributing: where redelivery must restart if the write fails. */
   readonly lowestByShard: ReadonlyMap<string, string>;

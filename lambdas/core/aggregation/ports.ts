@@ -20,6 +20,10 @@ export interface StoredKpiItem {
 /** One conditional item write. */
 export interface KpiItemWrite {
   readonly address: KpiItemAddress;
+  /**
+   * The item's states after the write. Read-only for the store (serialize or copy it): when the
+   * item is new this is the batch's own roll-up, which other items of the batch merge from.
+   */
   readonly set: KpiSet;
   /** The version read; `undefined` when the item did not exist (the write then requires it still does not). */
   readonly expectedVersion: number | undefined;
