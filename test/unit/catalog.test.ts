@@ -196,7 +196,7 @@ describe('KpiCatalog: custom KPIs', () => {
       metric: { name: 'BookingWait' },
     });
     expect(c.require('bookings').description).toBe('Table bookings.');
-    expect(c.customFieldKinds('custom.booking.made').get('waitMs')).toBe('number');
+    expect(c.customFieldKinds('custom.booking.made').get('waitMs')).toBe('non_negative_number');
     expect(c.all()).toHaveLength(catalog.all().length + 2);
   });
 

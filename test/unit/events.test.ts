@@ -7,6 +7,7 @@ import { arbEvent, DEFAULT_EVENT_TIME_MS, encodeEvent, makeCustomEvent, makeEven
 const catalog = KpiCatalog.create([
   { name: 'calls_booked', eventType: 'custom.booking.made', aggregation: 'sum', field: 'seats' },
   { name: 'booking_ok_rate', eventType: 'custom.booking.made', aggregation: 'rate', field: 'ok' },
+  { name: 'booking_seats_spread', eventType: 'custom.booking.made', aggregation: 'quantiles', field: 'seats' },
 ]);
 const ctx: DecodeContext = { nowMs: DEFAULT_EVENT_TIME_MS, catalog };
 
@@ -165,7 +166,13 @@ describe('decodeEvent: rejection reasons', () => {
       'custom field of the wrong type',
       makeCustomEvent('custom.booking.made', { seats: 'three' }),
       'data.seats',
-      'must be a finite number (a custom KPI measures it)',
+      'must be a finite number >= 0 (a custom KPI measures it)',
+    ],
+    [
+      'negative value of a field a custom quantile KPI measures',
+      makeCustomEvent('custom.booking.made', { seats: -2 }),
+      'data.seats',
+      'must be a finite number >= 0 (a custom KPI measures it)',
     ],
   ])('schema: %s', (_name, value, field, rule) => {
     const r = rejected(decodeJson(value));

@@ -33,7 +33,17 @@ export class UnknownKpiError extends Error {
 }
 
 /** The JSON type a custom event's field must have, because a custom KPI measures it. */
-export type CustomFieldKind = 'number' | 'boolean' | 'string_or_number';
+export type CustomFieldKind = 'number' | 'non_negative_number' | 'boolean' | 'string_or_number';
+
+/**
+ * The kind a field must have when several custom KPIs measure it: the stricter of two numeric
+ * kinds, `undefined` when they cannot both hold.
+ */
+function combineKinds(a: CustomFieldKind, b: CustomFieldKind): CustomFieldKind | undefined {
+  if (a === b) return a;
+  const numeric = new Set<CustomFieldKind>(['number', 'non_negative_number']);
+  return numeric.has(a) && numeric.has(b) ? 'non_negative_number' : undefined;
+}
 
 const KPI_NAME = /^[a-z][a-z0-9_]{1,62}$/;
 const CUSTOM_TYPE = /^custom\.[a-z0-9][a-z0-9._-]{0,120}$/;
@@ -45,7 +55,8 @@ const FIELD_KIND: Record<CustomKpiSpec['aggregation'], CustomFieldKind | undefin
   count: undefined,
   sum: 'number',
   mean: 'number',
-  quantiles: 'number',
+  // DDSketch here keeps no negative bins through a merge: quantile fields must be >= 0.
+  quantiles: 'non_negative_number',
   rate: 'boolean',
   distinct: 'string_or_number',
 };
@@ -191,13 +202,14 @@ export class KpiCatalog {
       if (kind !== undefined && spec.field !== undefined) {
         const kinds = fieldKinds.get(spec.eventType) ?? new Map<string, CustomFieldKind>();
         const prior = kinds.get(spec.field);
-        if (prior !== undefined && prior !== kind) {
+        const combined = prior === undefined ? kind : combineKinds(prior, kind);
+        if (combined === undefined) {
           throw new InvalidCustomKpiError(
             `${at}.field`,
             `is measured as ${kind} here but as ${prior} by another KPI over ${spec.eventType}`,
           );
         }
-        kinds.set(spec.field, kind);
+        kinds.set(spec.field, combined);
         fieldKinds.set(spec.eventType, kinds);
       } else if (!fieldKinds.has(spec.eventType)) {
         fieldKinds.set(spec.eventType, new Map());

@@ -251,9 +251,18 @@ function customData(
         ? typeof v === 'boolean'
         : kind === 'number'
           ? typeof v === 'number'
-          : typeof v === 'string' || typeof v === 'number';
+          : kind === 'non_negative_number'
+            ? typeof v === 'number' && v >= 0
+            : typeof v === 'string' || typeof v === 'number';
     if (!ok) {
-      const want = kind === 'boolean' ? 'a boolean' : kind === 'number' ? 'a finite number' : 'a string or number';
+      const want =
+        kind === 'boolean'
+          ? 'a boolean'
+          : kind === 'number'
+            ? 'a finite number'
+            : kind === 'non_negative_number'
+              ? 'a finite number >= 0'
+              : 'a string or number';
       return { field: `data.${field}`, rule: `must be ${want} (a custom KPI measures it)` };
     }
     if (typeof v === 'string' && v.length > MAX_DATA_STRING) {
