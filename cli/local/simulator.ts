@@ -168,7 +168,8 @@ export function simulatedFleet(count: number, seed = 1): SimulatedTenant[] {
     const suffix = i < NAMES.length ? '' : `-${Math.floor(i / NAMES.length) + 1}`;
     // Zipf-like sizes: rank 1 gets ~30 sessions/min at peak, the tail about one every minute.
     const peak = Math.max(0.3, 30 / (i + 1) ** 1.2) * (0.8 + 0.4 * rnd.next());
-    const enterprise = i < 3 || (i < 8 && rnd.chance(0.3));
+    // The two largest tenants are enterprise (per-tenant alarms); small ones would page on noise.
+    const enterprise = i < 2;
     tenants.push({
       id: `${base[0]}${suffix}`,
       name: `${base[1]}${suffix === '' ? '' : ` ${suffix.slice(1)}`}`,
@@ -253,7 +254,7 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
       if (t.tier === 'enterprise' || (m + st.offset) % STANDARD_HEALTHCHECK_EVERY === 0) {
         emit('healthcheck.completed', {
           target: 'agent-api',
-          ok: inIncident ? rnd.chance(0.97) : rnd.chance(0.9995),
+          ok: inIncident ? rnd.chance(0.9) : true,
           latencyMs: Math.round(rnd.logNormal(40, 0.3)),
         });
       }
@@ -293,28 +294,28 @@ function emitSession(
     const stt = channel === 'voice' ? Math.round(rnd.logNormal(250, 0.35)) : undefined;
     const llm = Math.round(rnd.logNormal(inIncident ? (incident?.responseMedianMs ?? 6500) * 0.8 : 900, 0.45));
     const tts = channel === 'voice' ? Math.round(rnd.logNormal(300, 0.4)) : undefined;
-    const ok = !rnd.chance(inIncident ? 0.05 : 0.004);
+    const ok = !rnd.chance(inIncident ? 0.05 : 0.0005);
     anyError ||= !ok;
     const data: Record<string, unknown> = {
       sessionId,
       totalMs: (stt ?? 0) + llm + (tts ?? 0) + Math.round(rnd.logNormal(60, 0.3)),
       llmMs: llm,
       ok,
-      cacheHit: rnd.chance(0.55),
+      cacheHit: rnd.chance(0.75),
     };
     if (stt !== undefined) data.sttMs = stt;
     if (tts !== undefined) data.ttsMs = tts;
     emit('agent.turn.completed', data);
     if (channel === 'voice') {
-      const latency = rnd.logNormal(inIncident ? 1600 : 650, 0.45);
+      const latency = rnd.logNormal(inIncident ? 1600 : 450, 0.3);
       emit('voice.synthesis.completed', {
         latencyMs: Math.round(latency),
         ok: !rnd.chance(0.002),
-        cacheHit: rnd.chance(0.45),
+        cacheHit: rnd.chance(0.6),
         qualityScore: Math.round(Math.min(1, Math.max(0, 0.93 + 0.04 * rnd.normal())) * 1000) / 1000,
       });
     }
-    const errorRate = inIncident ? (incident?.apiErrorRate ?? 0.06) : 0.002;
+    const errorRate = inIncident ? (incident?.apiErrorRate ?? 0.06) : 0.0001;
     emit('api.request.completed', {
       route: rnd.pick(['/v1/respond', '/v1/context', '/v1/tools/search', '/v1/handoff']),
       method: rnd.chance(0.8) ? 'POST' : 'GET',
@@ -322,8 +323,8 @@ function emitSession(
       latencyMs: Math.round(rnd.logNormal(inIncident ? 900 : 120, 0.5)),
     });
   }
-  const escalated = rnd.chance(anyError ? 0.5 : 0.12);
-  const resolved = !escalated && rnd.chance(0.85);
+  const escalated = rnd.chance(anyError ? 0.5 : 0.05);
+  const resolved = !escalated && rnd.chance(0.95);
   emit('agent.session.completed', {
     sessionId,
     channel,

@@ -1,0 +1,49 @@
+/**
+ * `kpi report KIND --date D --out FILE.html`: renders a scheduled report from the KPI and
+ * incidents tables of a target, without mailing it.
+ */
+import { DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
+import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
+import type { ReportKind } from '../../lambdas/core/config/schema';
+import { loadConfigFile } from '../../lib/config/load';
+import { renderReportToFile } from '../report-preview';
+import { catalogFor, parseInstant, resolveTarget } from '../wiring';
+import { CommandFailedError, UsageError } from './errors';
+import type { CliIo, TargetCliOptions } from './program';
+
+/** Options of `kpi report`. */
+export interface ReportCliOptions extends TargetCliOptions {
+  date: string;
+  out: string;
+  kpiTable?: string;
+  incidentTable?: string;
+}
+
+/** Runs `kpi report`. */
+export async function runReportCommand(kind: string, opts: ReportCliOptions, io: CliIo): Promise<void> {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) throw new UsageError(`--date "${opts.date}" must be YYYY-MM-DD.`);
+  const dateMs = parseInstant(opts.date, '--date');
+  const config = loadConfigFile(opts.config);
+  const target = resolveTarget(opts, config);
+  const client = target.dynamodb();
+  try {
+    const source = new DynamoDbKpiReader({
+      client,
+      tableName: opts.kpiTable ?? target.resources.kpiTable,
+      catalog: catalogFor(config),
+    });
+    const incidents = new DynamoDbIncidentStore(client, {
+      tableName: opts.incidentTable ?? target.resources.incidentTable,
+    });
+    await renderReportToFile(kind as ReportKind, dateMs, source, incidents, config, opts.out);
+    io.out(`Wrote the ${kind} report for ${opts.date} to ${opts.out}.\n`);
+  } catch (err) {
+    throw new CommandFailedError(
+      `Rendering the report failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}. ` +
+        'Check the target (--local / --region) and the table names.',
+      { cause: err },
+    );
+  } finally {
+    client.destroy();
+  }
+}
