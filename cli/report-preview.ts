@@ -5,7 +5,7 @@
  *
  * `renderReportToFile` is what `kpi report KIND --date D --out FILE.html` runs, from any source.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { KpiCatalog } from '../lambdas/core/catalog';
 import { type PipelineConfig, REPORT_KINDS, type ReportKind } from '../lambdas/core/config/schema';

@@ -724,6 +724,10 @@ async function runStages(
           mkdirSync(dir, { recursive: true });
           files.push(await writeKpisCsv(dir, reader, config, options.rangeStartMs, options.rangeEndMs));
           files.push(await writeRejected(dir, s3, resources.quarantineBucket));
+          // The aggregator's EMF output, one document a line: `kpi backtest --metrics` replays it.
+          const metricsPath = join(dir, 'metrics.ndjson');
+          writeFileSync(metricsPath, metrics.documents.length === 0 ? '' : `${metrics.documents.join('\n')}\n`);
+          files.push(metricsPath);
           const incidentsPath = join(dir, 'incidents.json');
           writeFileSync(incidentsPath, `${JSON.stringify(escalation.incidents, null, 2)}\n`);
           files.push(incidentsPath);

@@ -339,12 +339,13 @@ function emitSession(
     const csat = rnd.chance(0.5);
     emit('feedback.submitted', {
       kind: csat ? 'csat' : 'nps',
-      score: csat ? Math.min(5, Math.max(1, Math.round(4.2 + rnd.normal()))) : rnd.int(anyError ? 0 : 5, 10),
+      // Unhappy scores follow failed sessions, as in real fleets; healthy sessions rate 4-5.
+      score: csat ? (anyError ? rnd.int(1, 3) : rnd.chance(0.8) ? 5 : 4) : rnd.int(anyError ? 0 : 6, 10),
       sessionId,
     });
   }
   if (escalated || rnd.chance(0.05)) {
-    const actual = escalated ? rnd.chance(0.96) : rnd.chance(0.1);
+    const actual = escalated ? rnd.chance(0.995) : rnd.chance(0.005);
     emit('escalation.reviewed', { sessionId, predicted: escalated, actual, category: 'handoff' });
   }
 }

@@ -185,7 +185,9 @@ const DATA_ARBS: { [T in BuiltInEventType]: fc.Arbitrary<EventDataByType[T]> } =
   'revenue.recorded': fc.constantFrom(...REVENUE_KINDS).chain((kind) =>
     fc.record({
       kind: fc.constant(kind),
-      mrrDeltaUsd: fc.integer({ min: 0, max: 10_000 }).map((v) => (kind === 'new' || kind === 'expansion' ? v : -v)),
+      mrrDeltaUsd: fc
+        .integer({ min: 0, max: 10_000 })
+        .map((v) => (kind === 'new' || kind === 'expansion' || v === 0 ? v : -v)),
     }),
   ),
   'support.ticket.updated': fc.oneof(

@@ -260,7 +260,8 @@ export class AggregateBatch {
     let rejected = 0;
     let duplicates = 0;
     const byReason: Partial<Record<RejectionReason, number>> = {};
-    const tenants: Record<string, number> = {};
+    // No prototype: tenant ids such as `constructor` are valid and must count like any other.
+    const tenants: Record<string, number> = Object.create(null);
     for (const c of classified) {
       const out = c.outcome;
       if (out.kind === 'accepted') {
