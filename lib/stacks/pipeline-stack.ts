@@ -6,9 +6,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
-import type { PipelineConfig, Severity } from '../../lambdas/core/config/schema';
+import { type PipelineConfig, SEVERITIES, type Severity } from '../../lambdas/core/config/schema';
 import { Aggregator } from '../constructs/aggregator';
 import { Dashboards } from '../constructs/dashboards';
+import { PipelineHealthAlarms } from '../constructs/pipeline-health-alarms';
 import { Reports } from '../constructs/reports';
 
 /** Settings of the pipeline stack: the configuration and the data stack's resources. */
@@ -38,6 +39,8 @@ export class PipelineStack extends Stack {
   readonly reports: Reports;
   /** Generated dashboards. */
   readonly dashboards: Dashboards;
+  /** Alarms on the pipeline itself (lag, given-up batches, errors, failed reports); they page like KPI alarms. */
+  readonly healthAlarms: PipelineHealthAlarms;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -55,10 +58,23 @@ export class PipelineStack extends Stack {
       incidentsTable: props.incidentsTable,
       encryptionKey: props.encryptionKey,
     });
+    this.healthAlarms = new PipelineHealthAlarms(this, 'HealthAlarms', {
+      config,
+      aggregator: this.aggregator.function,
+      aggregatorFailureQueue: this.aggregator.failureQueue,
+      reportDeadLetterQueue: this.reports.deadLetterQueue,
+    });
+    const alarmsBySeverity: Record<Severity, cloudwatch.IAlarm[]> = { P1: [], P2: [], P3: [], P4: [] };
+    for (const severity of SEVERITIES) {
+      alarmsBySeverity[severity].push(
+        ...(props.alarmsBySeverity?.[severity] ?? []),
+        ...this.healthAlarms.alarmsBySeverity[severity],
+      );
+    }
     this.dashboards = new Dashboards(this, 'Dashboards', {
       config,
       catalog,
-      alarmsBySeverity: props.alarmsBySeverity,
+      alarmsBySeverity,
       aggregator: this.aggregator.function,
       reportFunction: this.reports.function,
       stream: props.stream,

@@ -230,12 +230,16 @@ describe('dashboards', () => {
     expect(fleet!.some((w) => w.properties.title === 'Error rates')).toBe(true);
   });
 
-  it('shows the alerting stack alarms by severity on the fleet overview', () => {
+  it('shows the alerting stack and pipeline health alarms by severity on the fleet overview', () => {
     const fleet = dashboards(s.pipeline).get('agent-kpi-fleet-overview')!;
-    const bySeverity = s.stacks.alerting?.alarmsBySeverity ?? {};
-    for (const [severity, alarms] of Object.entries(bySeverity)) {
+    const kpiAlarms = s.stacks.alerting?.alarmsBySeverity;
+    const healthAlarms = s.stacks.pipeline.healthAlarms.alarmsBySeverity;
+    expect(kpiAlarms).toBeDefined();
+    for (const severity of ['P1', 'P2', 'P3', 'P4'] as const) {
       const widgets = fleet.filter((w) => w.type === 'alarm' && w.properties.title?.startsWith(`${severity} alarms`));
-      expect(widgets.flatMap((w) => w.properties.alarms ?? [])).toHaveLength(alarms.length);
+      expect(widgets.flatMap((w) => w.properties.alarms ?? [])).toHaveLength(
+        (kpiAlarms?.[severity]?.length ?? 0) + healthAlarms[severity].length,
+      );
     }
   });
 
@@ -267,6 +271,30 @@ describe('dashboards', () => {
     for (const widgets of dashboards(s.pipeline).values()) {
       expect(widgets.length).toBeLessThanOrEqual(CLOUDWATCH_MAX_WIDGETS);
     }
+  });
+});
+
+describe('pipeline health alarms', () => {
+  it('pages through the alarm convention when the pipeline itself fails, and never on deploy', () => {
+    const alarms = s.pipeline.findResources('AWS::CloudWatch::Alarm');
+    const byName = new Map(
+      Object.values(alarms).map((a) => [a.Properties.AlarmName as string, a.Properties as Record<string, unknown>]),
+    );
+    const expectAlarm = (name: string, metricName: string, threshold: number) => {
+      const props = byName.get(name);
+      expect(props).toBeDefined();
+      expect(props).toMatchObject({
+        MetricName: metricName,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    };
+    // 24 h retention: a quarter is 6 h, capped at 15 minutes.
+    expectAlarm('agent-kpi/P1/technical/fleet/pipeline-iterator-age', 'IteratorAge', 15 * 60_000);
+    expectAlarm('agent-kpi/P1/technical/fleet/pipeline-batches-given-up', 'ApproximateNumberOfMessagesVisible', 0);
+    expectAlarm('agent-kpi/P2/technical/fleet/pipeline-aggregator-errors', 'Errors', 0);
+    expectAlarm('agent-kpi/P3/technical/fleet/pipeline-reports-failed', 'ApproximateNumberOfMessagesVisible', 0);
   });
 });
 
