@@ -9,6 +9,8 @@
  * Goal: the second runs at >= 0.5x the first. `BENCH_RECORDS=200000 npm run bench -- core` for
  * a quick run (figures in BENCHMARKS.md come from the full million).
  */
+
+import { SeededRandom } from '../cli/local/simulator';
 import { KpiSet } from '../lambdas/core/aggregates';
 import { KpiCatalog } from '../lambdas/core/catalog';
 import { decodeEvent } from '../lambdas/core/events/decode';
@@ -22,14 +24,8 @@ const SPAN_MS = 60 * 60_000;
 
 /** Deterministic PRNG (mulberry32) so every run measures the same records. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 /**

@@ -9,6 +9,7 @@ import { type PipelineConfig, parseConfig } from '../lambdas/core/config/schema'
 import type { AgentEvent } from '../lambdas/core/events';
 import type { ReportIncident, ReportIncidentReader, ReportKpiSource } from '../lambdas/core/reports';
 import { bucketStart, GRANULARITY_MS, type Granularity } from '../lambdas/core/time/buckets';
+import { SeededRandom } from './local/simulator';
 
 const DAY = GRANULARITY_MS.day;
 
@@ -65,14 +66,8 @@ export class InMemoryIncidentReader implements ReportIncidentReader {
 
 /** Mulberry32: small, fast, seedable. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 /** Options of {@link buildReportFixture}. */

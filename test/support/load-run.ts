@@ -30,6 +30,7 @@ import {
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { kinesisPut, type OutgoingRecord, sendRecords } from '../../cli/commands/send';
+import { SeededRandom } from '../../cli/local/simulator';
 import { localClientConfig, type StandIn, startDynamoDb, startFauxqs, startKinesis } from '../../cli/local/standins';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
 import { DynamoDbKpiStore } from '../../lambdas/adapters/kpi-store-dynamodb';
@@ -178,14 +179,8 @@ const MAX_ATTEMPTS_PER_HEAD = 200;
 
 /** Small, fast, seedable PRNG (mulberry32): the same seed gives the same traffic and faults. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 // ---------------------------------------------------------------- traffic
