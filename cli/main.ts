@@ -6,10 +6,12 @@ import { processIo, runCli } from './commands/program';
 
 runCli(process.argv.slice(2), processIo()).then(
   (code) => {
-    process.exitCode = code;
+    // Exit explicitly: a finished command must not wait on stray sockets or timers of the SDKs
+    // and local interpreters it used (stdout and stderr are synchronous for files and pipes).
+    process.exit(code);
   },
   (err: unknown) => {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

@@ -189,6 +189,8 @@ export function resolveTarget(opts: TargetOptions, config: Pick<PipelineConfig, 
     quarantineBucket: base.quarantineBucket,
   });
   if (opts.local === true || explicitEndpoints) {
+    // The SDK's notice about Node versions concerns AWS endpoints; locally it is noise.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const stateFile = opts.stateFile ?? DEFAULT_STATE_FILE;
     const state = readLocalState(stateFile);
     const kinesisEndpoint = opts.kinesisEndpoint ?? state?.endpoints.kinesis;

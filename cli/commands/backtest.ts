@@ -8,7 +8,7 @@ import { AlarmEvaluationError, backtest, formatBacktest } from '../../lambdas/co
 import { loadConfigFile } from '../../lib/config/load';
 import { UsageError } from './errors';
 import type { CliIo } from './program';
-import { synthesizeTemplates } from './synth';
+import { synthesizeTemplates, withLocalReferences } from './synth';
 
 /** Options of `kpi backtest`. */
 export interface BacktestCliOptions {
@@ -30,8 +30,11 @@ export async function runBacktestCommand(opts: BacktestCliOptions, io: CliIo): P
   const config = loadConfigFile(opts.config);
   io.err('Synthesizing the alarms of this configuration...\n');
   const templates = synthesizeTemplates(config);
-  // Alarms live in one stack today; merging keeps backtest right if they are ever split.
-  const merged = { Resources: Object.assign({}, ...Object.values(templates).map((t) => t.Resources ?? {})) };
+  // Alarms live in one stack today; merging keeps backtest right if they are ever split. Alarms
+  // on metrics a recording cannot hold (AWS/Lambda errors) stay without data, as in CloudWatch.
+  const merged = withLocalReferences({
+    Resources: Object.assign({}, ...Object.values(templates).map((t) => t.Resources ?? {})),
+  });
   try {
     const report = backtest(merged, text.split('\n'));
     const out = formatBacktest(report, opts.json === true ? 'json' : 'table');

@@ -115,6 +115,36 @@ export function tableLogicalIdFromEnvironment(templates: SynthesizedTemplates, v
   return undefined;
 }
 
+const ALARM_TYPES = new Set(['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::CompositeAlarm']);
+
+/**
+ * A template whose alarms reference other resources (a Lambda function's name as a dimension of
+ * an `AWS/Lambda` alarm) only by their logical ids: such metrics have no local data, so their
+ * alarms stay in INSUFFICIENT_DATA or follow their treat-missing-data mode, as they would in an
+ * account where those functions never ran. References between alarms are kept.
+ */
+export function withLocalReferences(template: CfnTemplate): CfnTemplate {
+  const resources = template.Resources ?? {};
+  const isAlarm = (id: string) => ALARM_TYPES.has(resources[id]?.Type ?? '');
+  const inline = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(inline);
+    if (typeof value !== 'object' || value === null) return value;
+    const v = value as Record<string, unknown>;
+    if (typeof v.Ref === 'string' && !isAlarm(v.Ref) && !v.Ref.startsWith('AWS::')) return v.Ref;
+    const getAtt = v['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && typeof getAtt[0] === 'string' && !isAlarm(getAtt[0])) return getAtt.join('.');
+    if (typeof v['Fn::ImportValue'] === 'string') return v['Fn::ImportValue'];
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inline(x)]));
+  };
+  const out: Record<string, { Type: string; Properties?: Record<string, unknown> }> = {};
+  for (const [id, r] of Object.entries(resources)) {
+    out[id] = r.Type.startsWith('AWS::CloudWatch::')
+      ? { ...r, Properties: inline(r.Properties ?? {}) as Record<string, unknown> }
+      : r;
+  }
+  return { ...template, Resources: out };
+}
+
 if (require.main === module) {
   const [configPath, outdir] = process.argv.slice(2);
   if (configPath === undefined || outdir === undefined) {

@@ -87,6 +87,7 @@ import {
   type SynthesizedTemplates,
   synthesizeTemplatesInChild,
   tableLogicalIdFromEnvironment,
+  withLocalReferences,
 } from '../commands/synth';
 import { DEFAULT_CHART_FONTS, renderReportToFile } from '../report-preview';
 import {
@@ -432,7 +433,7 @@ export function evaluateLocalAlarms(
   fromMs: number,
   toMs: number,
 ): LocalAlarmResult {
-  const parts = Object.values(templates).map((t) => alarmsFromTemplate(t));
+  const parts = Object.values(templates).map((t) => alarmsFromTemplate(withLocalReferences(t)));
   const definitions: AlarmDefinitions = {
     metricAlarms: parts.flatMap((p) => p.metricAlarms),
     composites: parts.flatMap((p) => p.composites),
@@ -1110,10 +1111,23 @@ export async function runEscalation(o: EscalationOptions): Promise<EscalationRes
   };
   const router = createAlarmRouterHandler({ config, store, ladder, log });
   let routed = 0;
+  // CloudWatch's event says when the alarm entered its previous state; the router keys the
+  // episode (and so the incident an OK resolves) on that instant.
+  const enteredAt = new Map<string, number>();
   o.transitions.forEach((t, i) => {
+    const previousAtMs = enteredAt.get(t.alarmName) ?? t.atMs;
+    enteredAt.set(t.alarmName, t.atMs);
+    const base = alarmStateChangeEvent(t, { account: LOCAL_ACCOUNT, region: LOCAL_REGION, eventId: `local-${i}` });
+    const event = {
+      ...base,
+      detail: {
+        ...base.detail,
+        previousState: { ...base.detail.previousState, timestamp: new Date(previousAtMs).toISOString() },
+      },
+    };
     timeline.schedule(t.atMs, async () => {
       routed++;
-      await router(alarmStateChangeEvent(t, { account: LOCAL_ACCOUNT, region: LOCAL_REGION, eventId: `local-${i}` }));
+      await router(event);
     });
   });
   try {

@@ -226,7 +226,8 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
 
   for (let m = 0; m < minutes; m++) {
     const minuteStart = options.dayStartMs + m * MINUTE_MS;
-    const shape = dailyShape(m % 1440);
+    // The shape follows the UTC clock, whichever minute the simulation starts at.
+    const shape = dailyShape(Math.floor(minuteStart / MINUTE_MS) % 1440);
     for (const st of states) {
       const t = st.tenant;
       const inIncident =

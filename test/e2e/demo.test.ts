@@ -76,7 +76,7 @@ describe('demo scenario', () => {
   it('writes kpis.csv, rejected.ndjson and incidents.json', () => {
     const incidents = JSON.parse(readFileSync(join(exportDir, 'incidents.json'), 'utf8')) as Incident[];
     expect(incidents.map((i) => i.id)).toContain(incident!.id);
-    expect(readFileSync(join(exportDir, 'kpis.csv'), 'utf8').split('\n')[0]).toBe(
+    expect(readFileSync(join(exportDir, 'kpis.csv'), 'utf8').split(/\r?\n/)[0]).toBe(
       'tenant,kpi,granularity,bucket_start,value,count,p50,p95,p99',
     );
     expect(readFileSync(join(exportDir, 'rejected.ndjson'), 'utf8').trim().split('\n').length).toBeGreaterThan(0);

@@ -56,7 +56,7 @@ describe('kpi local --events', () => {
     dayStartMs: DAY + 9 * 3_600_000,
     tenants,
     seed: 11,
-    scale: 0.6,
+    scale: 0.15,
     minutes: 180,
     badRecords: false,
   });

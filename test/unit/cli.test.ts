@@ -114,6 +114,25 @@ describe('kpi CLI', () => {
     expect(io.stderr()).toContain('exclude each other');
   });
 
+  it('exits 2 when backtest gets no readable metrics file, or ack gets something that is not an incident id', async () => {
+    const io = capture();
+    expect(await runCli(['backtest', '--metrics', '/nonexistent/metrics.ndjson'], io)).toBe(2);
+    expect(io.stderr()).toContain('Cannot read --metrics /nonexistent/metrics.ndjson: ENOENT');
+    const io2 = capture();
+    expect(await runCli(['ack', 'DROP TABLE', '--local'], io2)).toBe(2);
+    expect(io2.stderr()).toContain('is not an incident id');
+  });
+
+  it('exits 2 on an export range that is empty or not a date', async () => {
+    const config = join(ROOT, 'config/pipeline.json');
+    const io = capture();
+    expect(await runCli(['export', '--from', '2026-11-23', '--to', '2026-11-22', '--local', '-c', config], io)).toBe(2);
+    expect(io.stderr()).toContain('--to must be after --from');
+    const io2 = capture();
+    expect(await runCli(['export', '--from', 'yesterday', '--to', '2026-11-22', '--local', '-c', config], io2)).toBe(2);
+    expect(io2.stderr()).toContain('--from "yesterday" is not a UTC date or timestamp');
+  });
+
   it('runs as a real process through bin/kpi.js with the same exit codes', () => {
     const help = execFileSync(process.execPath, [join(ROOT, 'bin/kpi.js'), '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(help).toContain('Usage: kpi');
