@@ -100,26 +100,9 @@ import {
 } from '../wiring';
 import type { SimulatedRecord } from './simulator';
 import { localClientConfig, type StandIns, startStandIns } from './standins';
+import './promise-with-resolvers';
 
 type JSONValue = Awaited<ReturnType<StateMachine['run']>['result']>;
-
-// aws-local-stepfunctions uses Promise.withResolvers (Node 22+); Node 20, which this project
-// supports, lacks it, and the interpreter then never settles an execution.
-if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value: <T>() => {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
 
 /** Receives progress of a local run (the CLI draws bars or prints lines). */
 export interface RunObserver {
@@ -1111,20 +1094,8 @@ export async function runEscalation(o: EscalationOptions): Promise<EscalationRes
   };
   const router = createAlarmRouterHandler({ config, store, ladder, log });
   let routed = 0;
-  // CloudWatch's event says when the alarm entered its previous state; the router keys the
-  // episode (and so the incident an OK resolves) on that instant.
-  const enteredAt = new Map<string, number>();
   o.transitions.forEach((t, i) => {
-    const previousAtMs = enteredAt.get(t.alarmName) ?? t.atMs;
-    enteredAt.set(t.alarmName, t.atMs);
-    const base = alarmStateChangeEvent(t, { account: LOCAL_ACCOUNT, region: LOCAL_REGION, eventId: `local-${i}` });
-    const event = {
-      ...base,
-      detail: {
-        ...base.detail,
-        previousState: { ...base.detail.previousState, timestamp: new Date(previousAtMs).toISOString() },
-      },
-    };
+    const event = alarmStateChangeEvent(t, { account: LOCAL_ACCOUNT, region: LOCAL_REGION, eventId: `local-${i}` });
     timeline.schedule(t.atMs, async () => {
       routed++;
       await router(event);

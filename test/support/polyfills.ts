@@ -1,16 +1,2 @@
-// Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions uses.
-if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value: <T>() => {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
+// Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions uses: same shim as the local runner.
+import '../../cli/local/promise-with-resolvers';

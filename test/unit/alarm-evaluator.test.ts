@@ -484,7 +484,14 @@ describe('parseEmfLines', () => {
 describe('alarmStateChangeEvent', () => {
   it('wraps a transition in the CloudWatch Alarm State Change event the router consumes', () => {
     const e = alarmStateChangeEvent(
-      { alarmName: 'agent-kpi/P1/technical/fleet/x', fromState: 'OK', toState: 'ALARM', atMs: T0, reason: 'r' },
+      {
+        alarmName: 'agent-kpi/P1/technical/fleet/x',
+        fromState: 'OK',
+        toState: 'ALARM',
+        atMs: T0,
+        fromStateSinceMs: T0 - 30 * 60_000,
+        reason: 'r',
+      },
       { account: '123456789012', region: 'eu-west-1', eventId: 'evt-1' },
     );
     expect(e).toMatchObject({
@@ -495,9 +502,21 @@ describe('alarmStateChangeEvent', () => {
       resources: ['arn:aws:cloudwatch:eu-west-1:123456789012:alarm:agent-kpi/P1/technical/fleet/x'],
       detail: {
         alarmName: 'agent-kpi/P1/technical/fleet/x',
-        state: { value: 'ALARM' },
-        previousState: { value: 'OK' },
+        state: { value: 'ALARM', timestamp: '2026-03-02T10:00:00.000Z' },
+        // When the alarm entered OK, not when it left it: the router keys the episode on it.
+        previousState: { value: 'OK', timestamp: '2026-03-02T09:30:00.000Z' },
       },
     });
+  });
+
+  it('carries, on the OK that ends an episode, the instant the ALARM began', () => {
+    const data = series('Latency', [50, 50, 50, 500, 500, 500, 500, 50, 50, 50, 50, 50]);
+    const defn = def({ evaluationPeriods: 1, datapointsToAlarm: 1 });
+    const { transitions } = evaluateAlarms(only(defn), data, { fromMs: T0, toMs: T0 + 11 * MIN });
+    const alarm = transitions.find((t) => t.toState === 'ALARM')!;
+    const ok = transitions.find((t) => t.fromState === 'ALARM')!;
+    expect(ok.fromStateSinceMs).toBe(alarm.atMs);
+    const event = alarmStateChangeEvent(ok, { account: '123456789012', region: 'eu-west-1', eventId: 'e' });
+    expect(event.detail.previousState.timestamp).toBe(new Date(alarm.atMs).toISOString());
   });
 });

@@ -308,11 +308,22 @@ export function evaluateAlarms(
   }
 
   const transitions: AlarmStateTransition[] = [];
+  // When each alarm entered its current state.
+  const since = new Map<string, number>();
+  const sinceOf = (name: string) => since.get(name) ?? firstT;
   for (let t = firstT; t <= options.toMs; t += MINUTE) {
     for (const a of alarms) {
       const r = evaluateMetricAlarm(store, a, t);
       if (r === undefined || r.state === a.state) continue;
-      transitions.push({ alarmName: a.def.name, fromState: a.state, toState: r.state, atMs: t, reason: r.reason });
+      transitions.push({
+        alarmName: a.def.name,
+        fromState: a.state,
+        toState: r.state,
+        atMs: t,
+        fromStateSinceMs: sinceOf(a.def.name),
+        reason: r.reason,
+      });
+      since.set(a.def.name, t);
       a.state = r.state;
       states.set(a.def.name, r.state);
     }
@@ -329,8 +340,10 @@ export function evaluateAlarms(
         fromState: prev,
         toState: next,
         atMs: t,
+        fromStateSinceMs: sinceOf(c.name),
         reason: `Alarm rule evaluated to ${next === 'ALARM' ? 'TRUE' : 'FALSE'}: ${children}`,
       });
+      since.set(c.name, t);
       states.set(c.name, next);
     }
   }
@@ -375,7 +388,11 @@ export function alarmStateChangeEvent(
     detail: {
       alarmName: transition.alarmName,
       state: { value: transition.toState, reason: transition.reason, timestamp: time },
-      previousState: { value: transition.fromState, reason: '', timestamp: time },
+      previousState: {
+        value: transition.fromState,
+        reason: '',
+        timestamp: new Date(transition.fromStateSinceMs).toISOString(),
+      },
     },
   };
 }

@@ -101,6 +101,12 @@ export interface AlarmStateTransition {
   readonly toState: AlarmState;
   /** Evaluation instant, epoch ms. */
   readonly atMs: number;
+  /**
+   * When the alarm entered `fromState`, epoch ms (the start of the evaluation for the initial state).
+   * CloudWatch's state-change event carries it as `previousState.timestamp`; the alarm router keys
+   * an alarm episode on it, so an OK resolves the incident its ALARM opened.
+   */
+  readonly fromStateSinceMs: number;
   /** CloudWatch-style reason, e.g. `Threshold Crossed: 3 out of the last 5 datapoints [...] were greater than the threshold (5000.0)`. */
   readonly reason: string;
 }

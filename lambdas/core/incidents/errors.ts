@@ -17,7 +17,9 @@ export class InvalidAlarmEventError extends IncidentError {
 /** No incident with this id. */
 export class IncidentNotFoundError extends IncidentError {
   constructor(readonly incidentId: string) {
-    super(`Incident ${incidentId} does not exist (check the id, e.g. with \`kpi incidents\`).`);
+    super(
+      `Incident ${incidentId} does not exist (check the id: it is in the page, the incident e-mail and incidents.json of kpi local --export-dir).`,
+    );
     this.name = 'IncidentNotFoundError';
   }
 }
