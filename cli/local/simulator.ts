@@ -6,6 +6,7 @@
  * Deterministic: the same options give byte-identical records, so a demo run and its test agree.
  * Time is an argument (the simulated day); nothing here reads the clock.
  */
+import { REJECTION_REASONS } from '../../lambdas/core/events/decode';
 
 /** One Kinesis record the simulator produces. */
 export interface SimulatedRecord {
@@ -58,16 +59,8 @@ export interface SimulationOptions {
   readonly minutes?: number;
 }
 
-/** The rejection reasons the simulator produces bad records for (the decoder's reasons). */
-export const SIMULATED_BAD_REASONS = [
-  'invalid_json',
-  'too_large',
-  'schema',
-  'unknown_type',
-  'bad_tenant',
-  'late',
-  'future',
-] as const;
+/** The rejection reasons the simulator produces bad records for: every reason the decoder has. */
+export const SIMULATED_BAD_REASONS = REJECTION_REASONS;
 
 /** How many bad records of each reason a simulated day carries. */
 export const BAD_RECORDS_PER_REASON = 3;

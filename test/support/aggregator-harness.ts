@@ -3,7 +3,7 @@
  * KPI table, real Kinesis records read back from the emulator as Lambda events, a delivery loop
  * with the Kinesis event source mapping's semantics, and the exported-KPI comparison.
  */
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   GetRecordsCommand,
@@ -16,7 +16,6 @@ import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/cl
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { localClientConfig, type StandIns, startStandIns } from '../../cli/local/standins';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
-import { KPI_TABLE_SCHEMA } from '../../lambdas/adapters/kpi-store-dynamodb';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
 import type { ExportRow } from '../../lambdas/core/export';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
@@ -51,29 +50,8 @@ export async function startAggregatorEnv(): Promise<AggregatorEnv> {
   };
 }
 
-/** Creates a KPI table as the CDK app does (pk/sk strings, TTL on expiresAt). */
-export async function createKpiTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: KPI_TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
-        { AttributeName: KPI_TABLE_SCHEMA.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: KPI_TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
-        { AttributeName: KPI_TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await ddb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: KPI_TABLE_SCHEMA.ttlAttribute, Enabled: true },
-    }),
-  );
-}
+/** Creates a KPI table as the CDK app does: the local mode's own function, so tests and `kpi local` agree. */
+export { createKpiTable } from '../../cli/local/runner';
 
 /** Creates an S3 bucket. */
 export async function createBucket(s3: S3Client, bucket: string): Promise<void> {
