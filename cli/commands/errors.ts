@@ -28,6 +28,18 @@ export class CommandFailedError extends Error {
   }
 }
 
+/**
+ * The error a KPI-reading command reports when the table cannot be read; usage errors pass through.
+ */
+export function kpiReadFailure(err: unknown): Error {
+  if (err instanceof UsageError) return err;
+  return new CommandFailedError(
+    `Reading KPIs failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}. ` +
+      'Check the target (--local / --region) and the table name (--kpi-table).',
+    { cause: err },
+  );
+}
+
 /** `--local` was asked for but no local run is up. */
 export class LocalTargetUnavailableError extends CommandFailedError {
   constructor(stateFile: string) {

@@ -10,7 +10,7 @@ import { readExportRows } from '../../lambdas/core/kpi-reader';
 import type { Granularity } from '../../lambdas/core/time/buckets';
 import { loadConfigFile } from '../../lib/config/load';
 import { catalogFor, parseInstant, resolveTarget } from '../wiring';
-import { CommandFailedError, UsageError } from './errors';
+import { kpiReadFailure, UsageError } from './errors';
 import type { CliIo, TargetCliOptions } from './program';
 
 /** Options of `kpi export`. */
@@ -74,12 +74,7 @@ export async function runExportCommand(opts: ExportCliOptions, io: CliIo): Promi
       io.err(`Wrote ${rows.length} rows to ${opts.out}.\n`);
     }
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new CommandFailedError(
-      `Reading KPIs failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}. ` +
-        'Check the target (--local / --region) and the table name (--kpi-table).',
-      { cause: err },
-    );
+    throw kpiReadFailure(err);
   } finally {
     client.destroy();
   }

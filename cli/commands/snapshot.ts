@@ -8,7 +8,7 @@ import { readExportRows } from '../../lambdas/core/kpi-reader';
 import { bucketStart } from '../../lambdas/core/time/buckets';
 import { loadConfigFile } from '../../lib/config/load';
 import { catalogFor, parseInstant, resolveTarget } from '../wiring';
-import { CommandFailedError, UsageError } from './errors';
+import { kpiReadFailure, UsageError } from './errors';
 import { kpiTableRows, renderTable } from './format';
 import type { CliIo, TargetCliOptions } from './program';
 
@@ -53,12 +53,7 @@ export async function runSnapshotCommand(opts: SnapshotCliOptions, io: CliIo): P
     }
     io.out(renderTable(rows, { colour: io.isTTY }));
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new CommandFailedError(
-      `Reading KPIs failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}. ` +
-        'Check the target (--local / --region) and the table name (--kpi-table).',
-      { cause: err },
-    );
+    throw kpiReadFailure(err);
   } finally {
     client.destroy();
   }

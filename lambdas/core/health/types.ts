@@ -5,7 +5,7 @@
 
 /**
  * One KPI value of a (tenant, bucket) aggregate, as the KPI reader returns it. Structural on
- * purpose: any `KpiValue` of the KPI core fits.
+ * purpose, so every `KpiValue` of the KPI core fits.
  */
 export interface KpiReading {
   /** KPI name, possibly sub-keyed (`feature_adoption:search`). */
