@@ -1,8 +1,9 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { formatAlarmName } from '../../lambdas/core/alarms/naming';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
 import type { PipelineConfig, Severity } from '../../lambdas/core/config/schema';
 import { KpiAlarms } from '../constructs/alarms';
@@ -26,6 +27,8 @@ export class AlertingStack extends Stack {
   readonly alarms: KpiAlarms;
   /** The escalation ladder (router, state machine, notifier, acknowledgement URL). */
   readonly escalation: EscalationLadder;
+  /** Pages when a ladder execution fails or times out. */
+  readonly ladderFailedAlarm: cloudwatch.Alarm;
   /** Alarms by severity, for dashboards. */
   readonly alarmsBySeverity: Partial<Record<Severity, readonly cloudwatch.IAlarm[]>>;
 
@@ -33,12 +36,39 @@ export class AlertingStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.alarms = new KpiAlarms(this, 'Alarms', { config, catalog: props.catalog });
-    this.alarmsBySeverity = this.alarms.alarmsBySeverity;
     this.escalation = new EscalationLadder(this, 'Escalation', {
       config,
       incidentsTable: props.incidentsTable,
       encryptionKey: props.encryptionKey,
     });
+    // A ladder that fails may have left someone unpaged: that is itself worth a page.
+    this.ladderFailedAlarm = new cloudwatch.Alarm(this, 'LadderFailed', {
+      alarmName: formatAlarmName({
+        deployment: config.name,
+        severity: 'P2',
+        ladder: 'technical',
+        tenant: '*',
+        ruleId: 'escalation-ladder-failed',
+      }),
+      alarmDescription:
+        'An escalation ladder execution failed or timed out: a page may not have gone out. Check the state machine executions.',
+      metric: new cloudwatch.MathExpression({
+        expression: 'failed + timedOut',
+        usingMetrics: {
+          failed: this.escalation.stateMachine.metricFailed({ statistic: 'Sum' }),
+          timedOut: this.escalation.stateMachine.metricTimedOut({ statistic: 'Sum' }),
+        },
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarmsBySeverity = {
+      ...this.alarms.alarmsBySeverity,
+      P2: [...(this.alarms.alarmsBySeverity.P2 ?? []), this.ladderFailedAlarm],
+    };
     new CfnOutput(this, 'AckUrl', {
       value: this.escalation.ackUrl.url,
       description: 'Acknowledgement endpoint (links in pages point here).',

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { KpiCatalog } from '../../lambdas/core/catalog';
 import { REPORT_KINDS } from '../../lambdas/core/config/schema';
 import { CLOUDWATCH_MAX_WIDGETS } from '../../lib/constructs/dashboards';
@@ -295,6 +295,27 @@ describe('pipeline health alarms', () => {
     expectAlarm('agent-kpi/P1/technical/fleet/pipeline-batches-given-up', 'ApproximateNumberOfMessagesVisible', 0);
     expectAlarm('agent-kpi/P2/technical/fleet/pipeline-aggregator-errors', 'Errors', 0);
     expectAlarm('agent-kpi/P3/technical/fleet/pipeline-reports-failed', 'ApproximateNumberOfMessagesVisible', 0);
+  });
+
+  it('pages at P2 when an escalation ladder execution fails or times out', () => {
+    const alerting = Template.fromStack(s.stacks.alerting!);
+    alerting.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'agent-kpi/P2/technical/fleet/escalation-ladder-failed',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'failed + timedOut' }),
+        Match.objectLike({
+          Id: 'failed',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsFailed' }) }),
+        }),
+        Match.objectLike({
+          Id: 'timedOut',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsTimedOut' }) }),
+        }),
+      ]),
+    });
   });
 });
 
