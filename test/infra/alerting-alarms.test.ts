@@ -48,21 +48,44 @@ function compositeNamed(template: Template, name: string): Props {
 }
 
 /** The default threshold rules of the operations spec (transcribed here, not read from the catalog). */
+/** Evaluation windows: 1-minute periods 3 of 5; conversation shares 15 min 3 of 4; sampled scores 15 min 2 of 3. */
+const MINUTE = { Period: 60, EvaluationPeriods: 5, DatapointsToAlarm: 3 };
+const CONVERSATION = { Period: 900, EvaluationPeriods: 4, DatapointsToAlarm: 3 };
+const SAMPLED = { Period: 900, EvaluationPeriods: 3, DatapointsToAlarm: 2 };
+
 const SPEC_THRESHOLDS = [
-  ['availability-p1', 'P1', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.99],
-  ['availability-p2', 'P2', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.995],
-  ['response_latency-p1', 'P1', 'technical', 'ResponseLatency', 'p95', 'GreaterThanThreshold', 5000],
-  ['response_latency-p2', 'P2', 'technical', 'ResponseLatency', 'p95', 'GreaterThanThreshold', 3000],
-  ['api_error_rate-p1', 'P1', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.01],
-  ['api_error_rate-p2', 'P2', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.005],
-  ['api_latency-p2', 'P2', 'technical', 'ApiLatency', 'p95', 'GreaterThanThreshold', 500],
-  ['synthesis_over_2s_share-p2', 'P2', 'technical', 'SynthesisOver2sShare', 'Average', 'GreaterThanThreshold', 0.01],
-  ['synthesis_success_rate-p2', 'P2', 'technical', 'SynthesisSuccessRate', 'Average', 'LessThanThreshold', 0.995],
-  ['cache_hit_rate-p3', 'P3', 'technical', 'CacheHitRate', 'Average', 'LessThanThreshold', 0.4],
-  ['escalation_rate-p3', 'P3', 'technical', 'EscalationRate', 'Average', 'GreaterThanThreshold', 0.5],
-  ['escalation_accuracy-p2', 'P2', 'technical', 'EscalationAccuracy', 'Average', 'LessThanThreshold', 0.95],
-  ['resolution_rate-p3', 'P3', 'technical', 'ResolutionRate', 'Average', 'LessThanThreshold', 0.7],
-  ['csat-p2', 'P2', 'business', 'Csat', 'Average', 'LessThanThreshold', 3.5],
+  ['availability-p1', 'P1', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.99, MINUTE],
+  ['availability-p2', 'P2', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.995, MINUTE],
+  ['response_latency-p1', 'P1', 'technical', 'ResponseLatency', 'p95', 'GreaterThanThreshold', 5000, MINUTE],
+  ['response_latency-p2', 'P2', 'technical', 'ResponseLatency', 'p95', 'GreaterThanThreshold', 3000, MINUTE],
+  ['api_error_rate-p1', 'P1', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.01, MINUTE],
+  ['api_error_rate-p2', 'P2', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.005, MINUTE],
+  ['api_latency-p2', 'P2', 'technical', 'ApiLatency', 'p95', 'GreaterThanThreshold', 500, MINUTE],
+  [
+    'synthesis_over_2s_share-p2',
+    'P2',
+    'technical',
+    'SynthesisOver2sShare',
+    'Average',
+    'GreaterThanThreshold',
+    0.01,
+    MINUTE,
+  ],
+  [
+    'synthesis_success_rate-p2',
+    'P2',
+    'technical',
+    'SynthesisSuccessRate',
+    'Average',
+    'LessThanThreshold',
+    0.995,
+    MINUTE,
+  ],
+  ['cache_hit_rate-p3', 'P3', 'technical', 'CacheHitRate', 'Average', 'LessThanThreshold', 0.4, MINUTE],
+  ['escalation_rate-p3', 'P3', 'technical', 'EscalationRate', 'Average', 'GreaterThanThreshold', 0.5, CONVERSATION],
+  ['escalation_accuracy-p2', 'P2', 'technical', 'EscalationAccuracy', 'Average', 'LessThanThreshold', 0.95, SAMPLED],
+  ['resolution_rate-p3', 'P3', 'technical', 'ResolutionRate', 'Average', 'LessThanThreshold', 0.7, CONVERSATION],
+  ['csat-p2', 'P2', 'business', 'Csat', 'Average', 'LessThanThreshold', 3.5, SAMPLED],
 ] as const;
 
 /** Burn-rate rules of the operations spec: severity, factor, long and short window (seconds). */
@@ -78,7 +101,7 @@ describe('KpiAlarms', () => {
 
   it.each(SPEC_THRESHOLDS)(
     'default rule %s: %s on the %s ladder, %s %s %s %s',
-    (id, sev, ladder, metric, stat, op, threshold) => {
+    (id, sev, ladder, metric, stat, op, threshold, window) => {
       const p = alarmNamed(template, `agent-kpi/${sev}/${ladder}/fleet/${id}`);
       expect(p).toMatchObject({
         Namespace: 'AgentKpi',
@@ -86,9 +109,7 @@ describe('KpiAlarms', () => {
         Dimensions: [{ Name: 'Tenant', Value: 'ALL' }],
         ComparisonOperator: op,
         Threshold: threshold,
-        Period: 60,
-        EvaluationPeriods: 5,
-        DatapointsToAlarm: 3,
+        ...window,
         TreatMissingData: 'missing',
       });
       expect(stat.startsWith('p') ? p.ExtendedStatistic : p.Statistic).toBe(stat);

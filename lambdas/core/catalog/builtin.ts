@@ -24,7 +24,26 @@ interface RuleInput {
   threshold: number;
   description: string;
   ladder?: 'technical' | 'business';
+  /** Evaluation window, when the 1-minute default does not suit the KPI. */
+  window?: AlarmWindow;
 }
+
+/** Period and M-out-of-N of a rule. */
+interface AlarmWindow {
+  periodSeconds: number;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+}
+
+/**
+ * For shares of conversations, reviews and feedback: a tenant has only a few such events a minute,
+ * so 1-minute shares swing on sampling noise alone (a 90% resolution rate reads below 70% in many
+ * quiet minutes). 15-minute periods, 3 of 4 breaching: a sustained drop pages within 45 minutes,
+ * inside the P3 response time of 2 hours.
+ */
+const CONVERSATION_SHARE_P3: AlarmWindow = { periodSeconds: 900, evaluationPeriods: 4, datapointsToAlarm: 3 };
+/** The same reasoning at P2 (30-minute response): 15-minute periods, 2 of 3 breaching. */
+const SAMPLED_SCORE_P2: AlarmWindow = { periodSeconds: 900, evaluationPeriods: 3, datapointsToAlarm: 2 };
 
 /**
  * A threshold rule with the defaults: 1-minute periods, 3 of 5 breaching to alarm (rides out
@@ -39,9 +58,9 @@ function threshold(kpi: string, r: RuleInput): DefaultAlarmRule {
     statistic: r.statistic,
     comparison: r.comparison,
     threshold: r.threshold,
-    periodSeconds: 60,
-    evaluationPeriods: 5,
-    datapointsToAlarm: 3,
+    periodSeconds: r.window?.periodSeconds ?? 60,
+    evaluationPeriods: r.window?.evaluationPeriods ?? 5,
+    datapointsToAlarm: r.window?.datapointsToAlarm ?? 3,
     treatMissingData: 'missing',
     ladder: r.ladder ?? 'technical',
     description: r.description,
@@ -182,6 +201,7 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
         comparison: 'LessThanThreshold',
         threshold: 0.7,
         description: 'Fewer than 70% of sessions are resolved.',
+        window: CONVERSATION_SHARE_P3,
       }),
     ],
   }),
@@ -204,6 +224,7 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
         comparison: 'GreaterThanThreshold',
         threshold: 0.5,
         description: 'More than half of sessions are escalated: this may be a system issue.',
+        window: CONVERSATION_SHARE_P3,
       }),
     ],
   }),
@@ -561,6 +582,7 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
         threshold: 3.5,
         description: 'CSAT is below 3.5 of 5 (about 7.0/10).',
         ladder: 'business',
+        window: SAMPLED_SCORE_P2,
       }),
     ],
   }),
@@ -621,6 +643,7 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
         comparison: 'LessThanThreshold',
         threshold: 0.95,
         description: 'Escalation decisions are right less than 95% of the time (sampled reviews).',
+        window: SAMPLED_SCORE_P2,
       }),
     ],
   }),
