@@ -115,6 +115,19 @@ function listen(server: Server): Promise<number> {
   });
 }
 
+/** A stand-in served by an HTTP server in this process; stopping it twice is harmless. */
+function inProcessStandIn(server: Server, port: number): StandIn {
+  let stopped = false;
+  return {
+    endpoint: `http://${HOST}:${port}`,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await closeServer(server);
+    },
+  };
+}
+
 function closeServer(server: Server): Promise<void> {
   return new Promise((done) => {
     server.close(() => done());
@@ -217,15 +230,7 @@ export async function startKinesis(): Promise<StandIn> {
   const kinesalite = require('kinesalite') as (options: KinesaliteOptions) => Server;
   const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
   const port = await listen(server);
-  let stopped = false;
-  return {
-    endpoint: `http://${HOST}:${port}`,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await closeServer(server);
-    },
-  };
+  return inProcessStandIn(server, port);
 }
 
 /**
@@ -239,15 +244,7 @@ export async function startSes(): Promise<StandIn> {
   };
   const server = await sesModule.default({ host: HOST, port: 0 });
   const port = (server.address() as AddressInfo).port;
-  let stopped = false;
-  return {
-    endpoint: `http://${HOST}:${port}`,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await closeServer(server);
-    },
-  };
+  return inProcessStandIn(server, port);
 }
 
 /**
