@@ -21,23 +21,12 @@ import {
   renderReport,
   reportPeriod,
 } from '../lambdas/core/reports';
+import { launchHeadlessChromium } from './headless-browser';
 
 /** Fonts the charts are drawn with outside Lambda: the font file shipped in assets/fonts. */
 export const DEFAULT_CHART_FONTS: ChartFontOptions = {
   fontFiles: [resolve(__dirname, '..', 'assets/fonts/DejaVuSans.ttf')],
 };
-
-/** Chromium of Debian's `chromium` package, and the flags it runs with here. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-/** Flags for a quiet, sandbox-free headless Chromium (containers, CI). */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** The report's HTML with each `cid:` image replaced by a data: URI, for browsers. */
 export function htmlForBrowser(report: RenderedReport): string {
@@ -94,10 +83,9 @@ export async function previewAll(outDir: string): Promise<string[]> {
   // A fixed day keeps previews identical from run to run.
   const lastDayMs = Date.UTC(2026, 10, 20);
   const fx = buildReportFixture({ lastDayMs });
-  const { chromium } = await import('playwright-core');
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const browser = await launchHeadlessChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 600, height: 800 } });
     for (const kind of REPORT_KINDS) {

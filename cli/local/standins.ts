@@ -71,7 +71,7 @@ export function localClientConfig(endpoint: string): LocalClientConfig {
 }
 
 const HOST = '127.0.0.1';
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 90_000;
 const liveChildren = new Set<ChildProcess>();
 let exitHookInstalled = false;
 

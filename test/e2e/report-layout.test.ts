@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchHeadlessChromium } from '../../cli/headless-browser';
 import { buildReportFixture } from '../../cli/report-fixture';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, renderReportToFile } from '../../cli/report-preview';
+import { renderReportToFile } from '../../cli/report-preview';
 import { REPORT_KINDS } from '../../lambdas/core/config/schema';
 
 const LAST_DAY = Date.UTC(2026, 10, 20);
@@ -31,7 +32,7 @@ describe('report layout in headless Chromium at 600 px', () => {
   const fx = buildReportFixture({ lastDayMs: LAST_DAY, tenants: 40, days: 36, sessionsPerDay: 10 });
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    browser = await launchHeadlessChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -20,6 +20,7 @@ import type { KpiCatalog } from '../../lambdas/core/catalog';
 import type { ExportRow } from '../../lambdas/core/export';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
 import type { Granularity } from '../../lambdas/core/time/buckets';
+import { NOW_MS } from './aggregator-fixture';
 
 /** Clients and names of one test file's environment. */
 export interface AggregatorEnv {
@@ -79,12 +80,18 @@ export interface RecordToPut {
 /**
  * Puts the records on a new stream in kinesalite and reads them back, per shard in order, as
  * Lambda Kinesis event records (eventID `<shardId>:<seq>`, base64 data, arrival in seconds).
+ *
+ * kinesalite stamps each record's arrival with the machine's wall clock. Rejected records are
+ * counted in their arrival minute, so a wall-clock stamp would tie the expected KPIs to the day
+ * the test runs. The records are therefore stamped with the tests' fixed processing time
+ * (`arrivalMs`, one millisecond apart in stream order), as if Kinesis received them then.
  */
 export async function putAndReadBack(
   kinesis: KinesisClient,
   streamName: string,
   records: readonly RecordToPut[],
   shardCount = 1,
+  arrivalMs = NOW_MS,
 ): Promise<Map<string, KinesisStreamRecord[]>> {
   await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
   for (let i = 0; i < records.length; i += 500) {
@@ -122,7 +129,7 @@ export async function putAndReadBack(
             partitionKey: r.PartitionKey!,
             sequenceNumber: r.SequenceNumber!,
             data: Buffer.from(r.Data!).toString('base64'),
-            approximateArrivalTimestamp: r.ApproximateArrivalTimestamp!.getTime() / 1000,
+            approximateArrivalTimestamp: (arrivalMs + list.length) / 1000,
           },
         });
       }

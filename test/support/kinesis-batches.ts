@@ -56,7 +56,7 @@ export function lambdaRecord(r: ShardRecord, source: BatchSource = {}): KinesisS
  */
 export function syntheticShardRecords(
   payloads: ReadonlyArray<{ readonly data: Uint8Array; readonly partitionKey: string }>,
-  opts: { readonly shardId?: string; readonly firstSequence?: bigint; readonly arrivalMs?: number } = {},
+  opts: { readonly shardId?: string; readonly firstSequence?: bigint; readonly arrivalMs: number },
 ): ShardRecord[] {
   const first = opts.firstSequence ?? BigInt(`49${'0'.repeat(54)}`);
   return payloads.map((p, i) => ({
@@ -64,6 +64,6 @@ export function syntheticShardRecords(
     sequenceNumber: (first + BigInt(i) * 10n).toString(),
     partitionKey: p.partitionKey,
     data: p.data,
-    arrivalMs: opts.arrivalMs ?? Date.now(),
+    arrivalMs: opts.arrivalMs,
   }));
 }

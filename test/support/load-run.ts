@@ -103,6 +103,12 @@ export interface LoadRunOptions {
   readonly standIns?: LoadStandIns;
   /** Progress lines (the soak prints them). @default none */
   readonly log?: (line: string) => void;
+  /**
+   * The run's processing time, epoch ms: event times are generated before it, the aggregator
+   * judges late and future records against it, and every record is taken to arrive at it
+   * (kinesalite's own arrival stamps are wall-clock time).
+   */
+  readonly nowMs: number;
 }
 
 /** Fault and delivery counters of a run. */
@@ -474,6 +480,7 @@ function newInstance(
   rates: FaultRates,
   rnd: () => number,
   counters: LoadRunCounters,
+  nowMs: number,
 ): Instance {
   const faults: InstanceFaults = {
     crashed: false,
@@ -528,6 +535,7 @@ function newInstance(
   // shorter backoffs so that injected outages cost milliseconds rather than seconds.
   const handler = createAggregatorHandler({
     logger: new Logger({ serviceName: 'aggregator', logLevel: 'SILENT' }),
+    now: () => nowMs,
     aggregate: new AggregateBatch({
       catalog,
       store: new DynamoDbKpiStore({
@@ -565,6 +573,7 @@ interface ShardConsumerContext {
   readonly batchSize: number;
   readonly bad: Map<string, BadRecord>;
   readonly onProcessed: (n: number) => void;
+  readonly nowMs: number;
 }
 
 /**
@@ -593,7 +602,7 @@ async function consumeShard(shardId: string, c: ShardConsumerContext): Promise<v
       if (records.length === 0) exhausted = true;
       for (const r of records) {
         const data = r.Data ?? new Uint8Array();
-        const arrivalMs = r.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
+        const arrivalMs = c.nowMs;
         const b = c.bad.get(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1'));
         if (b !== undefined) b.arrivalMs ??= arrivalMs;
         buffer.push({
@@ -624,7 +633,7 @@ async function consumeShard(shardId: string, c: ShardConsumerContext): Promise<v
     // Odd batch sizes now and then: the event source mapping's batching window cuts anywhere.
     const size = Math.min(buffer.length, nextSize, rnd() < 0.2 ? 1 + Math.floor(rnd() * c.batchSize) : c.batchSize);
     const batch = buffer.slice(0, size);
-    instance ??= newInstance(c.standIns, c.catalog, rates, rnd, counters);
+    instance ??= newInstance(c.standIns, c.catalog, rates, rnd, counters, c.nowMs);
     const f = instance.faults;
     f.ddbOutage = rnd() < rates.outage;
     f.s3Outage = rnd() < rates.quarantineOutage;
@@ -833,7 +842,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   }, 100);
   try {
     await createResources(standIns, shards);
-    const nowMs = Date.now();
+    const nowMs = options.nowMs;
     const traffic = generateTraffic(
       {
         events: options.events,
@@ -887,6 +896,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
           rnd,
           counters,
           batchSize,
+          nowMs,
           bad: traffic.bad,
           onProcessed: (n) => {
             processed += n;
@@ -913,7 +923,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       rejections.push({ tenantId: b.tenant, reason: b.reason, timeMs: b.arrivalMs ?? nowMs });
     }
     const fromMs = bucketStart(traffic.oldestMs, 'day');
-    const toMs = bucketStart(Date.now(), 'day') + GRANULARITY_MS.day;
+    const toMs = bucketStart(nowMs, 'day') + GRANULARITY_MS.day;
     let rows = 0;
     const mismatches: string[] = [];
     for (const g of granularities) {

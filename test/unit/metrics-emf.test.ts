@@ -26,8 +26,17 @@ const config: PipelineConfig = parseConfig({
   ],
 });
 const catalog = KpiCatalog.builtIn();
-/** A recent minute: CloudWatch (and Powertools) refuse timestamps older than 14 days. */
-const MINUTE_MS = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
+/** The minute the documents are stamped with. */
+const MINUTE_MS = Date.UTC(2026, 10, 22, 10, 0);
+
+// CloudWatch (and Powertools, against Date.now()) refuse EMF timestamps older than 14 days: the
+// tests' clock stands five minutes after the documents' minute, whenever the suite runs.
+beforeAll(() => {
+  jest.spyOn(Date, 'now').mockReturnValue(MINUTE_MS + 5 * 60_000);
+});
+afterAll(() => {
+  jest.restoreAllMocks();
+});
 
 interface EmfDocument {
   readonly _aws: {
