@@ -1,4 +1,36 @@
 /** Jest runs TypeScript through SWC (transpile only; `npm run typecheck` type-checks). */
+
+/**
+ * `KPI_TEST_CLOCK=<ISO instant> npx jest` runs the suite with `Date` starting at that instant
+ * (and running on from it), to prove that no test depends on the time of day it runs at:
+ * `npm run test:clock-edges` runs it 1 s before a minute, hour, UTC day and month boundary.
+ * Only `Date` is replaced; timers, `performance` and the local servers keep the real clock.
+ */
+const clock = process.env.KPI_TEST_CLOCK;
+const fakeClock =
+  clock === undefined
+    ? undefined
+    : {
+        enableGlobally: true,
+        advanceTimers: true,
+        now: Date.parse(clock),
+        doNotFake: [
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'setImmediate',
+          'clearImmediate',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout',
+        ],
+      };
+if (fakeClock !== undefined && Number.isNaN(fakeClock.now)) {
+  throw new Error(`KPI_TEST_CLOCK must be an ISO 8601 instant such as 2026-12-31T23:59:59Z, not "${clock}"`);
+}
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
@@ -12,4 +44,5 @@ module.exports = {
   setupFiles: ['<rootDir>/test/support/polyfills.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
+  ...(fakeClock === undefined ? {} : { fakeTimers: fakeClock }),
 };
