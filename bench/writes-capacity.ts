@@ -131,16 +131,21 @@ function condition(expr: string | undefined, item: Item | undefined, ctx: Expres
   });
 }
 
-/** Applies `SET a = :v, b = :w` (the only update form the store uses). */
+/** Applies `SET a = :v, b = :w` optionally followed by `ADD s :set` (string-set union). */
 function applyUpdate(item: Item, expr: string, ctx: ExpressionContext): Item {
   const out = { ...item };
-  const m = /^SET\s+(.*)$/.exec(expr.trim());
+  const m = /^SET\s+(.*?)(?:\s+ADD\s+(\S+)\s+(\S+))?$/.exec(expr.trim());
   if (m === null) throw new Error(`unsupported update "${expr}"`);
   for (const part of m[1]!.split(',')) {
     const [lhs, rhs] = part.split('=').map((s) => s.trim()) as [string, string];
     const v = ctx.values?.[rhs];
     if (v === undefined) throw new Error(`update value ${rhs} missing`);
     out[resolveName(lhs, ctx)] = v;
+  }
+  if (m[2] !== undefined) {
+    const name = resolveName(m[2], ctx);
+    const add = ctx.values?.[m[3]!]?.SS ?? [];
+    out[name] = { SS: [...new Set([...(out[name]?.SS ?? []), ...add])] };
   }
   return out;
 }
@@ -275,6 +280,14 @@ export class CapacityCountingTable {
         }
         this.put(after);
         this.counters.itemsWritten++;
+        return {};
+      }
+      case 'DeleteItemCommand': {
+        const i = input as { Key: Item };
+        this.counters.writeRequests++;
+        const before = this.get(i.Key);
+        this.countWrite(before ?? i.Key, undefined, 1);
+        this.partitions.get(i.Key.pk!.S!)?.delete(i.Key.sk!.S!);
         return {};
       }
       case 'TransactWriteItemsCommand': {

@@ -48,6 +48,7 @@ import {
   type QuarantineSink,
   type StoredKpiItem,
 } from './ports';
+import { PeriodRollups } from './rollups';
 import { parseSequenceNumber } from './sequence';
 
 /** Dependencies and settings of {@link AggregateBatch}. */
@@ -89,6 +90,8 @@ export interface BatchReport {
   readonly itemsFailed: number;
   /** Write attempts that met a concurrent writer and were recomputed. */
   readonly conflicts: number;
+  /** Hour and day items rolled up by this batch (rollups.ts). */
+  readonly rolledUp: number;
   /** Per shard, the sequence number to restart from; empty when everything was applied. */
   readonly failures: ReadonlyArray<{ readonly shardId: string; readonly sequenceNumber: string }>;
 }
@@ -102,6 +105,7 @@ export class AggregateBatch {
   private readonly retention: KpiRetention;
   private readonly limits: DecodeLimits | undefined;
   private readonly maxConflictRounds: number;
+  private readonly rollups: PeriodRollups;
 
   constructor(props: AggregateBatchProps) {
     this.catalog = props.catalog;
@@ -111,6 +115,7 @@ export class AggregateBatch {
     this.retention = props.retention ?? DEFAULT_KPI_RETENTION;
     this.limits = props.limits;
     this.maxConflictRounds = props.maxConflictRounds ?? 8;
+    this.rollups = new PeriodRollups(this.store, this.retention);
   }
 
   /**
@@ -147,6 +152,11 @@ export class AggregateBatch {
     });
     const fold = new BatchFold(this.catalog, processed);
     const outcome = await this.applyFold(fold);
+    if (outcome.touched.length > 0) {
+      const rolled = await this.rollups.afterBatch(fold, outcome.touched, nowMs);
+      outcome.rolledUp = rolled.rolled;
+      for (const [shard, seq] of rolled.failedFrom) lowerCut(outcome.failedFrom, shard, seq);
+    }
     for (const [shard, seq] of outcome.failedFrom) lowerCut(cuts, shard, seq);
     this.metrics?.publish(outcome.appliedMinutes);
     return this.report(classified, outcome, cuts);
@@ -161,12 +171,29 @@ export class AggregateBatch {
       failedFrom: new Map(),
       appliedMinutes: [],
       items: 0,
+      touched: [],
+      rolledUp: 0,
     };
     let pending = fold.items();
     result.items = pending.length;
+    const failedIds = new Set<string>();
+    try {
+      // The ledger names the tenants of each hour before their minutes are written (rollups.ts).
+      await this.rollups.record(pending);
+    } catch (err) {
+      if (!(err instanceof KpiStoreError)) throw err;
+      this.failWithDeltas(
+        pending.map((a) => [a, fold.delta(a, {})]),
+        result,
+      );
+      return result;
+    }
+    const all = pending;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= this.maxConflictRounds) {
         await this.failItems(fold, pending, result);
+        for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
+        pending = [];
         break;
       }
       let stored: Map<string, StoredKpiItem>;
@@ -178,6 +205,8 @@ export class AggregateBatch {
           pending.map((a) => [a, fold.delta(a, {})]),
           result,
         );
+        for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
+        pending = [];
         break;
       }
       const writes: KpiItemWrite[] = [];
@@ -225,8 +254,11 @@ export class AggregateBatch {
         }
       });
       this.failWithDeltas(failed, result);
+      for (const [a] of failed) failedIds.add(itemId(kpiItemKey(a)));
       pending = next;
     }
+    for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
+    result.touched = all.filter((a) => !failedIds.has(itemId(kpiItemKey(a))));
     return result;
   }
 
@@ -286,6 +318,7 @@ export class AggregateBatch {
       itemsAlreadyApplied: o.itemsAlreadyApplied,
       itemsFailed: o.itemsFailed,
       conflicts: o.conflicts,
+      rolledUp: o.rolledUp,
       failures: [...cuts].map(([shardId, seq]) => ({ shardId, sequenceNumber: seq.toString() })),
     };
   }
@@ -299,6 +332,9 @@ interface ApplyOutcome {
   conflicts: number;
   failedFrom: Map<string, bigint>;
   appliedMinutes: AppliedMinuteDelta[];
+  /** Minute items applied now or before (not failed): the periods they fall in may need rolling up. */
+  touched: KpiItemAddress[];
+  rolledUp: number;
 }
 
 function lowerCut(cuts: Map<string, bigint>, shard: string, seq: bigint): void {
