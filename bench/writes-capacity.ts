@@ -37,7 +37,10 @@ export interface CapacityCounters {
 const utf8 = new TextEncoder();
 
 function numberSize(n: string): number {
-  const digits = n.replace(/^[-+]?0*/, '').replace('.', '').replace(/0+$/, '').length;
+  const digits = n
+    .replace(/^[-+]?0*/, '')
+    .replace('.', '')
+    .replace(/0+$/, '').length;
   return Math.ceil(Math.max(digits, 1) / 2) + 1;
 }
 

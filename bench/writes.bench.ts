@@ -12,9 +12,11 @@
  *
  * Sizes: 10 tenants run the whole day; 100 and 1,000 tenants run sampled windows spread over the
  * day (the same windows for both), because a full day at 1,000 tenants is 10 million events.
- * Every window starts 20 minutes before a full hour and lasts 40 minutes, so it includes an hour
- * closing (and, for the window at midnight, a day closing): closed-period roll-ups are counted
- * once per window, that is more often than once per hour of traffic (conservative).
+ * Every window starts 20 minutes before a full hour and lasts 45 minutes, so it includes an hour
+ * closing and its roll-up 20 minutes later (and, for the window at midnight, a day closing):
+ * closed-period roll-ups are counted once per window, more often than once per hour of traffic
+ * (conservative). The full day runs 25 minutes into the next day, so its last hour and the day
+ * itself are rolled up and counted.
  *
  * Naive baseline: one PutItem per accepted event holding the event as sent plus a key, sized by
  * the same rules.
@@ -40,9 +42,9 @@ const DEFAULT_SHARDS = 4;
 /** Kinesis puts records on the stream a fraction of a second after the producer sends them. */
 const PUT_LATENCY_MS = 150;
 const EVENTS_PER_TENANT_DAY = 10_000;
-/** Sampled windows: start minute of the day (20 minutes before a full hour), 40 minutes each. */
+/** Sampled windows: start minute of the day (20 minutes before a full hour), 45 minutes each. */
 const SAMPLE_WINDOWS = [-20, 340, 700, 820, 1060].map((m) => (m + 1440) % 1440);
-const SAMPLE_MINUTES = 40;
+const SAMPLE_MINUTES = 45;
 
 interface Settings {
   readonly batchSize: number;
@@ -103,7 +105,9 @@ function batches(
     perShard[shard]!.push({
       shardId: `shardId-${String(shard).padStart(12, '0')}`,
       // Real sequence numbers are 56 digits.
-      sequenceNumber: (49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000n + seqBase[shard]!).toString(),
+      sequenceNumber: (
+        49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000n + seqBase[shard]!
+      ).toString(),
       data: enc.encode(r.data),
       arrivalMs: r.sentAtMs + PUT_LATENCY_MS,
       partitionKey: r.partitionKey,
@@ -152,7 +156,9 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
     quarantine: { put: async () => ({ failedSequenceNumbers: [] }) },
   });
   const full = tenants <= 10;
-  const windows = full ? [{ startMinute: 0, minutes: 1440 }] : SAMPLE_WINDOWS.map((m) => ({ startMinute: m, minutes: SAMPLE_MINUTES }));
+  const windows = full
+    ? [{ startMinute: 0, minutes: 1440 + 25 }]
+    : SAMPLE_WINDOWS.map((m) => ({ startMinute: m, minutes: SAMPLE_MINUTES }));
   const r: SizeResult = { tenants, sampled: !full, events: 0, batches: 0, naiveWru: 0 };
   const seqBase = Array.from({ length: s.shards }, () => 0n);
   const tenantList = fleet(tenants);
@@ -181,7 +187,7 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
     }
   }
   const c = table.counters;
-  const dayFraction = full ? 1 : (windows.length * SAMPLE_MINUTES) / 1440;
+  const dayFraction = windows.reduce((n, w) => n + w.minutes, 0) / 1440;
   const label = `${tenants} tenants${full ? '' : ' (sampled)'}`;
   const out: BenchResult[] = [
     {
@@ -190,7 +196,12 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
       unit: 'events',
       note: `${Math.round(r.events / dayFraction / tenants).toLocaleString('en-US')} per tenant-day; ${full ? 'full day' : `${windows.length} x ${SAMPLE_MINUTES} min`}`,
     },
-    { name: `${label}: batches`, value: r.batches, unit: 'batches', note: `${(r.events / r.batches).toFixed(1)} events per batch` },
+    {
+      name: `${label}: batches`,
+      value: r.batches,
+      unit: 'batches',
+      note: `${(r.events / r.batches).toFixed(1)} events per batch`,
+    },
     {
       name: `${label}: items written per batch`,
       value: Math.round((c.itemsWritten / r.batches) * 10) / 10,
@@ -201,7 +212,9 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
   for (const who of ['tenant', 'fleet']) {
     const parts = ['minute', 'hour', 'day'].map((g) => {
       const v = c.sizes.get(`${who} ${g}`);
-      return v === undefined ? '-' : `${Math.round(v.bytes / v.count)} B x ${v.count} (${((v.wru / c.wru) * 100).toFixed(0)}% WRU)`;
+      return v === undefined
+        ? '-'
+        : `${Math.round(v.bytes / v.count)} B x ${v.count} (${((v.wru / c.wru) * 100).toFixed(0)}% WRU)`;
     });
     out.push({ name: `${label}: ${who} minute / hour / day items`, value: 0, unit: '', note: parts.join(' / ') });
   }

@@ -253,7 +253,8 @@ export class DynamoDbKpiStore implements KpiStore {
           res = await this.batchGet(keys);
         } catch (err) {
           if (!isRetryable(err)) throw new KpiTableError(this.tableName, err);
-          if (attempt + 1 >= this.backoff.maxAttempts) throw new KpiStoreUnavailableError(this.tableName, attempt + 1, err);
+          if (attempt + 1 >= this.backoff.maxAttempts)
+            throw new KpiStoreUnavailableError(this.tableName, attempt + 1, err);
           this.stats.retries++;
           continue;
         }
@@ -400,7 +401,8 @@ export class DynamoDbKpiStore implements KpiStore {
           );
         } catch (err) {
           if (!isRetryable(err)) throw new KpiTableError(this.tableName, err);
-          if (attempt + 1 >= this.backoff.maxAttempts) throw new KpiStoreUnavailableError(this.tableName, attempt + 1, err);
+          if (attempt + 1 >= this.backoff.maxAttempts)
+            throw new KpiStoreUnavailableError(this.tableName, attempt + 1, err);
           this.stats.retries++;
         }
       }

@@ -1,8 +1,4 @@
-import {
-  type DynamoDBClient,
-  ProvisionedThroughputExceededException,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ProvisionedThroughputExceededException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { KpiItemWrite, KpiStore, KpiWriteOutcome } from '../../lambdas/core/aggregation';

@@ -107,7 +107,11 @@ export interface KpiStore {
    * Writes a roll-up item unless one with a higher stamp is stored (a roll-up that read newer
    * sources). `stale` means a newer roll-up won; `failed` means retries ran out.
    */
-  putRollup(address: KpiItemAddress, sources: MergedSources, expiresAt: number): Promise<'written' | 'stale' | 'failed'>;
+  putRollup(
+    address: KpiItemAddress,
+    sources: MergedSources,
+    expiresAt: number,
+  ): Promise<'written' | 'stale' | 'failed'>;
 }
 
 /** A rejected record on its way to the dead-letter store. */

@@ -160,8 +160,7 @@ export class PeriodRollups {
 
   private async closeDue(nowMs: number, out: RollupOutcome): Promise<void> {
     const open = await this.store.openPeriods();
-    const due = (p: OpenPeriod) =>
-      nowMs >= p.bucketStartMs + GRANULARITY_MS[p.granularity] + ROLLUP_DELAY_MS;
+    const due = (p: OpenPeriod) => nowMs >= p.bucketStartMs + GRANULARITY_MS[p.granularity] + ROLLUP_DELAY_MS;
     const hours = open.filter((p) => p.granularity === 'hour' && due(p));
     const stillOpenHours = new Set(open.filter((p) => p.granularity === 'hour').map((p) => p.bucketStartMs));
     for (const hour of hours) {
