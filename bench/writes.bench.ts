@@ -11,10 +11,9 @@
  * the window has passed or the batch is full.
  *
  * Sizes: 10 tenants run the whole day; 100 and 1,000 tenants run sampled windows spread over the
- * day (the same windows for both), because a full day at 1,000 tenants is 10 million events.
- * Every window starts 20 minutes before a full hour and lasts 45 minutes, so it includes an hour
- * closing and its roll-up 20 minutes later (and, for the window at midnight, a day closing):
- * closed-period roll-ups are counted once per window, more often than once per hour of traffic
+ * day (SAMPLES), because a full day at 1,000 tenants is 10 million events. Every window includes
+ * an hour closing and its roll-up 20 minutes later (the 100-tenant window at midnight also a day
+ * closing): roll-ups are counted once per window, more often than once per hour of traffic
  * (conservative). The full day runs 25 minutes into the next day, so its last hour and the day
  * itself are rolled up and counted.
  *
@@ -27,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type SimulatedTenant, simulateDay } from '../cli/local/simulator';
+import { DynamoDbKpiReader } from '../lambdas/adapters/kpi-reader-dynamodb';
 import { DynamoDbKpiStore } from '../lambdas/adapters/kpi-store-dynamodb';
 import { AggregateBatch, FLEET_TENANT, parseKpiItemKey, type StreamRecord } from '../lambdas/core/aggregation';
 import { KpiCatalog } from '../lambdas/core/catalog';
@@ -42,9 +42,14 @@ const DEFAULT_SHARDS = 4;
 /** Kinesis puts records on the stream a fraction of a second after the producer sends them. */
 const PUT_LATENCY_MS = 150;
 const EVENTS_PER_TENANT_DAY = 10_000;
-/** Sampled windows: start minute of the day (20 minutes before a full hour), 45 minutes each. */
-const SAMPLE_WINDOWS = [-20, 340, 700, 820, 1060].map((m) => (m + 1440) % 1440);
-const SAMPLE_MINUTES = 45;
+/**
+ * Sampled windows per size: start minutes of the day and length. Each starts before a full hour
+ * and ends 25 minutes after it, so the hour's close and its roll-up (20 minutes later) are in.
+ */
+const SAMPLES: Record<number, { readonly starts: readonly number[]; readonly minutes: number }> = {
+  100: { starts: [1420, 340, 700, 820, 1060], minutes: 45 },
+  1000: { starts: [355, 715], minutes: 30 },
+};
 
 interface Settings {
   readonly batchSize: number;
@@ -156,9 +161,10 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
     quarantine: { put: async () => ({ failedSequenceNumbers: [] }) },
   });
   const full = tenants <= 10;
+  const sample = SAMPLES[tenants] ?? SAMPLES[1000]!;
   const windows = full
     ? [{ startMinute: 0, minutes: 1440 + 25 }]
-    : SAMPLE_WINDOWS.map((m) => ({ startMinute: m, minutes: SAMPLE_MINUTES }));
+    : sample.starts.map((m) => ({ startMinute: m, minutes: sample.minutes }));
   const r: SizeResult = { tenants, sampled: !full, events: 0, batches: 0, naiveWru: 0 };
   const seqBase = Array.from({ length: s.shards }, () => 0n);
   const tenantList = fleet(tenants);
@@ -187,6 +193,19 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
     }
   }
   const c = table.counters;
+  // What readers pay for the open day: a report reads 15 days of day items per tenant and the fleet,
+  // right after the last window (its day and hour still open).
+  const wruBeforeReads = c.wru;
+  const rruBeforeReads = c.rru;
+  const reader = new DynamoDbKpiReader({ client, tableName: 'kpi', catalog });
+  const last = windows[windows.length - 1]!;
+  const readDay = Math.floor((DAY_MS + (last.startMinute + last.minutes) * MINUTE_MS) / 86_400_000) * 86_400_000;
+  for (const t of [...tenantList.map((x) => x.id), FLEET_TENANT]) {
+    await reader.read({ tenant: t, granularity: 'day', fromMs: readDay - 14 * 86_400_000, toMs: readDay + 86_400_000 });
+  }
+  const reportRru = c.rru - rruBeforeReads;
+  c.rru = rruBeforeReads;
+  c.wru = wruBeforeReads;
   const dayFraction = windows.reduce((n, w) => n + w.minutes, 0) / 1440;
   const label = `${tenants} tenants${full ? '' : ' (sampled)'}`;
   const out: BenchResult[] = [
@@ -194,7 +213,7 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
       name: `${label}: accepted events`,
       value: r.events,
       unit: 'events',
-      note: `${Math.round(r.events / dayFraction / tenants).toLocaleString('en-US')} per tenant-day; ${full ? 'full day' : `${windows.length} x ${SAMPLE_MINUTES} min`}`,
+      note: `${Math.round(r.events / dayFraction / tenants).toLocaleString('en-US')} per tenant-day; ${full ? 'full day + 25 min' : `${windows.length} x ${sample.minutes} min from ${windows.map((w) => `${String(Math.floor(w.startMinute / 60)).padStart(2, '0')}:${String(w.startMinute % 60).padStart(2, '0')}`).join(', ')} UTC`}`,
     },
     {
       name: `${label}: batches`,
@@ -230,6 +249,12 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
   out.push(
     { name: `${label}: WRU per accepted event`, value: c.wru / r.events, unit: 'WRU', note: 'goal <= 0.25' },
     { name: `${label}: RRU per accepted event`, value: c.rru / r.events, unit: 'RRU' },
+    {
+      name: `${label}: report read of 15 days, every tenant`,
+      value: reportRru,
+      unit: 'RRU',
+      note: `${reader.queries} Queries (${(reader.queries / (tenants + 1)).toFixed(1)} per tenant), open day merged from hours and minutes`,
+    },
     { name: `${label}: naive WRU per event`, value: r.naiveWru / r.events, unit: 'WRU', note: 'one PutItem per event' },
   );
   return out;
@@ -247,6 +272,11 @@ export async function run(): Promise<BenchResult[]> {
       note: `${s.windowMs / 1000} s window, ${s.shards} shards, ${EVENTS_PER_TENANT_DAY.toLocaleString('en-US')} events/tenant/day`,
     },
   ];
-  for (const n of sizes) out.push(...(await runSize(n, s)));
+  for (const n of sizes) {
+    const rows = await runSize(n, s);
+    // Progress on stderr: the 1,000-tenant run takes minutes.
+    for (const r of rows) console.error(`${r.name}: ${r.value} ${r.unit} ${r.note ?? ''}`);
+    out.push(...rows);
+  }
   return out;
 }
