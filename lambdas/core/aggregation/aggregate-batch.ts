@@ -3,9 +3,10 @@
  *
  * Exactly-once effect, in short (the full argument is in docs/exactly-once.md):
  *
- * 1. Every KPI item (tenant or fleet, minute/hour/day bucket) stores, next to its KpiSet, a
- *    `version` and a per-shard watermark: the highest sequence number of that shard whose records
- *    the item has settled.
+ * 1. Every minute item (tenant or fleet) stores, next to its KpiSet, a `version` and a per-shard
+ *    watermark: the highest sequence number of that shard whose records the item has settled.
+ *    Batches write minute items only; hours and days are recomputed from them once their period
+ *    has closed, and re-rolled by any batch that touches them later (rollups.ts).
  * 2. A batch contributes to an item only its records above the item's watermark for their shard,
  *    and the write that merges them also raises the watermark, in the same conditional put
  *    (version unchanged since the read). So a record is applied to an item at most once, whatever
@@ -19,6 +20,8 @@
  * 4. Rejected records are quarantined first, then counted (`rejected_events`) through the same
  *    items and watermarks. A record whose quarantine fails is not counted yet and is reported as a
  *    failure, with every later record of its shard left for the redelivery.
+ * 5. A late re-roll of a closed hour or day that fails is reported like a failed item write: from
+ *    the lowest sequence number feeding the batch's minutes in that period.
  */
 import type { KpiCatalog } from '../catalog';
 import type { RejectionReason } from '../events/decode';
