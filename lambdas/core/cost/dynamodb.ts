@@ -9,8 +9,7 @@
  *   minute is written once per batch overlapping it, that is `1 + 60 / duration` times;
  * - the fleet's minute item of each minute the batch spans (`1 + duration / 60`);
  * and reads each of them first (strongly consistent). Hours and days are rolled up once per closed
- * period: an hour about twice (once for the tail of late batches, once at the close), a day once,
- * each reading its sources with one Query.
+ * period, each reading its sources with one Query (late events re-roll what they touch; rare).
  *
  * Traffic follows a daily shape (quiet nights, a midday peak, the same as the demo day's), which
  * matters because busy hours fill batches and shorten them. Item sizes are the benchmark's
@@ -105,10 +104,10 @@ export function dynamoDbUnits(
   }
   const tenantMinutes = tenantMinuteWrites * wru(a.tenantMinuteBytes);
   const fleetMinutes = fleetMinuteWrites * wru(fleetBytes);
-  // Roll-ups: each hour about twice, each day once, for every tenant and the fleet.
+  // Roll-ups: each hour and each day once, for every tenant and the fleet.
   const rollups =
-    t.tenants * (48 * wru(a.tenantHourBytes) + wru(a.tenantDayBytes)) +
-    (48 * wru(fleetBytes * 2) + wru(fleetBytes * 3));
+    t.tenants * (24 * wru(a.tenantHourBytes) + wru(a.tenantDayBytes)) +
+    (24 * wru(fleetBytes * 2) + wru(fleetBytes * 3));
   // Ledger (tenant ids, ~14 B each, added by a few batches per shard and hour) and open marks.
   const bookkeeping = 24 * (t.shards * 2 * wru(t.tenants * 14) + 4);
   const writes = tenantMinutes + fleetMinutes + rollups + bookkeeping;
@@ -116,7 +115,7 @@ export function dynamoDbUnits(
   const reads =
     tenantMinuteWrites * rru(a.tenantMinuteBytes) +
     fleetMinuteWrites * rru(fleetBytes) +
-    t.tenants * (48 * rru(60 * a.tenantMinuteBytes) + rru(24 * a.tenantHourBytes));
+    t.tenants * (24 * rru(60 * a.tenantMinuteBytes) + rru(24 * a.tenantHourBytes));
   return {
     wruPerDay: writes,
     rruPerDay: reads,
