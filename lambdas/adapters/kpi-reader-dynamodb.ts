@@ -1,13 +1,21 @@
 /**
  * {@link KpiSource} over the KPI table: one Query per (tenant, granularity) partition with a
  * sort-key range, paginated; never a Scan.
+ *
+ * Hours and days are rolled up from minutes once their period has closed
+ * (core/aggregation/rollups.ts). For a period still open (listed in the open marks), the stored
+ * hour or day item is absent or behind, so the reader merges the finer items instead: an open hour
+ * from its minutes, an open day from its hours (each of them read the same way). Periods without
+ * an open mark, including everything written before roll-ups existed, are read as stored.
+ * Cost: one small Query of the open marks per hour or day read, plus one Query of minutes per
+ * open hour in the range.
  */
 import { type DynamoDBClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { KpiSet } from '../core/aggregates';
-import { kpiPartitionKey, parseKpiItemKey } from '../core/aggregation';
+import { kpiPartitionKey, OPEN_PERIODS_PK, parseKpiItemKey, parseOpenPeriodSortKey } from '../core/aggregation';
 import type { KpiCatalog } from '../core/catalog';
 import type { KpiBucket, KpiQuery, KpiSource } from '../core/kpi-reader';
-import { bucketStart, formatBucket } from '../core/time/buckets';
+import { bucketStart, formatBucket, GRANULARITY_MS } from '../core/time/buckets';
 
 /** Settings of {@link DynamoDbKpiReader}. */
 export interface DynamoDbKpiReaderProps {
@@ -32,8 +40,58 @@ export class DynamoDbKpiReader implements KpiSource {
   }
 
   async read(q: KpiQuery): Promise<KpiBucket[]> {
+    if (q.toMs <= q.fromMs) return [];
+    const stored = await this.readStored(q);
+    if (q.granularity === 'minute') return stored;
+    const g = q.granularity;
+    const first = bucketStart(q.fromMs, g);
+    const open = (await this.openPeriods()).filter(
+      (p) => p.granularity === g && p.bucketStartMs >= first && p.bucketStartMs < q.toMs,
+    );
+    if (open.length === 0) return stored;
+    const byStart = new Map(stored.map((b) => [b.bucketStartMs, b]));
+    const finer = g === 'day' ? 'hour' : 'minute';
+    for (const p of open) {
+      const parts = await this.read({
+        tenant: q.tenant,
+        granularity: finer,
+        fromMs: p.bucketStartMs,
+        toMs: p.bucketStartMs + GRANULARITY_MS[g],
+      });
+      if (parts.length === 0) {
+        byStart.delete(p.bucketStartMs);
+        continue;
+      }
+      const set = new KpiSet(this.props.catalog);
+      for (const part of parts) set.mergeFrom(part.set);
+      byStart.set(p.bucketStartMs, { bucketStartMs: p.bucketStartMs, set });
+    }
+    return [...byStart.values()].sort((a, b) => a.bucketStartMs - b.bucketStartMs);
+  }
+
+  /** The periods whose hour or day items are not rolled up yet. */
+  private async openPeriods(): Promise<Array<{ granularity: 'hour' | 'day'; bucketStartMs: number }>> {
+    const out: Array<{ granularity: 'hour' | 'day'; bucketStartMs: number }> = [];
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      this.queries++;
+      const res: QueryCommandOutput = await this.props.client.send(
+        new QueryCommand({
+          TableName: this.props.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': { S: OPEN_PERIODS_PK }, ':from': { S: 'day#' }, ':to': { S: 'hour#~' } },
+          ConsistentRead: this.props.consistentRead ?? false,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of res.Items ?? []) out.push(parseOpenPeriodSortKey(item.sk?.S ?? ''));
+      startKey = res.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return out;
+  }
+
+  private async readStored(q: KpiQuery): Promise<KpiBucket[]> {
     const out: KpiBucket[] = [];
-    if (q.toMs <= q.fromMs) return out;
     const first = bucketStart(q.fromMs, q.granularity);
     let startKey: QueryCommandOutput['LastEvaluatedKey'];
     do {

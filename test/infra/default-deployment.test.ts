@@ -149,7 +149,7 @@ describe('pipeline stack', () => {
       EventSourceArn: { 'Fn::ImportValue': Match.stringLikeRegexp('Stream') },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 1000,
-      MaximumBatchingWindowInSeconds: 5,
+      MaximumBatchingWindowInSeconds: 60,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumRetryAttempts: 10,

@@ -1,8 +1,4 @@
-import {
-  type DynamoDBClient,
-  ProvisionedThroughputExceededException,
-  TransactWriteItemsCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ProvisionedThroughputExceededException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { KpiItemWrite, KpiStore, KpiWriteOutcome } from '../../lambdas/core/aggregation';
@@ -74,6 +70,12 @@ function crashingHalfway(inner: KpiStore, crashes: number): KpiStore & { crashed
   return {
     crashed: 0,
     read: (a) => inner.read(a),
+    readLedgers: (h) => inner.readLedgers(h),
+    addToLedger: (h, t, c) => inner.addToLedger(h, t, c),
+    openPeriods: () => inner.openPeriods(),
+    closePeriod: (p) => inner.closePeriod(p),
+    readSources: (t, g, f, to) => inner.readSources(t, g, f, to),
+    putRollup: (a, s, e) => inner.putRollup(a, s, e),
     async write(writes: readonly KpiItemWrite[]): Promise<KpiWriteOutcome[]> {
       if (this.crashed >= crashes || writes.length < 2) return inner.write(writes);
       this.crashed++;
@@ -83,13 +85,13 @@ function crashingHalfway(inner: KpiStore, crashes: number): KpiStore & { crashed
   };
 }
 
-/** Makes every `nth` TransactWriteItems call of `ddb` fail with throttling before it reaches the table. */
+/** Makes every `nth` PutItem call of `ddb` fail with throttling before it reaches the table. */
 function throttleEvery(ddb: DynamoDBClient, nth: number): { throttled: number; restore(): void } {
   const original = ddb.send.bind(ddb);
   let calls = 0;
   const state = { throttled: 0, restore: () => jest.restoreAllMocks() };
   jest.spyOn(ddb, 'send').mockImplementation(((command: unknown) => {
-    if (command instanceof TransactWriteItemsCommand && ++calls % nth === 0) {
+    if (command instanceof PutItemCommand && ++calls % nth === 0) {
       state.throttled++;
       return Promise.reject(
         new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds capacity', $metadata: {} }),

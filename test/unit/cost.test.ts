@@ -1,5 +1,6 @@
 import { KpiCatalog } from '../../lambdas/core/catalog';
 import { type PipelineConfigInput, parseConfig } from '../../lambdas/core/config/schema';
+import { dynamoDbUnits } from '../../lambdas/core/cost/dynamodb';
 import {
   type CostEstimate,
   CostInputError,
@@ -119,5 +120,33 @@ describe('estimateMonthlyCost', () => {
     expect(() => estimate({}, 0)).toThrow(CostInputError);
     expect(() => estimate({}, 10, -1)).toThrow(/eventsPerTenantPerDay/);
     expect(() => estimate({}, 10, 10, 1.5)).toThrow(/perTenantAlarmShare/);
+  });
+});
+
+describe('dynamoDbUnits', () => {
+  // `npm run bench -- writes` on 2026-12-01 (BENCHMARKS.md, "Write cost"): WRU per accepted event.
+  const measured = { 10: 0.218, 100: 0.128, 1000: 0.204 } as const;
+
+  it.each(Object.entries(measured))('agrees with the write benchmark within 20%% at %s tenants', (tenants, wru) => {
+    const units = dynamoDbUnits({
+      tenants: Number(tenants),
+      eventsPerTenantPerDay: 10_000,
+      shards: 4,
+      batchSize: 1000,
+      batchingWindowSeconds: 60,
+    });
+    expect(Math.abs(units.wruPerEvent - wru) / wru).toBeLessThanOrEqual(0.2);
+  });
+
+  it('charges more per event for a shorter batching window, since every batch rewrites its minutes', () => {
+    const at = (window: number) =>
+      dynamoDbUnits({
+        tenants: 10,
+        eventsPerTenantPerDay: 10_000,
+        shards: 4,
+        batchSize: 1000,
+        batchingWindowSeconds: window,
+      }).wruPerEvent;
+    expect(at(5)).toBeGreaterThan(2 * at(60));
   });
 });

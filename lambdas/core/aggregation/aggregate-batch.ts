@@ -3,9 +3,10 @@
  *
  * Exactly-once effect, in short (the full argument is in docs/exactly-once.md):
  *
- * 1. Every KPI item (tenant or fleet, minute/hour/day bucket) stores, next to its KpiSet, a
- *    `version` and a per-shard watermark: the highest sequence number of that shard whose records
- *    the item has settled.
+ * 1. Every minute item (tenant or fleet) stores, next to its KpiSet, a `version` and a per-shard
+ *    watermark: the highest sequence number of that shard whose records the item has settled.
+ *    Batches write minute items only; hours and days are recomputed from them once their period
+ *    has closed, and re-rolled by any batch that touches them later (rollups.ts).
  * 2. A batch contributes to an item only its records above the item's watermark for their shard,
  *    and the write that merges them also raises the watermark, in the same conditional put
  *    (version unchanged since the read). So a record is applied to an item at most once, whatever
@@ -19,6 +20,8 @@
  * 4. Rejected records are quarantined first, then counted (`rejected_events`) through the same
  *    items and watermarks. A record whose quarantine fails is not counted yet and is reported as a
  *    failure, with every later record of its shard left for the redelivery.
+ * 5. A late re-roll of a closed hour or day that fails is reported like a failed item write: from
+ *    the lowest sequence number feeding the batch's minutes in that period.
  */
 import type { KpiCatalog } from '../catalog';
 import type { RejectionReason } from '../events/decode';
@@ -48,6 +51,7 @@ import {
   type QuarantineSink,
   type StoredKpiItem,
 } from './ports';
+import { PeriodRollups } from './rollups';
 import { parseSequenceNumber } from './sequence';
 
 /** Dependencies and settings of {@link AggregateBatch}. */
@@ -89,6 +93,8 @@ export interface BatchReport {
   readonly itemsFailed: number;
   /** Write attempts that met a concurrent writer and were recomputed. */
   readonly conflicts: number;
+  /** Hour and day items rolled up by this batch (rollups.ts). */
+  readonly rolledUp: number;
   /** Per shard, the sequence number to restart from; empty when everything was applied. */
   readonly failures: ReadonlyArray<{ readonly shardId: string; readonly sequenceNumber: string }>;
 }
@@ -102,6 +108,7 @@ export class AggregateBatch {
   private readonly retention: KpiRetention;
   private readonly limits: DecodeLimits | undefined;
   private readonly maxConflictRounds: number;
+  private readonly rollups: PeriodRollups;
 
   constructor(props: AggregateBatchProps) {
     this.catalog = props.catalog;
@@ -111,6 +118,7 @@ export class AggregateBatch {
     this.retention = props.retention ?? DEFAULT_KPI_RETENTION;
     this.limits = props.limits;
     this.maxConflictRounds = props.maxConflictRounds ?? 8;
+    this.rollups = new PeriodRollups(this.store, this.retention);
   }
 
   /**
@@ -147,6 +155,11 @@ export class AggregateBatch {
     });
     const fold = new BatchFold(this.catalog, processed);
     const outcome = await this.applyFold(fold);
+    if (outcome.touched.length > 0) {
+      const rolled = await this.rollups.afterBatch(fold, outcome.touched, nowMs);
+      outcome.rolledUp = rolled.rolled;
+      for (const [shard, seq] of rolled.failedFrom) lowerCut(outcome.failedFrom, shard, seq);
+    }
     for (const [shard, seq] of outcome.failedFrom) lowerCut(cuts, shard, seq);
     this.metrics?.publish(outcome.appliedMinutes);
     return this.report(classified, outcome, cuts);
@@ -161,12 +174,29 @@ export class AggregateBatch {
       failedFrom: new Map(),
       appliedMinutes: [],
       items: 0,
+      touched: [],
+      rolledUp: 0,
     };
     let pending = fold.items();
     result.items = pending.length;
+    const failedIds = new Set<string>();
+    try {
+      // The ledger names the tenants of each hour before their minutes are written (rollups.ts).
+      await this.rollups.record(pending);
+    } catch (err) {
+      if (!(err instanceof KpiStoreError)) throw err;
+      this.failWithDeltas(
+        pending.map((a) => [a, fold.delta(a, {})]),
+        result,
+      );
+      return result;
+    }
+    const all = pending;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= this.maxConflictRounds) {
         await this.failItems(fold, pending, result);
+        for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
+        pending = [];
         break;
       }
       let stored: Map<string, StoredKpiItem>;
@@ -178,6 +208,8 @@ export class AggregateBatch {
           pending.map((a) => [a, fold.delta(a, {})]),
           result,
         );
+        for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
+        pending = [];
         break;
       }
       const writes: KpiItemWrite[] = [];
@@ -225,8 +257,11 @@ export class AggregateBatch {
         }
       });
       this.failWithDeltas(failed, result);
+      for (const [a] of failed) failedIds.add(itemId(kpiItemKey(a)));
       pending = next;
     }
+    for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
+    result.touched = all.filter((a) => !failedIds.has(itemId(kpiItemKey(a))));
     return result;
   }
 
@@ -286,6 +321,7 @@ export class AggregateBatch {
       itemsAlreadyApplied: o.itemsAlreadyApplied,
       itemsFailed: o.itemsFailed,
       conflicts: o.conflicts,
+      rolledUp: o.rolledUp,
       failures: [...cuts].map(([shardId, seq]) => ({ shardId, sequenceNumber: seq.toString() })),
     };
   }
@@ -299,6 +335,9 @@ interface ApplyOutcome {
   conflicts: number;
   failedFrom: Map<string, bigint>;
   appliedMinutes: AppliedMinuteDelta[];
+  /** Minute items applied now or before (not failed): the periods they fall in may need rolling up. */
+  touched: KpiItemAddress[];
+  rolledUp: number;
 }
 
 function lowerCut(cuts: Map<string, bigint>, shard: string, seq: bigint): void {

@@ -2,23 +2,21 @@
  * The batch fold: Kinesis records -> per-item KPI deltas, filtered by each item's watermarks.
  *
  * Records are decoded once and grouped into cells of (tenant, minute, shard). A cell's KpiSet is
- * built once by observing its records; every item the cell feeds (the tenant's minute, hour and
- * day, and the same three for the fleet) receives it by merging sets, never by observing events
- * again. Only when an item has already applied part of a cell (its watermark for the shard falls
+ * built once by observing its records; every item the cell feeds (the tenant's minute and the
+ * fleet's minute) receives it by merging sets, never by observing events again. Only when an item has already applied part of a cell (its watermark for the shard falls
  * inside the cell, which happens after a partial failure) is a set rebuilt from that cell's
  * remaining records. See docs/exactly-once.md for why the watermarks make redelivery harmless.
  *
- * The usual case, an item that has applied none of the batch's cells, is served by roll-ups: a
- * tenant's hour is the merge of its minutes, its day the merge of its hours, the fleet's minute
- * the merge of the tenants' minutes (plus rejections without a tenant), the fleet's hour and day
- * likewise. Each roll-up is built once per batch, so a cell is merged a few times in all instead
- * of once per item it feeds, and a fleet day merges a handful of hours instead of every cell.
+ * The usual case, an item that has applied none of the batch's cells, is served by roll-ups: the
+ * fleet's minute is the merge of the tenants' minutes (plus rejections without a tenant), built
+ * once per batch. A batch touches minute items only; hours and days are derived from minutes
+ * when their period closes (see rollups.ts).
  */
 import { KpiSet } from '../aggregates';
 import type { KpiCatalog } from '../catalog';
 import type { AgentEvent } from '../events/contract';
 import { type DecodeContext, decodeEvent, type Rejection } from '../events/decode';
-import { bucketStart, GRANULARITIES, type Granularity } from '../time/buckets';
+import { bucketStart, type Granularity } from '../time/buckets';
 import { FLEET_TENANT, type KpiItemAddress, kpiItemKey } from './keys';
 import { parseSequenceNumber } from './sequence';
 
@@ -225,14 +223,13 @@ export class BatchFold {
         if (t === FLEET_TENANT && tenant !== undefined) {
           child = this.itemFor(tenant, 'minute', minuteMs);
         }
-        for (const g of GRANULARITIES) {
-          const item = this.itemFor(t, g, bucketStart(minuteMs, g));
-          item.cells.push(cell);
-          item.records += cell.records.length;
-          if (child === undefined) item.own.push(cell);
-          else item.children.add(child);
-          child = item;
-        }
+        // Only minute items are written per batch; hours and days are rolled up from them once
+        // their period closes (rollups.ts), which is what keeps write units per event low.
+        const item = this.itemFor(t, 'minute', minuteMs);
+        item.cells.push(cell);
+        item.records += cell.records.length;
+        if (child === undefined) item.own.push(cell);
+        else item.children.add(child);
       }
     }
   }
@@ -283,6 +280,12 @@ export class BatchFold {
     }
     item.lowest = new Map([...lowest].map(([s, q]) => [s, q.toString()]));
     return item.lowest;
+  }
+
+  /** Per shard, the lowest sequence number feeding `address` (empty when the batch does not touch it). */
+  lowestSequences(address: KpiItemAddress): ReadonlyMap<string, string> {
+    const item = this.cellsByItem.get(foldKey(address.tenant, address.granularity, address.bucketStartMs));
+    return item === undefined ? new Map() : this.lowestOf(item);
   }
 
   /**

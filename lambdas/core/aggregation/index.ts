@@ -12,4 +12,11 @@ export {
 } from './fold';
 export * from './keys';
 export * from './ports';
+export {
+  LATE_REROLL_AFTER_MS,
+  MAX_INVOCATION_MS,
+  PeriodRollups,
+  ROLLUP_DELAY_MS,
+  type RollupOutcome,
+} from './rollups';
 export * from './sequence';

@@ -130,3 +130,31 @@ export function expiresAtSeconds(address: KpiItemAddress, retention: KpiRetentio
   const endMs = address.bucketStartMs + GRANULARITY_MS[address.granularity];
   return Math.floor(endMs / 1000) + days * 86_400;
 }
+
+/**
+ * Partition of the roll-up ledger: one item per hour (sort key = the hour's start) listing the
+ * tenants with minute items in it. `rollup` never starts a KPI item's key, so no tenant can reach it.
+ */
+export const ROLLUP_LEDGER_PK = 'rollup#ledger';
+
+/** Partition of the open marks: one item per hour or day not yet rolled up. */
+export const OPEN_PERIODS_PK = 'rollup#open';
+
+/** The sort key of an open mark, e.g. `hour#2026-11-22T08:00:00Z`. */
+export function openPeriodSortKey(granularity: 'hour' | 'day', bucketStartMs: number): string {
+  return `${granularity}#${formatBucket(bucketStartMs)}`;
+}
+
+/**
+ * Inverse of {@link openPeriodSortKey}.
+ * @throws InvalidKpiKeyError for other keys
+ */
+export function parseOpenPeriodSortKey(sk: string): { granularity: 'hour' | 'day'; bucketStartMs: number } {
+  const [g, at] = sk.split('#');
+  if ((g !== 'hour' && g !== 'day') || at === undefined) {
+    throw new InvalidKpiKeyError(`open mark "${sk.slice(0, 100)}"`, 'is not hour#<start> or day#<start>');
+  }
+  const bucketStartMs = parseBucket(at);
+  if (bucketStartMs % GRANULARITY_MS[g] !== 0) throw new InvalidKpiKeyError(`open mark "${sk}"`, `is not a ${g} start`);
+  return { granularity: g, bucketStartMs };
+}

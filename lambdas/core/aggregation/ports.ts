@@ -52,7 +52,28 @@ export class KpiStoreError extends Error {
   }
 }
 
-/** Reads and conditionally writes KPI items. */
+/** A period whose hour or day items are derived from finer items. */
+export type RollupGranularity = 'hour' | 'day';
+
+/** A period that has data not yet rolled up into its hour or day items: readers merge finer items for it. */
+export interface OpenPeriod {
+  readonly granularity: RollupGranularity;
+  readonly bucketStartMs: number;
+}
+
+/** The merge of the finer items of one period, with the stamp that orders roll-ups of it. */
+export interface MergedSources {
+  readonly set: KpiSet;
+  /**
+   * Sum of the sources' versions (minute items) or stamps (hour items). Sources only grow and
+   * their versions only rise, so a later read of the same period never has a lower stamp.
+   */
+  readonly stamp: number;
+  /** Source items merged. */
+  readonly items: number;
+}
+
+/** Reads and conditionally writes KPI items, and keeps the roll-up ledger (see rollups.ts). */
 export interface KpiStore {
   /**
    * Strongly consistent reads of the items that exist, keyed by `itemId(kpiItemKey(address))`.
@@ -61,6 +82,36 @@ export interface KpiStore {
   read(addresses: readonly KpiItemAddress[]): Promise<Map<string, StoredKpiItem>>;
   /** Writes each item if its version is still the one read; one outcome per write, in order. */
   write(writes: readonly KpiItemWrite[]): Promise<KpiWriteOutcome[]>;
+  /**
+   * The tenants recorded as having minute items in each hour (strongly consistent); hours without
+   * a ledger are absent from the map.
+   * @throws KpiStoreError after retries
+   */
+  readLedgers(hourStarts: readonly number[]): Promise<Map<number, ReadonlySet<string>>>;
+  /**
+   * Records `tenants` in the hour's ledger. When `created` (the hour had no ledger), first marks the
+   * hour and its day open, so readers merge finer items for them until they are rolled up.
+   * @throws KpiStoreError after retries
+   */
+  addToLedger(hourStartMs: number, tenants: readonly string[], created: boolean): Promise<void>;
+  /** Every open period (eventually consistent: a period closed a moment ago may still be listed). */
+  openPeriods(): Promise<OpenPeriod[]>;
+  /** Removes the open mark of a period whose roll-up is written. */
+  closePeriod(period: OpenPeriod): Promise<void>;
+  /**
+   * Strongly consistent merge of a tenant's items of `granularity` in [fromMs, toMs).
+   * @throws KpiStoreError after retries
+   */
+  readSources(tenant: string, granularity: 'minute' | 'hour', fromMs: number, toMs: number): Promise<MergedSources>;
+  /**
+   * Writes a roll-up item unless one with a higher stamp is stored (a roll-up that read newer
+   * sources). `stale` means a newer roll-up won; `failed` means retries ran out.
+   */
+  putRollup(
+    address: KpiItemAddress,
+    sources: MergedSources,
+    expiresAt: number,
+  ): Promise<'written' | 'stale' | 'failed'>;
 }
 
 /** A rejected record on its way to the dead-letter store. */

@@ -81,7 +81,7 @@ const streamSchema = z
 
 const aggregatorSchema = z.strictObject({
   batchSize: z.number().int().min(1).max(10000, 'must be <= 10000 (Kinesis limit)').default(1000),
-  maxBatchingWindowSeconds: z.number().int().min(0).max(300, 'must be <= 300').default(5),
+  maxBatchingWindowSeconds: z.number().int().min(0).max(300, 'must be <= 300').default(60),
   /**
    * Must stay 1: the exactly-once watermarks rely on one ordered reader per shard
    * (see docs/exactly-once.md). Scale with shards instead.

@@ -5,6 +5,7 @@
  */
 import type { KpiCatalog } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
+import { dynamoDbUnits } from './dynamodb';
 
 /** Unit prices in USD. */
 export interface PriceList {
@@ -93,7 +94,10 @@ export const US_EAST_1_PRICES: PriceList = {
 export interface TrafficAssumptions {
   /** Average event record size. @default 400 */
   readonly eventBytes: number;
-  /** Average size of one KPI bucket item (counters and sketches of one tenant, granularity, bucket). @default 4096 */
+  /**
+   * Average size of one stored KPI item, for storage (minutes ~300 B, hours ~800 B, days ~1.4 KB,
+   * measured by `npm run bench -- writes`; write units use the sizes in cost/dynamodb.ts). @default 600
+   */
   readonly bucketItemBytes: number;
   /** Share of records rejected to the quarantine. @default 0.005 */
   readonly rejectedShare: number;
@@ -114,7 +118,7 @@ export interface TrafficAssumptions {
 /** The defaults of {@link TrafficAssumptions}. */
 export const DEFAULT_ASSUMPTIONS: TrafficAssumptions = {
   eventBytes: 400,
-  bucketItemBytes: 4096,
+  bucketItemBytes: 600,
   rejectedShare: 0.005,
   invocationMs: 60,
   perEventMs: 0.05,
@@ -322,15 +326,17 @@ export function estimateMonthlyCost(
       ((invocations + reportInvocations) / 1e6) * prices.lambdaRequestsMillion,
   );
 
-  // DynamoDB: per invocation, read and rewrite the minute, hour and day bucket of each tenant in the
-  // batch and of the fleet, plus the shard watermark.
-  const eventsPerInvocation = invocations === 0 ? 0 : events / invocations;
-  const tenantsPerBatch = Math.min(tenants, Math.max(1, eventsPerInvocation));
-  const itemsPerInvocation = invocations === 0 ? 0 : (tenantsPerBatch + 1) * 3;
-  const wruPerItem = Math.ceil(a.bucketItemBytes / 1024);
-  const rruPerItem = Math.ceil(a.bucketItemBytes / 4096);
-  const wru = invocations * (itemsPerInvocation * wruPerItem + 1);
-  const rru = invocations * itemsPerInvocation * rruPerItem;
+  // DynamoDB: minute items per batch, hours and days once per closed period (lambdas/core/cost/dynamodb.ts,
+  // checked against `npm run bench -- writes`).
+  const ddb = dynamoDbUnits({
+    tenants,
+    eventsPerTenantPerDay,
+    shards,
+    batchSize: config.aggregator.batchSize,
+    batchingWindowSeconds: config.aggregator.maxBatchingWindowSeconds,
+  });
+  const wru = ddb.wruPerDay * 30;
+  const rru = ddb.rruPerDay * 30;
   const activeMinutesPerDay = Math.min(1440, eventsPerTenantPerDay);
   const retention = config.retention;
   const itemsStored =
@@ -341,7 +347,7 @@ export function estimateMonthlyCost(
   const storedGb = (itemsStored * a.bucketItemBytes) / GB;
   add(
     'DynamoDB (on-demand, PITR)',
-    `${fmt(wru / 1e6)} M WRU, ${storedGb.toFixed(1)} GB`,
+    `${fmt(wru / 1e6)} M WRU (${ddb.wruPerEvent.toFixed(2)} per event), ${fmt(rru / 1e6)} M RRU, ${storedGb.toFixed(1)} GB`,
     (wru / 1e6) * prices.dynamoWriteUnitsMillion +
       (rru / 1e6) * prices.dynamoReadUnitsMillion +
       storedGb * (prices.dynamoStorageGbMonth + prices.dynamoPitrGbMonth),
