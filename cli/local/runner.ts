@@ -70,7 +70,7 @@ import {
   REPORT_KINDS,
   type ReportKind,
 } from '../../lambdas/core/config/schema';
-import type { LadderStarter, LadderStep } from '../../lambdas/core/escalation/ladder';
+import type { LadderInput, LadderStarter, LadderStep } from '../../lambdas/core/escalation/ladder';
 import { type ExportRow, toCsv } from '../../lambdas/core/export';
 import type { Incident } from '../../lambdas/core/incidents/types';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
@@ -1052,10 +1052,10 @@ export async function runEscalation(o: EscalationOptions): Promise<EscalationRes
   };
 
   const ladder: LadderStarter = {
-    start: async (incidentId) => {
-      const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:ladder:${incidentId}`;
-      if (started.has(incidentId)) return arn;
-      started.add(incidentId);
+    start: async (incidentId, run) => {
+      const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:ladder:${run.name}`;
+      if (started.has(run.name)) return arn;
+      started.add(run.name);
       let last: LadderStep | undefined;
       const call = async (input: NotifierInput): Promise<JSONValue> => {
         last = await notifier(input);
@@ -1063,7 +1063,7 @@ export async function runEscalation(o: EscalationOptions): Promise<EscalationRes
       };
       timeline.spawn(async () => {
         const execution = machine.run(
-          { incidentId, level: 1 },
+          { incidentId, level: 1, severity: run.severity } satisfies LadderInput,
           {
             overrides: {
               // Every task of the ladder is the notifier; its input's action says which step it is.

@@ -1,7 +1,8 @@
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { parseAlarmName } from '../../lambdas/core/alarms/naming';
 import { parseConfig } from '../../lambdas/core/config/schema';
 import { InMemoryAckNonceStore, signAckToken } from '../../lambdas/core/escalation';
-import { decideAlarmChange, InMemoryIncidentStore } from '../../lambdas/core/incidents';
+import { groupKeyOf, InMemoryIncidentStore, newGroupIncident } from '../../lambdas/core/incidents';
 import { createAckHandler } from '../../lambdas/handlers/ack/handler';
 import { createAlarmRouterHandler } from '../../lambdas/handlers/alarm-router/handler';
 import type { EscalationLog } from '../../lambdas/handlers/escalation-log';
@@ -38,8 +39,8 @@ describe('alarm router', () => {
       config,
       store: new InMemoryIncidentStore(),
       ladder: {
-        start: async (id) => {
-          starts.push(id);
+        start: async (id, run) => {
+          starts.push(run.name);
           return id;
         },
       },
@@ -67,8 +68,8 @@ describe('alarm router', () => {
       config: silenced,
       store,
       ladder: {
-        start: async (id) => {
-          starts.push(id);
+        start: async (id, run) => {
+          starts.push(run.name);
           return id;
         },
       },
@@ -84,16 +85,13 @@ describe('alarm router', () => {
 describe('acknowledgement handler', () => {
   async function setup() {
     const store = new InMemoryIncidentStore();
-    const d = decideAlarmChange(config, {
-      alarmName: 'acme/P1/technical/fleet/availability-p1',
-      state: 'ALARM',
-      stateAtMs: T0,
-      previousState: 'OK',
-      previousStateAtMs: T0 - 1,
-      reason: 'x',
-    });
-    if (d.kind !== 'open') throw new Error('expected open');
-    await store.create(d.incident);
+    const alarmName = 'acme/P1/technical/fleet/availability-p1';
+    const incident = newGroupIncident(
+      config,
+      { alarmName, state: 'ALARM', stateAtMs: T0, previousState: 'OK', previousStateAtMs: T0 - 1, reason: 'x' },
+      groupKeyOf(config, parseAlarmName(alarmName)),
+    );
+    await store.create(incident);
     const { log, entries } = recordingLog();
     const ack = createAckHandler({
       store,
@@ -102,7 +100,7 @@ describe('acknowledgement handler', () => {
       now: () => T0 + 60_000,
       log,
     });
-    return { store, ack, entries, id: d.incident.id };
+    return { store, ack, entries, id: incident.id };
   }
 
   function post(token: string, incident?: string): LambdaFunctionURLEvent {
