@@ -219,7 +219,7 @@ export function applyAlarmChange(
   const state: AlertState = change.state;
   // Stale or repeated (EventBridge neither orders nor deduplicates), or a reason update of a firing alert.
   if (existing !== undefined && change.stateAtMs <= existing.lastStateAt) return { incident, effect: 'unchanged' };
-  if (existing?.lastState === 'ALARM' && state === 'ALARM') return { incident, effect: 'unchanged' };
+  if (existing?.lastState === state) return { incident, effect: 'unchanged' };
   // An OK without its ALARM (EventBridge does not order events): record the alert in its state,
   // so the late ALARM is stale and pages nobody.
   if (existing === undefined && state !== 'ALARM' && change.previousState !== 'ALARM') {
