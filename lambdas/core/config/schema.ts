@@ -145,6 +145,8 @@ const severityRouteSchema = z.strictObject({
   channel: z.enum(CHANNELS),
   /** Climb the ladder when a level does not acknowledge in its window. P3/P4 default to no climb. */
   climb: z.boolean(),
+  /** Channels each page also goes out on (P1: e-mail besides the SMS, as the operations spec says). */
+  alsoChannels: z.array(z.enum(CHANNELS)).default([]),
 });
 
 const ladderLevelSchema = z.strictObject({
@@ -292,10 +294,10 @@ const DEFAULT_LADDERS = {
 const escalationSchema = z.strictObject({
   severities: z
     .strictObject({
-      P1: severityRouteSchema.default({ channel: 'sms', climb: true }),
-      P2: severityRouteSchema.default({ channel: 'email', climb: true }),
-      P3: severityRouteSchema.default({ channel: 'chat', climb: false }),
-      P4: severityRouteSchema.default({ channel: 'chat', climb: false }),
+      P1: severityRouteSchema.default({ channel: 'sms', climb: true, alsoChannels: ['email'] }),
+      P2: severityRouteSchema.default({ channel: 'email', climb: true, alsoChannels: [] }),
+      P3: severityRouteSchema.default({ channel: 'chat', climb: false, alsoChannels: [] }),
+      P4: severityRouteSchema.default({ channel: 'chat', climb: false, alsoChannels: [] }),
     })
     .prefault({}),
   ladders: z
@@ -306,6 +308,12 @@ const escalationSchema = z.strictObject({
     .prefault({}),
   /** Contacts for P3/P4 chat pages (and the first level when a severity does not climb). */
   chatContacts: z.array(z.string().min(1)).default(['chat']),
+  /**
+   * When no chat contact can be reached (no webhook configured, webhook down, no e-mail), a
+   * non-climbing page goes by e-mail to the first level of the incident's ladder, so every
+   * severity reaches a person.
+   */
+  chatFallbackToLadder: z.boolean().default(true),
   contacts: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), contactSchema).default(DEFAULT_CONTACTS),
   /** While unacknowledged at the top level, repeat the page this often. */
   topLevelRepeatMinutes: positiveInt.default(30),

@@ -23,6 +23,13 @@ export interface LevelPlan {
 /** How an incident of a severity and ladder is paged. */
 export interface LadderPlan {
   readonly channel: Channel;
+  /** Channels each page also goes out on (besides `channel`, unless it fell back to one of them). */
+  readonly alsoChannels: readonly Channel[];
+  /**
+   * Who gets the page by e-mail when no contact of the level could be reached (non-climbing
+   * pages: the first level of the ladder); empty when there is no such fallback.
+   */
+  readonly unreachedFallback: readonly string[];
   /** False for severities that page once and do not climb (P3/P4 by default). */
   readonly climbs: boolean;
   readonly levels: readonly LevelPlan[];
@@ -37,6 +44,8 @@ export function ladderPlan(config: PipelineConfig, severity: Severity, ladder: L
   if (!route.climb) {
     return {
       channel: route.channel,
+      alsoChannels: route.alsoChannels,
+      unreachedFallback: config.escalation.chatFallbackToLadder ? config.escalation.ladders[ladder][0]!.contacts : [],
       climbs: false,
       levels: [{ level: 1, name: 'Chat', contacts: config.escalation.chatContacts, windowSeconds: 0 }],
     };
@@ -44,6 +53,8 @@ export function ladderPlan(config: PipelineConfig, severity: Severity, ladder: L
   const levels = config.escalation.ladders[ladder];
   return {
     channel: route.channel,
+    alsoChannels: route.alsoChannels,
+    unreachedFallback: [],
     climbs: true,
     levels: levels.map((l, i) => ({
       level: i + 1,

@@ -156,9 +156,32 @@ export function createNotifierHandler(deps: NotifierDeps): (input: NotifierInput
     if (early !== undefined) return early;
     const plan = ladderPlan(config, incident.severity, incident.ladder);
     const lvl = levelOf(plan, level);
-    const outcomes = await Promise.all(
-      lvl.contacts.map((c) => pageContact(incident, c, lvl.level, lvl.name, plan.channel, nowMs)),
-    );
+    const outcomes = (
+      await Promise.all(
+        lvl.contacts.map(async (c) => {
+          const first = await pageContact(incident, c, lvl.level, lvl.name, plan.channel, nowMs);
+          // The same page on the severity's extra channels (P1: e-mail besides the SMS).
+          const extra = plan.alsoChannels.filter((ch) => ch !== plan.channel && ch !== first.deliveredBy);
+          const more = await Promise.all(
+            extra.map(async (ch) => ({
+              ...(await pageContact(incident, c, lvl.level, lvl.name, ch, nowMs)),
+              requested: ch,
+            })),
+          );
+          return [first, ...more.filter((o) => o.deliveredBy === o.requested)];
+        }),
+      )
+    ).flat();
+    if (outcomes.every((o) => o.deliveredBy === undefined) && plan.unreachedFallback.length > 0) {
+      // Nobody on the chat route could be reached: the ladder's first level hears it by e-mail.
+      const fallback = await Promise.all(
+        plan.unreachedFallback.map(async (c) => {
+          const o = await pageContact(incident, c, lvl.level, lvl.name, 'email', nowMs);
+          return { ...o, requested: plan.channel, failures: ['no chat contact could be reached', ...o.failures] };
+        }),
+      );
+      outcomes.push(...fallback);
+    }
     const recorded = await store.update(incidentId, (i) => ({
       ...recordPages(i, lvl.level, lvl.name, outcomes, nowMs),
       pagedSeverity: incident.severity,
