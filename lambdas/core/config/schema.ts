@@ -356,6 +356,20 @@ const alertingSchema = z.strictObject({
       fleetJoinsTenantIncidents: z.boolean().default(true),
     })
     .prefault({}),
+  /**
+   * Minimum evidence over a threshold alarm's evaluation window before it may fire (metric math
+   * on the sample counts the aggregator publishes). Chosen by measurement: see docs/alerting.md.
+   */
+  evidence: z
+    .strictObject({
+      /** Events behind a rate (error rate, availability, shares). */
+      minEvents: positiveInt.default(50),
+      /** Samples behind a percentile (latencies). */
+      minSamples: positiveInt.default(50),
+      /** Responses behind a mean (CSAT, NPS, scores). */
+      minResponses: positiveInt.default(10),
+    })
+    .prefault({}),
   /** An incident resolves once all its alerts have been out of ALARM this long; a re-fire inside it pages no one. */
   quietPeriodMinutes: positiveInt.max(1440).default(10),
   /** Inhibition rules: muted alerts are recorded on the incident and page no one. */
