@@ -1062,30 +1062,27 @@ export async function runEscalation(o: EscalationOptions): Promise<EscalationRes
         return JSON.parse(JSON.stringify(last)) as JSONValue;
       };
       timeline.spawn(async () => {
-        const execution = machine.run(
-          { incidentId, level: 1, severity: run.severity } satisfies LadderInput,
-          {
-            overrides: {
-              // Every task of the ladder is the notifier; its input's action says which step it is.
-              taskResourceLocalHandlers: Object.fromEntries(
-                taskStates.map((name) => [
-                  name,
-                  async (raw: JSONValue) => {
-                    const input = raw as unknown as NotifierInput;
-                    if (input.action === 'check') {
-                      // The Wait state before a check waited the previous step's waitSeconds.
-                      await timeline.sleepUntil(now() + (last?.waitSeconds ?? 0) * 1000);
-                    }
-                    const out = await call(input);
-                    if (input.action === 'page' && input.level === 2) await acknowledgeFromMail(incidentId, 2);
-                    return out;
-                  },
-                ]),
-              ),
-              waitTimeOverrides: Object.fromEntries(waitStates.map((name) => [name, 0])),
-            },
+        const execution = machine.run({ incidentId, level: 1, severity: run.severity } satisfies LadderInput, {
+          overrides: {
+            // Every task of the ladder is the notifier; its input's action says which step it is.
+            taskResourceLocalHandlers: Object.fromEntries(
+              taskStates.map((name) => [
+                name,
+                async (raw: JSONValue) => {
+                  const input = raw as unknown as NotifierInput;
+                  if (input.action === 'check') {
+                    // The Wait state before a check waited the previous step's waitSeconds.
+                    await timeline.sleepUntil(now() + (last?.waitSeconds ?? 0) * 1000);
+                  }
+                  const out = await call(input);
+                  if (input.action === 'page' && input.level === 2) await acknowledgeFromMail(incidentId, 2);
+                  return out;
+                },
+              ]),
+            ),
+            waitTimeOverrides: Object.fromEntries(waitStates.map((name) => [name, 0])),
           },
-        );
+        });
         executions.push(execution);
         await execution.result.catch(() => {});
       });

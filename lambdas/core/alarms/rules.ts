@@ -111,6 +111,9 @@ function minSamplesFor(config: PipelineConfig, kpi: KpiDefinition): number | und
       return e.minSamples;
     case 'mean':
     case 'nps':
+    case 'precision':
+    case 'recall':
+    case 'accuracy':
       return e.minResponses;
     default:
       return undefined;
@@ -422,11 +425,14 @@ export function resolveAlarmRules(
         tenant,
         ruleId: r.rule.id,
       };
-      const minSamples = r.rule.kind === 'threshold' ? minSamplesFor(config, r.kpi) : undefined;
-      // A guarded alarm judges its whole evaluation window at once (one period of the window's
-      // length): evidence adds up over the window, so one failure among a few requests in each
-      // of three minutes is noise, and one failure in every minute of a small tenant is not.
-      const windowed = minSamples !== undefined;
+      const floor = r.rule.kind === 'threshold' ? minSamplesFor(config, r.kpi) : undefined;
+      // A guarded rate or mean judges its whole evaluation window at once (one period of the
+      // window's length): evidence adds up over the window, so one failure among a few requests
+      // in each of three minutes is noise, and one failure in every minute of a small tenant is
+      // not. A percentile keeps its M of N periods (one slow minute must not page), each needing
+      // its share of the window's samples.
+      const windowed = floor !== undefined && r.kpi.aggregation !== 'quantiles';
+      const minSamples = floor === undefined ? undefined : windowed ? floor : Math.ceil(floor / r.evaluationPeriods);
       const periodSeconds = windowed ? r.periodSeconds * r.evaluationPeriods : r.periodSeconds;
       const metric = stat(config, r.kpi.metric!.name, tenant, r.rule.statistic, periodSeconds);
       const scopeText = tenant === '*' ? 'fleet' : `tenant ${tenant}`;
