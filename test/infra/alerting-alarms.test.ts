@@ -205,7 +205,13 @@ describe('KpiAlarms', () => {
       expect(byId.n?.MetricStat).toMatchObject({ ...onMetric, Stat: 'SampleCount' });
       const guard = metrics.find((m) => m.Expression !== undefined)!;
       const safe = op.startsWith('Greater') ? threshold - Math.max(1, threshold) : threshold + Math.max(1, threshold);
-      expect(guard.Expression).toBe(`IF(FILL(n, 0) >= ${minSamples}, v, ${safe})`);
+      const isRate = minSamples === EVENTS;
+      const bad = op.startsWith('Greater') ? 'FILL(v, 0) * FILL(n, 0)' : '(1 - FILL(v, 1)) * FILL(n, 0)';
+      expect(guard.Expression).toBe(
+        isRate
+          ? `IF((FILL(n, 0) >= ${minSamples}) * (${bad} >= 5), v, ${safe})`
+          : `IF(FILL(n, 0) >= ${minSamples}, v, ${safe})`,
+      );
       expect(p.Tags).toEqual(
         expect.arrayContaining([
           { Key: 'agent-kpi:severity', Value: sev },
@@ -265,7 +271,7 @@ describe('KpiAlarms', () => {
           Period: seconds / periods,
         });
         // The long window needs 50 events behind its ratio; the short one only confirms it is current.
-        if (window === 'long') expect(read.Guard).toMatch(/^IF\(FILL\(n, 0\) >= 50, v, /);
+        if (window === 'long') expect(read.Guard).toMatch(/^IF\(\(FILL\(n, 0\) >= 50\) \* \(.* >= 5\), v, /);
         else expect(read.Guard).toBeUndefined();
         expect(p).toMatchObject({
           EvaluationPeriods: periods,

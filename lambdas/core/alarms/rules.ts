@@ -78,6 +78,11 @@ export interface EvidenceGuard {
   readonly minSamples: number;
   /** A value on the safe side of the threshold. */
   readonly fallback: number;
+  /**
+   * For rates: the bad events the window must also hold (`v x n` errors for an error rate,
+   * `(1 - v) x n` misses for a success rate), so a low threshold is not crossed by chance.
+   */
+  readonly minBad?: { readonly count: number; readonly bad: 'hits' | 'misses' };
 }
 
 /** A static-threshold alarm on one KPI metric. */
@@ -92,7 +97,16 @@ export interface ThresholdAlarmSpec extends AlarmSpecBase {
 
 /** The metric math expression of an evidence guard (`v`: the statistic, `n`: its sample count). */
 export function evidenceExpression(guard: EvidenceGuard): string {
-  return `IF(FILL(n, 0) >= ${guard.minSamples}, v, ${guard.fallback})`;
+  const enough = `FILL(n, 0) >= ${guard.minSamples}`;
+  if (guard.minBad === undefined) return `IF(${enough}, v, ${guard.fallback})`;
+  const bad = guard.minBad.bad === 'hits' ? 'FILL(v, 0) * FILL(n, 0)' : '(1 - FILL(v, 1)) * FILL(n, 0)';
+  // Comparisons are 1 or 0, so their product is AND.
+  return `IF((${enough}) * (${bad} >= ${guard.minBad.count}), v, ${guard.fallback})`;
+}
+
+/** Which share of a rate KPI is bad: its hits (errors) or its misses (failed checks). */
+function badShare(kpi: KpiDefinition): 'hits' | 'misses' {
+  return kpi.direction === 'higher_is_better' ? 'misses' : 'hits';
 }
 
 /** A value that never breaches `threshold` under `comparison`. */
@@ -458,7 +472,15 @@ export function resolveAlarmRules(
           threshold: r.threshold!,
           ...(minSamples === undefined
             ? {}
-            : { evidence: { minSamples, fallback: safeSide(r.rule.comparison, r.threshold!) } }),
+            : {
+                evidence: {
+                  minSamples,
+                  fallback: safeSide(r.rule.comparison, r.threshold!),
+                  ...(r.kpi.aggregation === 'rate'
+                    ? { minBad: { count: config.alerting.evidence.minBadEvents, bad: badShare(r.kpi) } }
+                    : {}),
+                },
+              }),
         });
       }
       paging.push({ name: base.name, severity: r.severity });
@@ -512,6 +534,7 @@ export function resolveAlarmRules(
                   evidence: {
                     minSamples: config.alerting.evidence.minEvents,
                     fallback: safeSide(metric.bad === 'hits' ? 'GreaterThanThreshold' : 'LessThanThreshold', threshold),
+                    minBad: { count: config.alerting.evidence.minBadEvents, bad: metric.bad },
                   },
                 }
               : {}),

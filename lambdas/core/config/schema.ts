@@ -364,6 +364,8 @@ const alertingSchema = z.strictObject({
     .strictObject({
       /** Events behind a rate (error rate, availability, shares). */
       minEvents: positiveInt.default(50),
+      /** Bad events (errors, failed checks, misses) a rate's window must hold besides. */
+      minBadEvents: positiveInt.default(5),
       /** Samples behind a percentile (latencies). */
       minSamples: positiveInt.default(50),
       /** Responses behind a mean (CSAT, NPS, scores). */
