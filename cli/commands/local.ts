@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { parseAlarmName } from '../../lambdas/core/alarms/naming';
 import { type PipelineConfig, parseConfig, type TenantConfig } from '../../lambdas/core/config/schema';
+import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
+import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
 import { loadConfigFile } from '../../lib/config/load';
 import { type LocalRun, type LocalRunResult, type RunObserver, runLocalPipeline } from '../local/runner';
 import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
@@ -342,14 +344,47 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
   const e = result.escalation;
   const byState = new Map<string, number>();
   for (const i of e.incidents) byState.set(i.state, (byState.get(i.state) ?? 0) + 1);
+  const pages = e.incidents.reduce((n, i) => n + i.paged.length, 0);
   lines.push(
     `${e.incidents.length} incidents (${[...byState.entries()].map(([k, v]) => `${v} ${k}`).join(', ')}), ` +
-      `${e.ladders} escalation ladders run, ${e.mails} pages and notices in the local SES.`,
+      `${pages} pages, ${e.ladders} escalation ladders run, ${e.mails} pages and notices in the local SES.`,
   );
-  const p1 = e.incidents.filter((i) => i.severity === 'P1' && i.level >= 1).slice(0, 3);
+  const minutes = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms / 60_000)} min`);
+  const incidentRows = e.incidents.map((i) => {
+    const t = incidentTimings(i);
+    return [
+      sev(i.severity, io),
+      i.tenant === '*' ? 'fleet' : i.tenant,
+      clock(i.openedAt),
+      `${alertsOf(i).length}`,
+      `${i.paged.length}`,
+      minutes(t.timeToAcknowledgeMs),
+      minutes(t.timeToResolveMs),
+      i.id,
+    ];
+  });
+  if (incidentRows.length > 0) {
+    lines.push(
+      renderTable([['severity', 'scope', 'opened', 'alerts', 'pages', 'MTTA', 'MTTR', 'incident'], ...incidentRows]),
+    );
+  }
+  const mean = meanTimings(e.incidents);
+  lines.push(
+    `Per incident: mean time to acknowledge ${minutes(mean.timeToAcknowledgeMs)}, to resolve ${minutes(mean.timeToResolveMs)}.`,
+  );
+  const p1 = e.incidents.filter((i) => i.severity === 'P1' && i.level >= 1).slice(0, 2);
   for (const i of p1) {
-    lines.push('', `${sev(i.severity, io)} ${i.alarmName} (${i.id}), now ${i.state}`);
-    for (const t of i.timeline) lines.push(`  ${clock(t.atMs)}  ${t.kind.padEnd(12)} ${t.detail.slice(0, 110)}`);
+    lines.push('', `${sev(i.severity, io)} ${alertSummary(i, 160)} (${i.id}), now ${i.state}`);
+    const alertRows = alertsOf(i).map((a) => [
+      a.severity,
+      a.alarmName,
+      clock(a.firstFiredAt),
+      a.mutedBy === undefined ? a.lastState : `${a.lastState}, muted`,
+    ]);
+    lines.push(renderTable([['severity', 'alert', 'first fired', 'last state'], ...alertRows]));
+    for (const t of i.timeline.filter((x) => !['alert', 'joined', 'muted'].includes(x.kind))) {
+      lines.push(`  ${clock(t.atMs)}  ${t.kind.padEnd(12)} ${t.detail.slice(0, 110)}`);
+    }
   }
 
   lines.push('', h('Reports'));

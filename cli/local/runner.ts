@@ -70,7 +70,7 @@ import {
   REPORT_KINDS,
   type ReportKind,
 } from '../../lambdas/core/config/schema';
-import type { LadderStarter, LadderStep } from '../../lambdas/core/escalation/ladder';
+import type { LadderInput, LadderStarter, LadderStep } from '../../lambdas/core/escalation/ladder';
 import { type ExportRow, toCsv } from '../../lambdas/core/export';
 import type { Incident } from '../../lambdas/core/incidents/types';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
@@ -1052,40 +1052,37 @@ export async function runEscalation(o: EscalationOptions): Promise<EscalationRes
   };
 
   const ladder: LadderStarter = {
-    start: async (incidentId) => {
-      const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:ladder:${incidentId}`;
-      if (started.has(incidentId)) return arn;
-      started.add(incidentId);
+    start: async (incidentId, run) => {
+      const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:ladder:${run.name}`;
+      if (started.has(run.name)) return arn;
+      started.add(run.name);
       let last: LadderStep | undefined;
       const call = async (input: NotifierInput): Promise<JSONValue> => {
         last = await notifier(input);
         return JSON.parse(JSON.stringify(last)) as JSONValue;
       };
       timeline.spawn(async () => {
-        const execution = machine.run(
-          { incidentId, level: 1 },
-          {
-            overrides: {
-              // Every task of the ladder is the notifier; its input's action says which step it is.
-              taskResourceLocalHandlers: Object.fromEntries(
-                taskStates.map((name) => [
-                  name,
-                  async (raw: JSONValue) => {
-                    const input = raw as unknown as NotifierInput;
-                    if (input.action === 'check') {
-                      // The Wait state before a check waited the previous step's waitSeconds.
-                      await timeline.sleepUntil(now() + (last?.waitSeconds ?? 0) * 1000);
-                    }
-                    const out = await call(input);
-                    if (input.action === 'page' && input.level === 2) await acknowledgeFromMail(incidentId, 2);
-                    return out;
-                  },
-                ]),
-              ),
-              waitTimeOverrides: Object.fromEntries(waitStates.map((name) => [name, 0])),
-            },
+        const execution = machine.run({ incidentId, level: 1, severity: run.severity } satisfies LadderInput, {
+          overrides: {
+            // Every task of the ladder is the notifier; its input's action says which step it is.
+            taskResourceLocalHandlers: Object.fromEntries(
+              taskStates.map((name) => [
+                name,
+                async (raw: JSONValue) => {
+                  const input = raw as unknown as NotifierInput;
+                  if (input.action === 'check') {
+                    // The Wait state before a check waited the previous step's waitSeconds.
+                    await timeline.sleepUntil(now() + (last?.waitSeconds ?? 0) * 1000);
+                  }
+                  const out = await call(input);
+                  if (input.action === 'page' && input.level === 2) await acknowledgeFromMail(incidentId, 2);
+                  return out;
+                },
+              ]),
+            ),
+            waitTimeOverrides: Object.fromEntries(waitStates.map((name) => [name, 0])),
           },
-        );
+        });
         executions.push(execution);
         await execution.result.catch(() => {});
       });

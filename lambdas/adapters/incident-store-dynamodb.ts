@@ -8,10 +8,17 @@
  *   written in the same transaction as the incident, so listing a time range is one Query per
  *   day plus a BatchGet, never a Scan.
  * - `pk = ack-nonce#<nonce>`, `sk = nonce`: a redeemed acknowledgement token (single use).
+ * - `pk = incident-groups`, `sk = <group key>`: the group's pointer to its incident (`incidentId`),
+ *   with `open = 1` until that incident resolves. Opening an incident writes the pointer in the
+ *   same transaction, conditional on the pointer being absent or still naming the incident it
+ *   replaces: of two alarm events of one group racing, exactly one opens an incident. One
+ *   partition holds every group (tenants x ladders, a few thousand small items), so a fleet alarm
+ *   finds the open tenant incidents it may join with one Query.
  *
  * This class only maps to SDK calls; the decisions live in lambdas/core/incidents.
  */
 import {
+  type AttributeValue,
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
@@ -19,11 +26,13 @@ import {
   PutItemCommand,
   QueryCommand,
   TransactionCanceledException,
+  type TransactWriteItem,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AckNonceStore } from '../core/escalation/ack-token';
 import { IncidentError, IncidentNotFoundError } from '../core/incidents/errors';
-import type { IncidentStore } from '../core/incidents/store';
+import type { GroupPointer, IncidentStore } from '../core/incidents/store';
 import type { Incident } from '../core/incidents/types';
 
 const DAY_MS = 86_400_000;
@@ -59,6 +68,27 @@ function incidentKey(id: string) {
   return { pk: { S: `incident#${id}` }, sk: { S: 'incident' } };
 }
 
+const GROUPS_PK = 'incident-groups';
+
+function groupKeyItem(groupKey: string) {
+  return { pk: { S: GROUPS_PK }, sk: { S: groupKey } };
+}
+
+/** The condition that the group's pointer is absent, or still names `replacing`. */
+function pointerCondition(replacing: string | undefined) {
+  return replacing === undefined
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : { ConditionExpression: 'incidentId = :replacing', ExpressionAttributeValues: { ':replacing': { S: replacing } } };
+}
+
+function conditionFailed(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err instanceof TransactionCanceledException &&
+      (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'))
+  );
+}
+
 /** The incident store on DynamoDB. */
 export class DynamoDbIncidentStore implements IncidentStore {
   private readonly tableName: string;
@@ -76,46 +106,144 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return String(Math.floor((incident.openedAt + this.retentionMs) / 1000));
   }
 
-  /** {@inheritDoc IncidentStore.create} */
-  async create(incident: Incident): Promise<boolean> {
+  /** {@inheritDoc IncidentStore.groupIncident} */
+  async groupIncident(groupKey: string): Promise<string | undefined> {
+    const out = await this.ddb.send(
+      new GetItemCommand({ TableName: this.tableName, Key: groupKeyItem(groupKey), ConsistentRead: true }),
+    );
+    return out.Item?.incidentId?.S;
+  }
+
+  /** {@inheritDoc IncidentStore.listOpenGroups} */
+  async listOpenGroups(): Promise<GroupPointer[]> {
+    const groups: GroupPointer[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: '#open = :yes',
+          ExpressionAttributeNames: { '#open': 'open' },
+          ExpressionAttributeValues: { ':pk': { S: GROUPS_PK }, ':yes': { N: '1' } },
+          ConsistentRead: true,
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const groupKey = item.sk?.S;
+        const incidentId = item.incidentId?.S;
+        if (groupKey !== undefined && incidentId !== undefined) groups.push({ groupKey, incidentId });
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return groups;
+  }
+
+  private pointerPut(groupKey: string, incidentId: string, replacing: string | undefined, expiresAt: string) {
+    return {
+      TableName: this.tableName,
+      Item: {
+        ...groupKeyItem(groupKey),
+        incidentId: { S: incidentId },
+        open: { N: '1' },
+        expiresAt: { N: expiresAt },
+      },
+      ...pointerCondition(replacing),
+    };
+  }
+
+  /** {@inheritDoc IncidentStore.openInGroup} */
+  async openInGroup(groupKey: string, incident: Incident, replacing?: string): Promise<boolean> {
+    const expiresAt = this.expiresAt(incident);
     try {
       await this.ddb.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...incidentKey(incident.id),
-                  doc: { S: JSON.stringify(incident) },
-                  version: { N: '1' },
-                  expiresAt: { N: this.expiresAt(incident) },
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: { S: `incidents-day#${dayOf(incident.openedAt)}` },
-                  sk: { S: `${pad(incident.openedAt)}#${incident.id}` },
-                  incidentId: { S: incident.id },
-                  expiresAt: { N: this.expiresAt(incident) },
-                },
-              },
-            },
+            { Put: this.pointerPut(groupKey, incident.id, replacing, expiresAt) },
+            ...this.incidentPuts(incident),
           ],
         }),
       );
       return true;
     } catch (err) {
-      if (
-        err instanceof TransactionCanceledException &&
-        (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')
-      ) {
-        return false;
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** {@inheritDoc IncidentStore.linkGroup} */
+  async linkGroup(groupKey: string, incidentId: string, replacing?: string): Promise<boolean> {
+    const current = await this.read(incidentId);
+    if (current === undefined) throw new IncidentNotFoundError(incidentId);
+    try {
+      await this.ddb.send(
+        new PutItemCommand(this.pointerPut(groupKey, incidentId, replacing, this.expiresAt(current.incident))),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Marks the pointers of a resolved incident closed; best effort (a stale flag costs one read). */
+  private async closePointers(incident: Incident): Promise<void> {
+    const keys = new Set<string>();
+    if (incident.groupKey !== undefined) keys.add(incident.groupKey);
+    for (const key of keys) {
+      try {
+        await this.ddb.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: groupKeyItem(key),
+            UpdateExpression: 'REMOVE #open',
+            ConditionExpression: 'incidentId = :id',
+            ExpressionAttributeNames: { '#open': 'open' },
+            ExpressionAttributeValues: { ':id': { S: incident.id } },
+          }),
+        );
+      } catch (err) {
+        if (!conditionFailed(err)) throw err;
       }
+    }
+  }
+
+  private incidentPuts(incident: Incident): TransactWriteItem[] {
+    return [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...incidentKey(incident.id),
+            doc: { S: JSON.stringify(incident) },
+            version: { N: '1' },
+            expiresAt: { N: this.expiresAt(incident) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            pk: { S: `incidents-day#${dayOf(incident.openedAt)}` },
+            sk: { S: `${pad(incident.openedAt)}#${incident.id}` },
+            incidentId: { S: incident.id },
+            expiresAt: { N: this.expiresAt(incident) },
+          },
+        },
+      },
+    ];
+  }
+
+  /** {@inheritDoc IncidentStore.create} */
+  async create(incident: Incident): Promise<boolean> {
+    try {
+      await this.ddb.send(new TransactWriteItemsCommand({ TransactItems: this.incidentPuts(incident) }));
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
       throw err;
     }
   }
@@ -150,6 +278,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
             ExpressionAttributeValues: { ':v': { N: String(current.version) } },
           }),
         );
+        if (next.state === 'resolved' && current.incident.state !== 'resolved') await this.closePointers(next);
         return next;
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;

@@ -1,16 +1,10 @@
 /**
- * Starts escalation ladders. The execution name is the incident id (itself a hash of the alarm
- * episode), so Step Functions refuses a second execution for the same episode: a duplicate or
- * retried alarm event cannot start a second ladder.
+ * Starts escalation ladders. The execution name is the run's name (the incident id, or the id
+ * with the raised severity or quiet instant), so Step Functions refuses a second execution for
+ * the same run: a duplicate or retried alarm event cannot start a second ladder.
  */
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { LadderStarter } from '../core/escalation/ladder';
-
-/** The input every ladder execution starts with. */
-export interface LadderInput {
-  readonly incidentId: string;
-  readonly level: 1;
-}
+import type { LadderInput, LadderRun, LadderStarter } from '../core/escalation/ladder';
 
 /** {@link LadderStarter} on Step Functions. */
 export class SfnLadderStarter implements LadderStarter {
@@ -25,13 +19,14 @@ export class SfnLadderStarter implements LadderStarter {
   }
 
   /** {@inheritDoc LadderStarter.start} */
-  async start(incidentId: string, executionName = incidentId): Promise<string> {
-    const input: LadderInput = { incidentId, level: 1 };
+  async start(incidentId: string, run: LadderRun): Promise<string> {
+    const input: LadderInput = { incidentId, level: 1, severity: run.severity };
+    const executionName = run.name;
     try {
       const out = await this.sfn.send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
-          name: incidentId,
+          name: executionName,
           input: JSON.stringify(input),
         }),
       );

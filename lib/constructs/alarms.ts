@@ -28,6 +28,7 @@ import {
   type AlarmSpec,
   type CompositeSpec,
   DEFAULT_MAX_ALARMS,
+  evidenceExpression,
   resolveAlarmRules,
 } from '../../lambdas/core/alarms/rules';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
@@ -122,7 +123,26 @@ export class KpiAlarms extends Construct {
     const cid = constructId(spec.name);
     switch (spec.kind) {
       case 'threshold':
-        return new cloudwatch.Alarm(this, cid, { ...common, metric: metricOf(spec.metric), threshold: spec.threshold });
+      case 'burn-window': {
+        if (spec.evidence === undefined) {
+          return new cloudwatch.Alarm(this, cid, {
+            ...common,
+            metric: metricOf(spec.metric),
+            threshold: spec.threshold,
+          });
+        }
+        // The minimum-evidence guard lives in the alarm itself, so it holds in AWS as locally.
+        const guarded = new cloudwatch.MathExpression({
+          expression: evidenceExpression(spec.evidence),
+          usingMetrics: {
+            v: metricOf(spec.metric),
+            n: metricOf({ ...spec.metric, statistic: 'SampleCount' }),
+          },
+          period: Duration.seconds(spec.metric.periodSeconds),
+          label: `${spec.metric.metricName} ${spec.metric.statistic} with >= ${spec.evidence.minSamples} samples`,
+        });
+        return new cloudwatch.Alarm(this, cid, { ...common, metric: guarded, threshold: spec.threshold });
+      }
       case 'anomaly': {
         const m = spec.metric;
         const key = `${m.metricName}|${JSON.stringify(m.dimensions)}|${m.statistic}`;
@@ -143,8 +163,6 @@ export class KpiAlarms extends Construct {
           stdDevs: spec.bandStdDevs,
         });
       }
-      case 'burn-window':
-        return new cloudwatch.Alarm(this, cid, { ...common, metric: metricOf(spec.metric), threshold: spec.threshold });
     }
   }
 

@@ -302,6 +302,8 @@ export class EscalationLadder extends Construct {
             action,
             'incidentId.$': '$.incidentId',
             'level.$': '$.level',
+            // The severity this run pages at; a raise starts another run and this one stops.
+            'severity.$': '$.severity',
             ...extra,
           }),
           // The notifier's answer is the next LadderStep, the whole state.

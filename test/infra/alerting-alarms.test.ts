@@ -47,20 +47,72 @@ function compositeNamed(template: Template, name: string): Props {
   return (found[0] as { Properties: Props }).Properties;
 }
 
-/** The default threshold rules of the operations spec (transcribed here, not read from the catalog). */
-/** Evaluation windows: 1-minute periods 3 of 5; conversation shares 15 min 3 of 4; sampled scores 15 min 2 of 3. */
-const MINUTE = { Period: 60, EvaluationPeriods: 5, DatapointsToAlarm: 3 };
-const CONVERSATION = { Period: 900, EvaluationPeriods: 4, DatapointsToAlarm: 3 };
-const SAMPLED = { Period: 900, EvaluationPeriods: 3, DatapointsToAlarm: 2 };
+/**
+ * The metric an alarm reads, whether it reads it directly or through the minimum-evidence guard
+ * (`v`, its statistic; `n`, its sample count; the guard expression returned).
+ */
+function readMetric(p: Props): Props {
+  if (!Array.isArray(p.Metrics)) {
+    const { Namespace, MetricName, Dimensions, Statistic, ExtendedStatistic, Period } = p;
+    return { Namespace, MetricName, Dimensions, Statistic: Statistic ?? ExtendedStatistic, Period };
+  }
+  const metrics = p.Metrics as { Id: string; Expression?: string; MetricStat?: Props }[];
+  const v = metrics.find((m) => m.Id === 'v')!.MetricStat as {
+    Metric: Props;
+    Stat: string;
+    Period: number;
+  };
+  return {
+    ...v.Metric,
+    Statistic: v.Stat,
+    Period: v.Period,
+    Guard: metrics.find((m) => m.Expression !== undefined)?.Expression,
+  };
+}
+
+/**
+ * The default threshold rules of the operations spec (transcribed here, not read from the catalog).
+ * Rule windows: 1-minute periods 3 of 5; conversation shares 15 min 3 of 4; sampled scores 15 min
+ * 2 of 3. Every rule here is on a rate, a percentile or a mean, so it carries the minimum-evidence
+ * guard and judges its whole window as one period: 5 min, 60 min, 45 min.
+ */
+const MINUTE = { window: 300 };
+/** Percentiles keep their 1-minute periods, 3 of 5, each with a fifth of the window's 50 samples. */
+const MINUTE_SAMPLES = { window: 60, evaluationPeriods: 5, datapointsToAlarm: 3 };
+const CONVERSATION = { window: 3600 };
+const SAMPLED = { window: 2700 };
+const EVENTS = 50;
+const SAMPLES = 10;
+const RESPONSES = 10;
 
 const SPEC_THRESHOLDS = [
-  ['availability-p1', 'P1', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.99, MINUTE],
-  ['availability-p2', 'P2', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.995, MINUTE],
-  ['response_latency-p1', 'P1', 'technical', 'ResponseLatency', 'p95', 'GreaterThanThreshold', 5000, MINUTE],
-  ['response_latency-p2', 'P2', 'technical', 'ResponseLatency', 'p95', 'GreaterThanThreshold', 3000, MINUTE],
-  ['api_error_rate-p1', 'P1', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.01, MINUTE],
-  ['api_error_rate-p2', 'P2', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.005, MINUTE],
-  ['api_latency-p2', 'P2', 'technical', 'ApiLatency', 'p95', 'GreaterThanThreshold', 500, MINUTE],
+  ['availability-p1', 'P1', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.99, MINUTE, EVENTS],
+  ['availability-p2', 'P2', 'technical', 'Availability', 'Average', 'LessThanThreshold', 0.995, MINUTE, EVENTS],
+  [
+    'response_latency-p1',
+    'P1',
+    'technical',
+    'ResponseLatency',
+    'p95',
+    'GreaterThanThreshold',
+    5000,
+    MINUTE_SAMPLES,
+    SAMPLES,
+  ],
+  [
+    'response_latency-p2',
+    'P2',
+    'technical',
+    'ResponseLatency',
+    'p95',
+    'GreaterThanThreshold',
+    3000,
+    MINUTE_SAMPLES,
+    SAMPLES,
+  ],
+  ['api_error_rate-p1', 'P1', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.01, MINUTE, EVENTS],
+  ['api_error_rate-p2', 'P2', 'technical', 'ApiErrorRate', 'Average', 'GreaterThanThreshold', 0.005, MINUTE, EVENTS],
+  ['api_latency-p2', 'P2', 'technical', 'ApiLatency', 'p95', 'GreaterThanThreshold', 500, MINUTE_SAMPLES, SAMPLES],
   [
     'synthesis_over_2s_share-p2',
     'P2',
@@ -70,6 +122,7 @@ const SPEC_THRESHOLDS = [
     'GreaterThanThreshold',
     0.01,
     MINUTE,
+    EVENTS,
   ],
   [
     'synthesis_success_rate-p2',
@@ -80,12 +133,43 @@ const SPEC_THRESHOLDS = [
     'LessThanThreshold',
     0.995,
     MINUTE,
+    EVENTS,
   ],
-  ['cache_hit_rate-p3', 'P3', 'technical', 'CacheHitRate', 'Average', 'LessThanThreshold', 0.4, MINUTE],
-  ['escalation_rate-p3', 'P3', 'technical', 'EscalationRate', 'Average', 'GreaterThanThreshold', 0.5, CONVERSATION],
-  ['escalation_accuracy-p2', 'P2', 'technical', 'EscalationAccuracy', 'Average', 'LessThanThreshold', 0.95, SAMPLED],
-  ['resolution_rate-p3', 'P3', 'technical', 'ResolutionRate', 'Average', 'LessThanThreshold', 0.7, CONVERSATION],
-  ['csat-p2', 'P2', 'business', 'Csat', 'Average', 'LessThanThreshold', 3.5, SAMPLED],
+  ['cache_hit_rate-p3', 'P3', 'technical', 'CacheHitRate', 'Average', 'LessThanThreshold', 0.4, MINUTE, EVENTS],
+  [
+    'escalation_rate-p3',
+    'P3',
+    'technical',
+    'EscalationRate',
+    'Average',
+    'GreaterThanThreshold',
+    0.5,
+    CONVERSATION,
+    EVENTS,
+  ],
+  [
+    'escalation_accuracy-p2',
+    'P2',
+    'technical',
+    'EscalationAccuracy',
+    'Average',
+    'LessThanThreshold',
+    0.95,
+    SAMPLED,
+    RESPONSES,
+  ],
+  [
+    'resolution_rate-p3',
+    'P3',
+    'technical',
+    'ResolutionRate',
+    'Average',
+    'LessThanThreshold',
+    0.7,
+    CONVERSATION,
+    EVENTS,
+  ],
+  ['csat-p2', 'P2', 'business', 'Csat', 'Average', 'LessThanThreshold', 3.5, SAMPLED, RESPONSES],
 ] as const;
 
 /** Burn-rate rules of the operations spec: severity, factor, long and short window (seconds). */
@@ -100,19 +184,34 @@ describe('KpiAlarms', () => {
   const { template, alarms } = build();
 
   it.each(SPEC_THRESHOLDS)(
-    'default rule %s: %s on the %s ladder, %s %s %s %s',
-    (id, sev, ladder, metric, stat, op, threshold, window) => {
+    'default rule %s: %s on the %s ladder, %s %s %s %s, guarded',
+    (id, sev, ladder, metric, stat, op, threshold, window, minSamples) => {
       const p = alarmNamed(template, `agent-kpi/${sev}/${ladder}/fleet/${id}`);
+      const w = window as { window: number; evaluationPeriods?: number; datapointsToAlarm?: number };
       expect(p).toMatchObject({
-        Namespace: 'AgentKpi',
-        MetricName: metric,
-        Dimensions: [{ Name: 'Tenant', Value: 'ALL' }],
         ComparisonOperator: op,
         Threshold: threshold,
-        ...window,
+        EvaluationPeriods: w.evaluationPeriods ?? 1,
+        DatapointsToAlarm: w.datapointsToAlarm ?? 1,
         TreatMissingData: 'missing',
       });
-      expect(stat.startsWith('p') ? p.ExtendedStatistic : p.Statistic).toBe(stat);
+      const metrics = p.Metrics as { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: Props }[];
+      const byId = Object.fromEntries(metrics.map((m) => [m.Id, m]));
+      const onMetric = {
+        Metric: { Namespace: 'AgentKpi', MetricName: metric, Dimensions: [{ Name: 'Tenant', Value: 'ALL' }] },
+        Period: window.window,
+      };
+      expect(byId.v?.MetricStat).toMatchObject({ ...onMetric, Stat: stat });
+      expect(byId.n?.MetricStat).toMatchObject({ ...onMetric, Stat: 'SampleCount' });
+      const guard = metrics.find((m) => m.Expression !== undefined)!;
+      const safe = op.startsWith('Greater') ? threshold - Math.max(1, threshold) : threshold + Math.max(1, threshold);
+      const isRate = minSamples === EVENTS;
+      const bad = op.startsWith('Greater') ? 'FILL(v, 0) * FILL(n, 0)' : '(1 - FILL(v, 1)) * FILL(n, 0)';
+      expect(guard.Expression).toBe(
+        isRate
+          ? `IF((FILL(n, 0) >= ${minSamples}) * (${bad} >= 5), v, ${safe})`
+          : `IF(FILL(n, 0) >= ${minSamples}, v, ${safe})`,
+      );
       expect(p.Tags).toEqual(
         expect.arrayContaining([
           { Key: 'agent-kpi:severity', Value: sev },
@@ -163,12 +262,18 @@ describe('KpiAlarms', () => {
         const periods = seconds > 86400 ? seconds / 86400 : 1;
         const badRatio = Number((factor * 0.001).toPrecision(12));
         // Rate metrics are event-weighted samples: Average over the window is the window's share.
-        expect(p).toMatchObject({
+        const read = readMetric(p);
+        expect(read).toMatchObject({
           Namespace: 'AgentKpi',
           MetricName: slo === 'availability' ? 'Availability' : 'ApiErrorRate',
           Dimensions: [{ Name: 'Tenant', Value: 'ALL' }],
           Statistic: 'Average',
           Period: seconds / periods,
+        });
+        // The long window needs 50 events behind its ratio; the short one only confirms it is current.
+        if (window === 'long') expect(read.Guard).toMatch(/^IF\(\(FILL\(n, 0\) >= 50\) \* \(.* >= 5\), v, /);
+        else expect(read.Guard).toBeUndefined();
+        expect(p).toMatchObject({
           EvaluationPeriods: periods,
           DatapointsToAlarm: periods,
           TreatMissingData: 'notBreaching',
@@ -189,7 +294,8 @@ describe('KpiAlarms', () => {
 
   it('creates per-tenant alarms only for tenants whose tier asks for them', () => {
     const p = alarmNamed(template, 'agent-kpi/P1/technical/tenant-acme/response_latency-p1');
-    expect(p).toMatchObject({ Dimensions: [{ Name: 'Tenant', Value: 'acme' }], Threshold: 5000 });
+    expect(p).toMatchObject({ Threshold: 5000 });
+    expect(readMetric(p)).toMatchObject({ Dimensions: [{ Name: 'Tenant', Value: 'acme' }] });
     compositeNamed(template, 'agent-kpi/P1/technical/tenant-acme/slo-availability-p1-1h');
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
       (r) => (r as { Properties: Props }).Properties.AlarmName as string,
@@ -244,12 +350,9 @@ describe('KpiAlarms', () => {
         },
       },
     });
-    expect(alarmNamed(t, 'agent-kpi/P1/technical/fleet/response_latency-p1')).toMatchObject({
-      Threshold: 4000,
-      EvaluationPeriods: 3,
-      DatapointsToAlarm: 2,
-      Period: 120,
-    });
+    const latency = alarmNamed(t, 'agent-kpi/P1/technical/fleet/response_latency-p1');
+    expect(latency).toMatchObject({ Threshold: 4000, EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+    expect(readMetric(latency)).toMatchObject({ Period: 120, Statistic: 'p95' });
     alarmNamed(t, 'agent-kpi/P3/business/fleet/csat-p2');
     t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('cache_hit_rate') }, 0);
     t.resourcePropertiesCountIs(
@@ -266,10 +369,9 @@ describe('KpiAlarms', () => {
         burnRates: [{ severity: 'P2', factor: 2, longWindowMinutes: 120, shortWindowMinutes: 10 }],
       },
     });
-    expect(alarmNamed(t, 'agent-kpi.parts/P2/technical/fleet/slo-availability-p2-2h-long')).toMatchObject({
-      Threshold: 0.98,
-      Period: 7200,
-    });
+    const long = alarmNamed(t, 'agent-kpi.parts/P2/technical/fleet/slo-availability-p2-2h-long');
+    expect(long).toMatchObject({ Threshold: 0.98 });
+    expect(readMetric(long)).toMatchObject({ Period: 7200 });
     t.resourcePropertiesCountIs('AWS::CloudWatch::CompositeAlarm', { AlarmName: Match.stringLikeRegexp('slo-api') }, 0);
   });
 

@@ -22,7 +22,7 @@ import { SnsSmsChannel } from '../../lambdas/adapters/channels/sms-sns';
 import { FallbackPager } from '../../lambdas/adapters/channels/with-fallback';
 import { DynamoDbAckNonceStore, DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
 import { StaticSecretLookup } from '../../lambdas/adapters/secret-lookup';
-import { type PipelineConfig, parseConfig } from '../../lambdas/core/config/schema';
+import { type PipelineConfig, parseConfig, type Severity } from '../../lambdas/core/config/schema';
 import type { LadderStarter, LadderStep } from '../../lambdas/core/escalation/ladder';
 import type { Incident } from '../../lambdas/core/incidents/types';
 import { createAckHandler } from '../../lambdas/handlers/ack/handler';
@@ -42,6 +42,8 @@ const ACK_KEY = 'k'.repeat(64);
 
 const config: PipelineConfig = parseConfig({
   name: 'acme',
+  // These tests are about the ladder's windows: pages go out at once. Grouping has its own tests.
+  alerting: { grouping: { groupWaitSeconds: 0 } },
   escalation: {
     contacts: {
       oncall: { name: 'On-call', email: 'oncall@example.com', phoneParameter: '/acme/oncall/phone' },
@@ -68,7 +70,11 @@ interface Harness {
   /** Runs an alarm event through the router. */
   route(event: unknown): Promise<{ action: string; incidentId?: string }>;
   /** Runs a ladder to its end; `onTick` is called at each virtual instant after a wait. */
-  runLadder(incidentId: string, onTick?: (nowMs: number, step: LadderStep) => Promise<void>): Promise<LadderStep>;
+  runLadder(
+    incidentId: string,
+    onTick?: (nowMs: number, step: LadderStep) => Promise<void>,
+    severity?: Severity,
+  ): Promise<LadderStep>;
   /** Executions started, by name (Step Functions starts one execution per name). */
   readonly executions: ReadonlySet<string>;
   /** StartExecution calls made by the router. */
@@ -93,20 +99,7 @@ beforeAll(async () => {
   definition = synthesizeLadder(config).definition as unknown as StateMachineDefinition;
   standIns = await startStandIns(['dynamodb', 'ses', 'sns']);
   ddb = new DynamoDBClient(localClientConfig(standIns.dynamodb!.endpoint));
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createIncidentTable(TABLE);
   store = new DynamoDbIncidentStore(ddb, { tableName: TABLE });
   webhook = createServer((req, res) => {
     let body = '';
@@ -128,6 +121,26 @@ afterAll(async () => {
   await new Promise<void>((done) => (webhook ? webhook.close(() => done()) : done()));
   ddb?.destroy();
 });
+
+let tables = 0;
+let currentTable = TABLE;
+
+async function createIncidentTable(name: string): Promise<void> {
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+}
 
 async function mails(): Promise<StoredMail[]> {
   const res = await fetch(`${standIns.ses!.endpoint}/store`);
@@ -158,8 +171,15 @@ function alarmEvent(alarmName: string, state: string, previous: string, atMs: nu
   };
 }
 
-/** One harness per test: its own virtual clock, channels and ladder starter. */
-function harness(options: { webhookPath?: string } = {}): Harness {
+/**
+ * One harness per test: its own virtual clock, channels, ladder starter and incidents table
+ * (alarms of one tenant and ladder would otherwise join another test's incident).
+ */
+async function harness(options: { webhookPath?: string; config?: PipelineConfig } = {}): Promise<Harness> {
+  currentTable = `incidents-${++tables}`;
+  await createIncidentTable(currentTable);
+  store = new DynamoDbIncidentStore(ddb, { tableName: currentTable });
+  const cfg = options.config ?? config;
   let nowMs = T0;
   const now = () => nowMs;
   const sns = new SNSClient(localClientConfig(standIns.sns!.endpoint));
@@ -174,7 +194,7 @@ function harness(options: { webhookPath?: string } = {}): Harness {
   );
   let nonce = 0;
   const notifier = createNotifierHandler({
-    config,
+    config: cfg,
     store,
     pager,
     ackUrl: ACK_URL,
@@ -188,13 +208,13 @@ function harness(options: { webhookPath?: string } = {}): Harness {
   const startCalls: string[] = [];
   const ladder: LadderStarter = {
     // Step Functions starts one execution per name: a second StartExecution with it starts nothing.
-    start: async (incidentId, name = incidentId) => {
-      startCalls.push(name);
-      executions.add(name);
-      return `arn:aws:states:us-east-1:123456789012:execution:ladder:${name}`;
+    start: async (_incidentId, run) => {
+      startCalls.push(run.name);
+      executions.add(run.name);
+      return `arn:aws:states:us-east-1:123456789012:execution:ladder:${run.name}`;
     },
   };
-  const router = createAlarmRouterHandler({ config, store, ladder, log });
+  const router = createAlarmRouterHandler({ config: cfg, store, ladder, log });
   const machine = new StateMachine(definition);
 
   return {
@@ -202,7 +222,7 @@ function harness(options: { webhookPath?: string } = {}): Harness {
     executions,
     startCalls,
     route: (event) => router(event),
-    async runLadder(incidentId, onTick) {
+    async runLadder(incidentId, onTick, severity) {
       let last: LadderStep | undefined;
       // Lambda hands the machine the JSON of the handler's answer.
       const remember = async (input: NotifierInput): Promise<JSONValue> => {
@@ -210,7 +230,7 @@ function harness(options: { webhookPath?: string } = {}): Harness {
         return JSON.parse(JSON.stringify(last)) as JSONValue;
       };
       const execution = machine.run(
-        { incidentId, level: 1 },
+        { incidentId, level: 1, severity: severity ?? (await incident(incidentId)).severity },
         {
           overrides: {
             taskResourceLocalHandlers: {
@@ -255,7 +275,7 @@ function ackEvent(method: 'GET' | 'POST', link: string): LambdaFunctionURLEvent 
 function ackHandler(now: () => number) {
   return createAckHandler({
     store,
-    nonces: new DynamoDbAckNonceStore(ddb, TABLE),
+    nonces: new DynamoDbAckNonceStore(ddb, currentTable),
     ackKey: async () => ACK_KEY,
     now,
     log,
@@ -270,17 +290,19 @@ function linkIn(mail: StoredMail): string {
 
 describe('escalation ladder (synthesized definition in aws-local-stepfunctions)', () => {
   it('without acknowledgement, climbs every level in order at the configured windows, then repeats the top', async () => {
-    const h = harness();
+    const h = await harness();
     const alarm = 'acme/P2/technical/fleet/api_latency-p2';
     const opened = await h.route(alarmEvent(alarm, 'ALARM', 'OK', T0, T0 - 3_600_000));
     expect(opened.action).toBe('opened');
     const id = opened.incidentId!;
 
-    // Resolve after the second repeat of the top level, so the run ends.
+    // Clear after the second repeat of the top level; it resolves after the 10-minute quiet period.
+    let cleared = false;
     const end = await h.runLadder(id, async (nowMs) => {
-      if (nowMs >= T0 + 125 * MIN) {
+      if (nowMs >= T0 + 125 * MIN && !cleared) {
+        cleared = true;
         const r = await h.route(alarmEvent(alarm, 'OK', 'ALARM', nowMs, T0));
-        expect(r.action).toBe('resolved');
+        expect(r.action).toBe('quiet');
       }
     });
 
@@ -308,9 +330,13 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
       'paged',
       'repeat',
       'paged',
+      'alert',
+      'note',
       'resolved',
       'note',
+      'note',
     ]);
+    expect(inc.resolvedAt).toBe(T0 + 125 * MIN);
     const sent = await mailsAbout(id);
     const pages = sent.filter((m) => !m.subject.startsWith('[RESOLVED]')).map((m) => m.destination.to[0]);
     expect(pages).toEqual([
@@ -331,7 +357,7 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
   });
 
   it('acknowledgement at level 2 (through the link in the page) stops the ladder with no level-3 page', async () => {
-    const h = harness();
+    const h = await harness();
     const alarm = 'acme/P2/technical/fleet/csat-p2';
     const { incidentId } = await h.route(alarmEvent(alarm, 'ALARM', 'OK', T0, T0 - MIN));
     const id = incidentId!;
@@ -361,11 +387,14 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
     expect(recipients).not.toContain('engmanager@example.com');
     expect(logged.some((l) => l.message === 'acknowledgement refused' && l.extra.reason === 'replayed')).toBe(true);
 
-    // The ladder has stopped, so the router starts a resolution-only execution when the alarm clears.
+    // The ladder has stopped, so the router starts a quiet-period run when the alarm clears: it
+    // waits out the quiet period, resolves the incident and tells everyone paged.
     const cleared = await h.route(alarmEvent(alarm, 'OK', 'ALARM', T0 + 40 * MIN, T0));
-    expect(cleared.action).toBe('resolved');
-    expect([...h.executions]).toEqual([id, `${id}-resolved`]);
+    expect(cleared.action).toBe('quiet');
+    expect([...h.executions]).toEqual([id, `${id}-quiet-${T0 + 40 * MIN}`]);
     expect(await h.runLadder(id)).toMatchObject({ next: 'stop', reason: 'resolved' });
+    expect(await incident(id)).toMatchObject({ state: 'resolved', resolvedAt: T0 + 40 * MIN });
+    expect(h.now()).toBeGreaterThanOrEqual(T0 + 50 * MIN);
     const told = (await mailsAbout(id))
       .filter((m) => m.subject.startsWith('[RESOLVED]'))
       .map((m) => m.destination.to[0]);
@@ -376,7 +405,7 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
   });
 
   it('OK while climbing resolves the incident and tells everyone paged, and nobody else', async () => {
-    const h = harness();
+    const h = await harness();
     const alarm = 'acme/P2/technical/tenant-globex/api_error_rate-p2';
     const { incidentId } = await h.route(alarmEvent(alarm, 'ALARM', 'OK', T0, T0 - MIN));
     const id = incidentId!;
@@ -397,7 +426,7 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
   });
 
   it('duplicate and out-of-order alarm events open one incident and start one ladder', async () => {
-    const h = harness();
+    const h = await harness();
     const alarm = 'acme/P1/technical/fleet/availability-p1';
     const event = alarmEvent(alarm, 'ALARM', 'OK', T0 + 5 * MIN, T0);
     const results = await Promise.all([h.route(event), h.route(event), h.route(event)]);
@@ -407,11 +436,11 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
     expect([...h.executions]).toEqual([...ids]);
     expect((await store.listBetween(T0 + 5 * MIN, T0 + 5 * MIN + 1)).map((i) => i.id)).toEqual([...ids]);
 
-    // An OK that arrives before its ALARM records the episode resolved; the late ALARM pages nobody.
+    // An OK that arrives before its ALARM records the alert out of ALARM; the late ALARM changes nothing.
     const late = 'acme/P1/technical/fleet/response_latency-p1';
     const ok = await h.route(alarmEvent(late, 'OK', 'ALARM', T0 + 9 * MIN, T0 + 6 * MIN));
     const alarmAfter = await h.route(alarmEvent(late, 'ALARM', 'OK', T0 + 6 * MIN, T0));
-    expect(ok.action).toBe('resolved');
+    expect(ok).toMatchObject({ action: 'cleared', incidentId: [...ids][0] });
     expect(alarmAfter).toMatchObject({ action: 'duplicate', incidentId: ok.incidentId });
     expect(h.executions.size).toBe(1);
 
@@ -424,7 +453,7 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
   });
 
   it('a failing SMS channel falls back to e-mail, and the ladder goes on', async () => {
-    const h = harness();
+    const h = await harness();
     const alarm = 'acme/P1/technical/fleet/synthesis_over_2s_share-p1';
     const { incidentId } = await h.route(alarmEvent(alarm, 'ALARM', 'OK', T0, T0 - MIN));
     const id = incidentId!;
@@ -446,7 +475,7 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
   });
 
   it('a failing chat webhook falls back to e-mail; a working one gets the page', async () => {
-    const broken = harness({ webhookPath: '/broken' });
+    const broken = await harness({ webhookPath: '/broken' });
     const alarm = 'acme/P3/technical/fleet/cache_hit_rate-p3';
     const { incidentId } = await broken.route(alarmEvent(alarm, 'ALARM', 'OK', T0, T0 - MIN));
     await broken.runLadder(incidentId!, async (nowMs) => {
@@ -457,7 +486,7 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
     expect(chatPosts.filter((p) => p.path === '/broken')).toHaveLength(2);
     expect((await mailsAbout(incidentId!)).map((m) => m.destination.to[0])).toContain('alerts-channel@example.com');
 
-    const working = harness();
+    const working = await harness();
     const other = 'acme/P3/technical/fleet/escalation_rate-p3';
     const second = await working.route(alarmEvent(other, 'ALARM', 'OK', T0, T0 - MIN));
     await working.runLadder(second.incidentId!, async (nowMs) => {
@@ -465,5 +494,89 @@ describe('escalation ladder (synthesized definition in aws-local-stepfunctions)'
     });
     expect((await incident(second.incidentId!)).paged.map((p) => [p.contactId, p.channel])).toEqual([['chat', 'chat']]);
     expect(chatPosts.some((p) => p.path === '/hook' && p.text.includes(second.incidentId!))).toBe(true);
+  });
+});
+
+describe('grouping on DynamoDB Local (default alerting settings)', () => {
+  const grouped: PipelineConfig = parseConfig({
+    name: 'acme',
+    tenants: [{ id: 'voice', name: 'Voice', tier: 'enterprise' }],
+    escalation: config.escalation,
+  });
+  const voice = (severity: string, rule: string) => `acme/${severity}/technical/tenant-voice/${rule}`;
+
+  it('concurrent state changes of one group open one incident and start one ladder', async () => {
+    const h = await harness({ config: grouped });
+    const names = [
+      voice('P2', 'response_latency-p2'),
+      voice('P2', 'api_error_rate-p2'),
+      voice('P2', 'api_latency-p2'),
+      voice('P3', 'cache_hit_rate-p3'),
+      voice('P2', 'availability-p2'),
+      voice('P2', 'synthesis_over_2s_share-p2'),
+    ];
+    // Each event is delivered twice, as EventBridge may: twelve router calls racing on one group.
+    const events = names.flatMap((n) => [
+      alarmEvent(n, 'ALARM', 'OK', T0, T0 - MIN),
+      alarmEvent(n, 'ALARM', 'OK', T0, T0 - MIN),
+    ]);
+    const results = await Promise.all(events.map((e) => h.route(e)));
+    expect(results.filter((r) => r.action === 'opened')).toHaveLength(1);
+    expect(new Set(results.map((r) => r.incidentId)).size).toBe(1);
+    const stored = await store.listBetween(T0 - MIN, T0 + MIN);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.alerts?.map((a) => a.alarmName).sort()).toEqual([...names].sort());
+    // A racing duplicate may call StartExecution again; the execution name makes it one ladder.
+    expect([...h.executions]).toEqual([stored[0]!.id]);
+  });
+
+  it('a higher severity joining pages again at that severity; a re-fire after the quiet period opens a new incident', async () => {
+    const h = await harness({ config: grouped });
+    const p2 = voice('P2', 'response_latency-p2');
+    const p1 = voice('P1', 'api_error_rate-p1');
+    const { incidentId } = await h.route(alarmEvent(p2, 'ALARM', 'OK', T0, T0 - 60 * MIN));
+    const id = incidentId!;
+    let raised = false;
+    const p2Run = await h.runLadder(id, async (nowMs) => {
+      if (!raised && nowMs >= T0 + 3 * MIN) {
+        raised = true;
+        expect(await h.route(alarmEvent(p1, 'ALARM', 'OK', nowMs, T0 - 60 * MIN))).toMatchObject({
+          action: 'raised',
+          incidentId: id,
+        });
+      }
+    });
+    expect(p2Run).toMatchObject({ next: 'stop', reason: 'raised to P1; its ladder took over' });
+    expect([...h.executions]).toEqual([id, `${id}-p1`]);
+
+    let cleared = false;
+    const p1Run = await h.runLadder(
+      id,
+      async (nowMs) => {
+        if (!cleared && nowMs >= T0 + 6 * MIN) {
+          cleared = true;
+          await h.route(alarmEvent(p2, 'OK', 'ALARM', nowMs, T0));
+          await h.route(alarmEvent(p1, 'OK', 'ALARM', nowMs, T0 + 3 * MIN));
+        }
+      },
+      'P1',
+    );
+    expect(p1Run).toMatchObject({ next: 'stop', reason: 'resolved' });
+    const inc = await incident(id);
+    // The group wait holds the first page a minute; the raise pages again (SMS falls back to e-mail locally).
+    expect(inc.paged.map((p) => [p.contactId, (p.atMs - T0) / MIN])).toEqual([
+      ['oncall', 1],
+      ['oncall', 3],
+    ]);
+    expect(inc.severity).toBe('P1');
+    expect(inc.timeline.filter((t) => t.kind === 'fallback')).toHaveLength(1);
+    const subjects = (await mailsAbout(id)).map((m) => m.subject.slice(0, 4));
+    expect(subjects).toEqual(['[P2]', '[P1]', '[RES']);
+    expect(inc.resolvedAt).toBe(T0 + 6 * MIN);
+
+    // Fires again after the quiet period: a new incident and a new ladder.
+    const again = await h.route(alarmEvent(p2, 'ALARM', 'OK', T0 + 40 * MIN, T0 + 6 * MIN));
+    expect(again.action).toBe('opened');
+    expect(again.incidentId).not.toBe(id);
   });
 });

@@ -40,6 +40,11 @@ function spread(lo: number, hi: number): number[] {
   return Array.from({ length: 100 }, (_, i) => Math.round(lo + ((hi - lo) * i) / 99));
 }
 
+/** 100 event samples of a rate, `hits` of them 1. */
+function shares(hits: number): number[] {
+  return Array.from({ length: 100 }, (_, i) => (i < hits ? 1 : 0));
+}
+
 function emfLine(minute: number, tenant: string, metrics: Record<string, number | number[]>): string {
   return JSON.stringify({
     _aws: {
@@ -66,15 +71,16 @@ function recordedMetrics(): string[] {
   for (let m = 0; m < 180; m++) {
     const incident = m >= INCIDENT_START && m < INCIDENT_END;
     lines.push(
+      // Rates are published as one sample per event (1 a hit, 0 a miss), as the aggregator does.
       emfLine(m, 'ALL', {
         ResponseLatency: spread(300, 2000),
-        ApiErrorRate: 0.001,
-        Availability: 1,
+        ApiErrorRate: shares(0),
+        Availability: shares(100),
       }),
       emfLine(m, 'acme', {
         ResponseLatency: incident ? spread(1000, 9000) : spread(300, 2000),
-        ApiErrorRate: incident ? 0.1 : 0.001,
-        Availability: 1,
+        ApiErrorRate: shares(incident ? 10 : 0),
+        Availability: shares(100),
       }),
     );
   }
@@ -114,7 +120,7 @@ describe('backtest over a synthesized template and a recorded incident', () => {
     const [burn] = fired('slo-api-errors-p1-1h', 'acme');
     expect(burn).toBeDefined();
     // Both windows must exceed 14.4 x 0.1% = 1.44%. The 5-minute one does after 1 minute at 10%; the
-    // 1-hour one once (0.1 k + 0.001 (60 - k)) / 60 > 0.0144, i.e. after k = 9 minutes.
+    // 1-hour one once 0.1 k / 60 > 0.0144, i.e. after k = 9 minutes.
     expect((burn!.firedAtMs - T0) / MIN - INCIDENT_START).toBe(9);
     expect(fired('response_latency-anomaly', 'acme').map((r) => r.severity)).toEqual(['P3']);
   });

@@ -25,8 +25,8 @@ describe('configuration', () => {
     const config = parseConfig({});
     expect(config.escalation.ladders.technical.map((l) => l.ackWindowMinutes)).toEqual([15, 15, 30, 60]);
     expect(config.escalation.ladders.business.map((l) => l.ackWindowMinutes)).toEqual([30, 90, 120, 240]);
-    expect(config.escalation.severities.P1).toEqual({ channel: 'sms', climb: true });
-    expect(config.escalation.severities.P2).toEqual({ channel: 'email', climb: true });
+    expect(config.escalation.severities.P1).toEqual({ channel: 'sms', climb: true, alsoChannels: ['email'] });
+    expect(config.escalation.severities.P2).toEqual({ channel: 'email', climb: true, alsoChannels: [] });
     expect(config.escalation.severities.P3.channel).toBe('chat');
     expect(config.alarms.burnRates).toEqual([
       { severity: 'P1', factor: 14.4, longWindowMinutes: 60, shortWindowMinutes: 5 },

@@ -1,10 +1,14 @@
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { ChannelError, type PageChannel } from '../../lambdas/adapters/channels/page-channel';
+import { FallbackPager } from '../../lambdas/adapters/channels/with-fallback';
+import { parseAlarmName } from '../../lambdas/core/alarms/naming';
 import { parseConfig } from '../../lambdas/core/config/schema';
 import { InMemoryAckNonceStore, signAckToken } from '../../lambdas/core/escalation';
-import { decideAlarmChange, InMemoryIncidentStore } from '../../lambdas/core/incidents';
+import { groupKeyOf, InMemoryIncidentStore, newGroupIncident } from '../../lambdas/core/incidents';
 import { createAckHandler } from '../../lambdas/handlers/ack/handler';
 import { createAlarmRouterHandler } from '../../lambdas/handlers/alarm-router/handler';
 import type { EscalationLog } from '../../lambdas/handlers/escalation-log';
+import { createNotifierHandler } from '../../lambdas/handlers/notifier/handler';
 
 const T0 = Date.parse('2026-11-23T08:00:00Z');
 const KEY = 'deployment-key';
@@ -38,8 +42,8 @@ describe('alarm router', () => {
       config,
       store: new InMemoryIncidentStore(),
       ladder: {
-        start: async (id) => {
-          starts.push(id);
+        start: async (id, run) => {
+          starts.push(run.name);
           return id;
         },
       },
@@ -67,8 +71,8 @@ describe('alarm router', () => {
       config: silenced,
       store,
       ladder: {
-        start: async (id) => {
-          starts.push(id);
+        start: async (id, run) => {
+          starts.push(run.name);
           return id;
         },
       },
@@ -84,16 +88,13 @@ describe('alarm router', () => {
 describe('acknowledgement handler', () => {
   async function setup() {
     const store = new InMemoryIncidentStore();
-    const d = decideAlarmChange(config, {
-      alarmName: 'acme/P1/technical/fleet/availability-p1',
-      state: 'ALARM',
-      stateAtMs: T0,
-      previousState: 'OK',
-      previousStateAtMs: T0 - 1,
-      reason: 'x',
-    });
-    if (d.kind !== 'open') throw new Error('expected open');
-    await store.create(d.incident);
+    const alarmName = 'acme/P1/technical/fleet/availability-p1';
+    const incident = newGroupIncident(
+      config,
+      { alarmName, state: 'ALARM', stateAtMs: T0, previousState: 'OK', previousStateAtMs: T0 - 1, reason: 'x' },
+      groupKeyOf(config, parseAlarmName(alarmName)),
+    );
+    await store.create(incident);
     const { log, entries } = recordingLog();
     const ack = createAckHandler({
       store,
@@ -102,7 +103,7 @@ describe('acknowledgement handler', () => {
       now: () => T0 + 60_000,
       log,
     });
-    return { store, ack, entries, id: d.incident.id };
+    return { store, ack, entries, id: incident.id };
   }
 
   function post(token: string, incident?: string): LambdaFunctionURLEvent {
@@ -145,5 +146,58 @@ describe('acknowledgement handler', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('<form method="post">');
     expect((await store.get(id))?.state).toBe('open');
+  });
+});
+
+describe('notifier: every severity reaches a person', () => {
+  const sent: Array<[string, string, string]> = [];
+  const recorder = (channel: 'sms' | 'email'): PageChannel => ({
+    channel,
+    send: async (to, text) => {
+      if (channel === 'email' && to.email === undefined) throw new ChannelError('email', to.id, 'no email', true);
+      sent.push([channel, to.id, text.subject]);
+    },
+  });
+
+  async function pageOnce(severity: 'P1' | 'P3') {
+    sent.length = 0;
+    const store = new InMemoryIncidentStore();
+    const alarmName = `acme/${severity}/technical/fleet/cache_hit_rate-${severity.toLowerCase()}`;
+    const incident = newGroupIncident(
+      config,
+      { alarmName, state: 'ALARM', stateAtMs: T0, previousState: 'OK', previousStateAtMs: T0 - 1, reason: 'x' },
+      groupKeyOf(config, parseAlarmName(alarmName)),
+    );
+    await store.create(incident);
+    // No chat channel at all: the shipped configuration's chat contact has a webhook secret but no e-mail.
+    const notifier = createNotifierHandler({
+      config,
+      store,
+      pager: new FallbackPager([recorder('sms'), recorder('email')], { attempts: 1 }),
+      ackUrl: 'https://ack.example.com/',
+      ackKey: async () => KEY,
+      now: () => T0 + 5 * 60_000,
+      newNonce: () => 'nonce-123456',
+      pollSeconds: 60,
+      log: recordingLog().log,
+    });
+    await notifier({ action: 'page', incidentId: incident.id, level: 1, severity });
+    return (await store.get(incident.id))!;
+  }
+
+  it('a P3 page with no chat channel falls back to e-mail to the ladder`s first level', async () => {
+    const inc = await pageOnce('P3');
+    expect(sent.map(([ch, to]) => [ch, to])).toEqual([['email', 'oncall']]);
+    expect(inc.paged.map((p) => [p.contactId, p.channel])).toEqual([['oncall', 'email']]);
+    expect(inc.timeline.find((t) => t.kind === 'fallback')?.detail).toContain('no chat contact could be reached');
+  });
+
+  it('a P1 page goes by SMS and by e-mail', async () => {
+    const inc = await pageOnce('P1');
+    expect(sent.map(([ch, to]) => [ch, to])).toEqual([
+      ['sms', 'oncall'],
+      ['email', 'oncall'],
+    ]);
+    expect(inc.paged.map((p) => p.channel)).toEqual(['sms', 'email']);
   });
 });

@@ -1,3 +1,4 @@
+import { parseAlarmName } from '../../lambdas/core/alarms/naming';
 import { parseConfig } from '../../lambdas/core/config/schema';
 import {
   ladderPlan,
@@ -10,12 +11,13 @@ import {
 import {
   type AlarmStateChange,
   acknowledgeIncident,
-  decideAlarmChange,
+  groupKeyOf,
   type Incident,
   IncidentStateError,
   InvalidAlarmEventError,
   incidentTimings,
   meanTimings,
+  newGroupIncident,
   parseAlarmStateChange,
   recordPages,
   resolveIncident,
@@ -49,10 +51,11 @@ function change(over: Partial<AlarmStateChange>): AlarmStateChange {
 }
 
 function opened(over: Partial<AlarmStateChange> = {}): Incident {
-  const d = decideAlarmChange(config, change(over));
-  if (d.kind !== 'open') throw new Error(`expected open, got ${d.kind}`);
-  return d.incident;
+  const c = change(over);
+  return newGroupIncident(config, c, groupKeyOf(config, parseAlarmName(c.alarmName)));
 }
+
+const ctx = (nowMs: number) => ({ config, nowMs, pollSeconds: 60 });
 
 describe('incident decisions on alarm transitions', () => {
   it('ALARM opens an incident whose id is stable for the episode', () => {
@@ -68,30 +71,6 @@ describe('incident decisions on alarm transitions', () => {
     expect(opened().id).toBe(a.id);
     expect(opened({ stateAtMs: T0 + 1000 }).id).not.toBe(a.id);
     expect(a.id).toMatch(/^inc-[0-9a-f]{12}$/);
-  });
-
-  it('deploying alarms is not an incident: INSUFFICIENT_DATA -> OK and OK -> OK are ignored', () => {
-    expect(decideAlarmChange(config, change({ state: 'OK', previousState: 'INSUFFICIENT_DATA' })).kind).toBe('ignore');
-    expect(decideAlarmChange(config, change({ state: 'OK', previousState: 'OK' })).kind).toBe('ignore');
-  });
-
-  it('ALARM -> OK resolves the episode that began at the previous ALARM', () => {
-    const a = opened();
-    const d = decideAlarmChange(
-      config,
-      change({ state: 'OK', previousState: 'ALARM', stateAtMs: T0 + 20 * MIN, previousStateAtMs: T0 }),
-    );
-    expect(d).toMatchObject({ kind: 'resolve', incidentId: a.id, atMs: T0 + 20 * MIN });
-    if (d.kind === 'resolve')
-      expect(d.ifMissing).toMatchObject({ id: a.id, state: 'resolved', resolvedAt: T0 + 20 * MIN });
-  });
-
-  it('ALARM -> INSUFFICIENT_DATA only notes it: missing data is not recovery', () => {
-    const d = decideAlarmChange(
-      config,
-      change({ state: 'INSUFFICIENT_DATA', previousState: 'ALARM', previousStateAtMs: T0 }),
-    );
-    expect(d).toMatchObject({ kind: 'note', incidentId: opened().id });
   });
 
   it('an alarm covered by a silence is recorded silenced, with the silence on the timeline', () => {
@@ -223,25 +202,25 @@ describe('ladder decisions', () => {
   it('P3/P4 page the chat contacts once and never climb', () => {
     const plan = ladderPlan(config, 'P3', 'technical');
     expect(plan).toMatchObject({ channel: 'chat', climbs: false });
-    const step = stepAfterPage(plan, 'inc-1', 1, T0, 60);
+    const step = stepAfterPage(plan, opened(), 1, ctx(T0));
     expect(step.deadlineMs).toBe(-1);
-    expect(stepAfterWait(plan, opened(), step, T0 + 30 * 24 * 60 * MIN, 60).next).toBe('wait');
+    expect(stepAfterWait(plan, opened(), step, ctx(T0 + 30 * 24 * 60 * MIN)).next).toBe('wait');
   });
 
   it('waits in polls until the window ends, then climbs; at the top it repeats', () => {
-    const after = stepAfterPage(technical, 'inc-1', 1, T0, 60);
-    expect(after).toMatchObject({ next: 'wait', waitSeconds: 60, deadlineMs: T0 + 15 * MIN });
     const i = opened();
-    expect(stepAfterWait(technical, i, after, T0 + 14.5 * MIN, 60)).toMatchObject({ next: 'wait', waitSeconds: 30 });
-    expect(stepAfterWait(technical, i, after, T0 + 15 * MIN, 60)).toMatchObject({ next: 'page', level: 2 });
-    const top = stepAfterPage(technical, 'inc-1', 4, T0, 60);
-    expect(stepAfterWait(technical, i, top, T0 + 30 * MIN, 60)).toMatchObject({ next: 'page', level: 4 });
+    const after = stepAfterPage(technical, i, 1, ctx(T0));
+    expect(after).toMatchObject({ next: 'wait', waitSeconds: 60, deadlineMs: T0 + 15 * MIN });
+    expect(stepAfterWait(technical, i, after, ctx(T0 + 14.5 * MIN))).toMatchObject({ next: 'wait', waitSeconds: 30 });
+    expect(stepAfterWait(technical, i, after, ctx(T0 + 15 * MIN))).toMatchObject({ next: 'page', level: 2 });
+    const top = stepAfterPage(technical, i, 4, ctx(T0));
+    expect(stepAfterWait(technical, i, top, ctx(T0 + 30 * MIN))).toMatchObject({ next: 'page', level: 4 });
   });
 
   it('stops on acknowledgement or silence and resolves on resolution', () => {
-    const after = stepAfterPage(technical, 'inc-1', 2, T0, 60);
-    expect(stepAfterWait(technical, acknowledgeIncident(opened(), 'x', T0), after, T0 + MIN, 60).next).toBe('stop');
-    expect(stepAfterWait(technical, resolveIncident(opened(), T0), after, T0 + MIN, 60).next).toBe('resolved');
+    const after = stepAfterPage(technical, opened(), 2, ctx(T0));
+    expect(stepAfterWait(technical, acknowledgeIncident(opened(), 'x', T0), after, ctx(T0 + MIN)).next).toBe('stop');
+    expect(stepAfterWait(technical, resolveIncident(opened(), T0), after, ctx(T0 + MIN)).next).toBe('resolved');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The subset of CloudWatch metric math the project's alarms use, evaluated one datapoint at a
- * time: numbers, metric ids, `+ - * /`, unary minus, parentheses, `FILL(x, value)`, `ABS(x)`,
- * and `ANOMALY_DETECTION_BAND(id, stdDevs)` (as the root of a band query; see `anomaly.ts`).
+ * time: numbers, metric ids, `+ - * /`, unary minus, parentheses, comparisons `> >= < <=` (1 or
+ * 0, as in CloudWatch), `IF(condition, then, else)`, `FILL(x, value)`, `ABS(x)`, and
+ * `ANOMALY_DETECTION_BAND(id, stdDevs)` (as the root of a band query; see `anomaly.ts`).
  * As in CloudWatch, a datapoint missing in any operand is missing in the result, and a result
  * that is not a finite number (division by zero) is dropped rather than reported as a value.
  */
@@ -12,10 +13,15 @@ export type MathNode =
   | { readonly kind: 'num'; readonly value: number }
   | { readonly kind: 'id'; readonly id: string }
   | { readonly kind: 'neg'; readonly arg: MathNode }
-  | { readonly kind: 'bin'; readonly op: '+' | '-' | '*' | '/'; readonly left: MathNode; readonly right: MathNode }
+  | {
+      readonly kind: 'bin';
+      readonly op: '+' | '-' | '*' | '/' | '>' | '>=' | '<' | '<=';
+      readonly left: MathNode;
+      readonly right: MathNode;
+    }
   | { readonly kind: 'call'; readonly fn: string; readonly args: readonly MathNode[] };
 
-const SUPPORTED = new Set(['FILL', 'ABS', 'ANOMALY_DETECTION_BAND']);
+const SUPPORTED = new Set(['FILL', 'ABS', 'IF', 'ANOMALY_DETECTION_BAND']);
 
 type Token = { t: 'num'; v: number } | { t: 'id'; v: string } | { t: 'op'; v: string };
 
@@ -35,7 +41,10 @@ function tokenize(src: string): Token[] {
       const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))!;
       out.push({ t: 'id', v: m[0] });
       i += m[0].length;
-    } else if ('+-*/(),'.includes(ch)) {
+    } else if ((ch === '>' || ch === '<') && src[i + 1] === '=') {
+      out.push({ t: 'op', v: `${ch}=` });
+      i += 2;
+    } else if ('+-*/(),<>'.includes(ch)) {
       out.push({ t: 'op', v: ch });
       i++;
     } else {
@@ -62,6 +71,16 @@ export function parseMath(src: string): MathNode {
     pos++;
   };
   const expr = (): MathNode => {
+    const left = sum();
+    for (const op of ['>=', '<=', '>', '<'] as const) {
+      if (isOp(op)) {
+        pos++;
+        return { kind: 'bin', op, left, right: sum() };
+      }
+    }
+    return left;
+  };
+  const sum = (): MathNode => {
     let left = term();
     while (isOp('+') || isOp('-')) {
       const op = (tokens[pos++] as { v: '+' | '-' }).v;
@@ -170,6 +189,14 @@ function evalNode(node: MathNode, lookup: (id: string) => number | undefined): n
           return a * b;
         case '/':
           return b === 0 ? undefined : a / b;
+        case '>':
+          return a > b ? 1 : 0;
+        case '>=':
+          return a >= b ? 1 : 0;
+        case '<':
+          return a < b ? 1 : 0;
+        case '<=':
+          return a <= b ? 1 : 0;
       }
       return undefined;
     }
@@ -177,6 +204,12 @@ function evalNode(node: MathNode, lookup: (id: string) => number | undefined): n
       if (node.fn === 'FILL') {
         if (node.args.length !== 2) throw new AlarmEvaluationError('FILL takes (metric, value)');
         return evalNode(node.args[0]!, lookup) ?? evalNode(node.args[1]!, lookup);
+      }
+      if (node.fn === 'IF') {
+        if (node.args.length !== 3) throw new AlarmEvaluationError('IF takes (condition, then, else) here');
+        const c = evalNode(node.args[0]!, lookup);
+        if (c === undefined) return undefined;
+        return evalNode(node.args[c !== 0 ? 1 : 2]!, lookup);
       }
       if (node.fn === 'ABS') {
         const a = node.args[0] === undefined ? undefined : evalNode(node.args[0], lookup);

@@ -67,12 +67,71 @@ interface AlarmSpecBase {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/**
+ * The minimum-evidence guard of an alarm, as CloudWatch metric math:
+ * `IF(FILL(n, 0) >= minSamples, v, fallback)`, where `v` is the alarm's statistic and `n` the
+ * `SampleCount` of the same metric over the same period (events behind a rate, samples behind a
+ * percentile or a mean, as the metric contract publishes them). With too little evidence, or
+ * none at all (traffic stopped), the alarm sees `fallback`, which never breaches.
+ */
+export interface EvidenceGuard {
+  readonly minSamples: number;
+  /** A value on the safe side of the threshold. */
+  readonly fallback: number;
+  /**
+   * For rates: the bad events the window must also hold (`v x n` errors for an error rate,
+   * `(1 - v) x n` misses for a success rate), so a low threshold is not crossed by chance.
+   */
+  readonly minBad?: { readonly count: number; readonly bad: 'hits' | 'misses' };
+}
+
 /** A static-threshold alarm on one KPI metric. */
 export interface ThresholdAlarmSpec extends AlarmSpecBase {
   readonly kind: 'threshold';
   readonly kpi: string;
   readonly metric: AlarmMetricStat;
   readonly threshold: number;
+  /** Present for rates, percentiles and means: the alarm fires only on enough samples. */
+  readonly evidence?: EvidenceGuard;
+}
+
+/** The metric math expression of an evidence guard (`v`: the statistic, `n`: its sample count). */
+export function evidenceExpression(guard: EvidenceGuard): string {
+  const enough = `FILL(n, 0) >= ${guard.minSamples}`;
+  if (guard.minBad === undefined) return `IF(${enough}, v, ${guard.fallback})`;
+  const bad = guard.minBad.bad === 'hits' ? 'FILL(v, 0) * FILL(n, 0)' : '(1 - FILL(v, 1)) * FILL(n, 0)';
+  // Comparisons are 1 or 0, so their product is AND.
+  return `IF((${enough}) * (${bad} >= ${guard.minBad.count}), v, ${guard.fallback})`;
+}
+
+/** Which share of a rate KPI is bad: its hits (errors) or its misses (failed checks). */
+function badShare(kpi: KpiDefinition): 'hits' | 'misses' {
+  return kpi.direction === 'higher_is_better' ? 'misses' : 'hits';
+}
+
+/** A value that never breaches `threshold` under `comparison`. */
+function safeSide(comparison: AlarmComparison, threshold: number): number {
+  const margin = Math.max(1, Math.abs(threshold));
+  return comparison.startsWith('Greater') ? threshold - margin : threshold + margin;
+}
+
+/** The minimum samples an alarm on this KPI needs over its window, or undefined for counts and sums. */
+function minSamplesFor(config: PipelineConfig, kpi: KpiDefinition): number | undefined {
+  const e = config.alerting.evidence;
+  switch (kpi.aggregation) {
+    case 'rate':
+      return e.minEvents;
+    case 'quantiles':
+      return e.minSamples;
+    case 'mean':
+    case 'nps':
+    case 'precision':
+    case 'recall':
+    case 'accuracy':
+      return e.minResponses;
+    default:
+      return undefined;
+  }
 }
 
 /** An anomaly-detection band alarm on one KPI metric. */
@@ -102,6 +161,8 @@ export interface BurnRateWindowAlarmSpec extends AlarmSpecBase {
   /** `factor x (1 - objective)`: the bad-event ratio that fires the window. */
   readonly badRatioThreshold: number;
   readonly burnFactor: number;
+  /** The long window needs enough events behind its ratio (see {@link EvidenceGuard}). */
+  readonly evidence?: EvidenceGuard;
 }
 
 /** A metric alarm of the plan. */
@@ -378,7 +439,16 @@ export function resolveAlarmRules(
         tenant,
         ruleId: r.rule.id,
       };
-      const metric = stat(config, r.kpi.metric!.name, tenant, r.rule.statistic, r.periodSeconds);
+      const floor = r.rule.kind === 'threshold' ? minSamplesFor(config, r.kpi) : undefined;
+      // A guarded rate or mean judges its whole evaluation window at once (one period of the
+      // window's length): evidence adds up over the window, so one failure among a few requests
+      // in each of three minutes is noise, and one failure in every minute of a small tenant is
+      // not. A percentile keeps its M of N periods (one slow minute must not page), each needing
+      // its share of the window's samples.
+      const windowed = floor !== undefined && r.kpi.aggregation !== 'quantiles';
+      const minSamples = floor === undefined ? undefined : windowed ? floor : Math.ceil(floor / r.evaluationPeriods);
+      const periodSeconds = windowed ? r.periodSeconds * r.evaluationPeriods : r.periodSeconds;
+      const metric = stat(config, r.kpi.metric!.name, tenant, r.rule.statistic, periodSeconds);
       const scopeText = tenant === '*' ? 'fleet' : `tenant ${tenant}`;
       const base = {
         name: nameFor(identity, 'page'),
@@ -386,8 +456,8 @@ export function resolveAlarmRules(
         role: 'page' as const,
         description: `${r.severity} (${scopeText}): ${r.rule.description}`,
         comparison: r.rule.comparison,
-        evaluationPeriods: r.evaluationPeriods,
-        datapointsToAlarm: r.datapointsToAlarm,
+        evaluationPeriods: windowed ? 1 : r.evaluationPeriods,
+        datapointsToAlarm: windowed ? 1 : r.datapointsToAlarm,
         treatMissingData: r.treatMissingData,
         tags: tagsFor(identity, 'page'),
         kpi: r.kpi.name,
@@ -396,7 +466,22 @@ export function resolveAlarmRules(
       if (r.rule.kind === 'anomaly') {
         alarms.push({ ...base, kind: 'anomaly', bandStdDevs: r.threshold! });
       } else {
-        alarms.push({ ...base, kind: 'threshold', threshold: r.threshold! });
+        alarms.push({
+          ...base,
+          kind: 'threshold',
+          threshold: r.threshold!,
+          ...(minSamples === undefined
+            ? {}
+            : {
+                evidence: {
+                  minSamples,
+                  fallback: safeSide(r.rule.comparison, r.threshold!),
+                  ...(r.kpi.aggregation === 'rate'
+                    ? { minBad: { count: config.alerting.evidence.minBadEvents, bad: badShare(r.kpi) } }
+                    : {}),
+                },
+              }),
+        });
       }
       paging.push({ name: base.name, severity: r.severity });
     }
@@ -443,6 +528,16 @@ export function resolveAlarmRules(
             threshold,
             badRatioThreshold: badRatio,
             burnFactor: b.factor,
+            // A long window needs enough events: a burn rate over a handful of events is noise.
+            ...(window === 'long'
+              ? {
+                  evidence: {
+                    minSamples: config.alerting.evidence.minEvents,
+                    fallback: safeSide(metric.bad === 'hits' ? 'GreaterThanThreshold' : 'LessThanThreshold', threshold),
+                    minBad: { count: config.alerting.evidence.minBadEvents, bad: metric.bad },
+                  },
+                }
+              : {}),
           });
           children.push(name);
         }

@@ -145,6 +145,8 @@ const severityRouteSchema = z.strictObject({
   channel: z.enum(CHANNELS),
   /** Climb the ladder when a level does not acknowledge in its window. P3/P4 default to no climb. */
   climb: z.boolean(),
+  /** Channels each page also goes out on (P1: e-mail besides the SMS, as the operations spec says). */
+  alsoChannels: z.array(z.enum(CHANNELS)).default([]),
 });
 
 const ladderLevelSchema = z.strictObject({
@@ -292,10 +294,10 @@ const DEFAULT_LADDERS = {
 const escalationSchema = z.strictObject({
   severities: z
     .strictObject({
-      P1: severityRouteSchema.default({ channel: 'sms', climb: true }),
-      P2: severityRouteSchema.default({ channel: 'email', climb: true }),
-      P3: severityRouteSchema.default({ channel: 'chat', climb: false }),
-      P4: severityRouteSchema.default({ channel: 'chat', climb: false }),
+      P1: severityRouteSchema.default({ channel: 'sms', climb: true, alsoChannels: ['email'] }),
+      P2: severityRouteSchema.default({ channel: 'email', climb: true, alsoChannels: [] }),
+      P3: severityRouteSchema.default({ channel: 'chat', climb: false, alsoChannels: [] }),
+      P4: severityRouteSchema.default({ channel: 'chat', climb: false, alsoChannels: [] }),
     })
     .prefault({}),
   ladders: z
@@ -306,6 +308,12 @@ const escalationSchema = z.strictObject({
     .prefault({}),
   /** Contacts for P3/P4 chat pages (and the first level when a severity does not climb). */
   chatContacts: z.array(z.string().min(1)).default(['chat']),
+  /**
+   * When no chat contact can be reached (no webhook configured, webhook down, no e-mail), a
+   * non-climbing page goes by e-mail to the first level of the incident's ladder, so every
+   * severity reaches a person.
+   */
+  chatFallbackToLadder: z.boolean().default(true),
   contacts: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), contactSchema).default(DEFAULT_CONTACTS),
   /** While unacknowledged at the top level, repeat the page this often. */
   topLevelRepeatMinutes: positiveInt.default(30),
@@ -315,6 +323,74 @@ const escalationSchema = z.strictObject({
   senderEmail: email.default('alerts@example.com'),
   /** Secrets Manager secret holding the HMAC key that signs acknowledgement links (created if absent). */
   ackSigningSecret: secretName.default('agent-kpi/ack-signing-key'),
+});
+
+/** What an incident's grouping key is made of (`scope` is the tenant, or the fleet). */
+export const GROUP_BY_FIELDS = ['scope', 'ladder', 'severity', 'rule'] as const;
+/** One part of the grouping key. */
+export type GroupByField = (typeof GROUP_BY_FIELDS)[number];
+
+const inhibitionSchema = z.strictObject({
+  id: z.string().min(1),
+  /**
+   * What mutes: `p1-same-kpi` (a firing alert of `sourceSeverities` mutes `targetSeverities` of
+   * the same tenant and KPI) or `burn-rate-over-threshold` (a firing SLO burn-rate alert mutes the
+   * plain threshold alerts on the SLO's KPI).
+   */
+  kind: z.enum(['same-kpi', 'burn-rate-over-threshold']),
+  sourceSeverities: z.array(z.enum(SEVERITIES)).min(1).default(['P1']),
+  targetSeverities: z.array(z.enum(SEVERITIES)).min(1).default(['P2', 'P3', 'P4']),
+  enabled: z.boolean().default(true),
+});
+
+const alertingSchema = z.strictObject({
+  grouping: z
+    .strictObject({
+      /** Alerts whose key (these fields joined) is equal join one incident while it is open. */
+      by: z.array(z.enum(GROUP_BY_FIELDS)).min(1, 'must name at least one field').default(['scope', 'ladder']),
+      /** A new incident waits this long before its first page, so alerts of the same problem go out in one page. */
+      groupWaitSeconds: z.number().int().min(0).max(900).default(60),
+      /** After a page, a raise to a higher severity pages again no sooner than this. */
+      groupIntervalSeconds: z.number().int().min(0).max(3600).default(120),
+      /** A fleet alarm joins an open incident of a tenant on the same ladder instead of opening its own. */
+      fleetJoinsTenantIncidents: z.boolean().default(true),
+    })
+    .prefault({}),
+  /**
+   * Minimum evidence over a threshold alarm's evaluation window before it may fire (metric math
+   * on the sample counts the aggregator publishes). Chosen by measurement: see docs/alerting.md.
+   */
+  evidence: z
+    .strictObject({
+      /** Events behind a rate (error rate, availability, shares). */
+      minEvents: positiveInt.default(50),
+      /** Bad events (errors, failed checks, misses) a rate's window must hold besides. */
+      minBadEvents: positiveInt.default(5),
+      /** Samples behind a percentile (latencies). */
+      minSamples: positiveInt.default(50),
+      /** Responses behind a mean (CSAT, NPS, scores). */
+      minResponses: positiveInt.default(10),
+    })
+    .prefault({}),
+  /** An incident resolves once all its alerts have been out of ALARM this long; a re-fire inside it pages no one. */
+  quietPeriodMinutes: positiveInt.max(1440).default(10),
+  /** Inhibition rules: muted alerts are recorded on the incident and page no one. */
+  inhibitions: z.array(inhibitionSchema).default([
+    {
+      id: 'p1-mutes-same-kpi',
+      kind: 'same-kpi',
+      sourceSeverities: ['P1'],
+      targetSeverities: ['P2', 'P3', 'P4'],
+      enabled: true,
+    },
+    {
+      id: 'burn-rate-mutes-threshold',
+      kind: 'burn-rate-over-threshold',
+      sourceSeverities: [...SEVERITIES],
+      targetSeverities: [...SEVERITIES],
+      enabled: true,
+    },
+  ]),
 });
 
 const alarmsSchema = z.strictObject({
@@ -408,6 +484,8 @@ export const pipelineConfigSchema = z
     ingestion: ingestionSchema.prefault({}),
     alarms: alarmsSchema.prefault({}),
     escalation: escalationSchema.prefault({}),
+    /** Grouping, damping and inhibition of alerts into incidents. */
+    alerting: alertingSchema.prefault({}),
     reports: reportsSchema.prefault({}),
     silences: z.array(silenceSchema).default([]),
     healthScore: healthScoreSchema.prefault({}),
@@ -500,6 +578,10 @@ export type TenantConfig = PipelineConfig['tenants'][number];
 export type ContactConfig = PipelineConfig['escalation']['contacts'][string];
 /** One level of an escalation ladder. */
 export type LadderLevelConfig = PipelineConfig['escalation']['ladders']['technical'][number];
+/** The alert grouping, damping and inhibition settings. */
+export type AlertingConfig = PipelineConfig['alerting'];
+/** One inhibition rule. */
+export type InhibitionConfig = AlertingConfig['inhibitions'][number];
 /** One silence or maintenance window. */
 export type SilenceConfig = PipelineConfig['silences'][number];
 /** One custom KPI declaration. */

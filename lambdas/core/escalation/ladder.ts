@@ -7,6 +7,7 @@
  * made here, from the configuration and the incident, so it is unit-tested without AWS.
  */
 import type { Channel, LadderName, PipelineConfig, Severity } from '../config/schema';
+import { quietEndsAt } from '../incidents/grouping';
 import type { Incident } from '../incidents/types';
 
 /** One level of a ladder as it will be paged. */
@@ -22,6 +23,13 @@ export interface LevelPlan {
 /** How an incident of a severity and ladder is paged. */
 export interface LadderPlan {
   readonly channel: Channel;
+  /** Channels each page also goes out on (besides `channel`, unless it fell back to one of them). */
+  readonly alsoChannels: readonly Channel[];
+  /**
+   * Who gets the page by e-mail when no contact of the level could be reached (non-climbing
+   * pages: the first level of the ladder); empty when there is no such fallback.
+   */
+  readonly unreachedFallback: readonly string[];
   /** False for severities that page once and do not climb (P3/P4 by default). */
   readonly climbs: boolean;
   readonly levels: readonly LevelPlan[];
@@ -36,6 +44,8 @@ export function ladderPlan(config: PipelineConfig, severity: Severity, ladder: L
   if (!route.climb) {
     return {
       channel: route.channel,
+      alsoChannels: route.alsoChannels,
+      unreachedFallback: config.escalation.chatFallbackToLadder ? config.escalation.ladders[ladder][0]!.contacts : [],
       climbs: false,
       levels: [{ level: 1, name: 'Chat', contacts: config.escalation.chatContacts, windowSeconds: 0 }],
     };
@@ -43,6 +53,8 @@ export function ladderPlan(config: PipelineConfig, severity: Severity, ladder: L
   const levels = config.escalation.ladders[ladder];
   return {
     channel: route.channel,
+    alsoChannels: route.alsoChannels,
+    unreachedFallback: [],
     climbs: true,
     levels: levels.map((l, i) => ({
       level: i + 1,
@@ -64,6 +76,11 @@ export function levelOf(plan: LadderPlan, level: number): LevelPlan {
  */
 export interface LadderStep {
   readonly incidentId: string;
+  /**
+   * The severity this execution pages at. A raise starts the new severity's execution; this one
+   * stops at its next step. Absent on executions started before severities were carried.
+   */
+  readonly severity?: Severity;
   /** `page`: page `level`; `wait`: wait `waitSeconds` then check; `resolved`: tell everyone paged; `stop`: end. */
   readonly next: 'page' | 'wait' | 'resolved' | 'stop';
   readonly level: number;
@@ -75,76 +92,115 @@ export interface LadderStep {
   readonly reason: string;
 }
 
-function terminal(incident: Incident, level: number): LadderStep | undefined {
-  if (incident.state === 'resolved') {
-    return { incidentId: incident.id, next: 'resolved', level, waitSeconds: 0, deadlineMs: -1, reason: '' };
+/** What every ladder decision reads besides the incident. */
+export interface LadderContext {
+  readonly config: PipelineConfig;
+  readonly nowMs: number;
+  readonly pollSeconds: number;
+  /** The severity of the execution asking (see {@link LadderStep.severity}). */
+  readonly severity?: Severity;
+}
+
+function step(
+  incident: Incident,
+  ctx: LadderContext,
+  fields: Pick<LadderStep, 'next' | 'level'> & Partial<Pick<LadderStep, 'waitSeconds' | 'deadlineMs' | 'reason'>>,
+): LadderStep {
+  return {
+    incidentId: incident.id,
+    ...(ctx.severity === undefined ? {} : { severity: ctx.severity }),
+    waitSeconds: 0,
+    deadlineMs: -1,
+    reason: '',
+    ...fields,
+  };
+}
+
+function waitStep(incident: Incident, ctx: LadderContext, level: number, deadlineMs: number, untilMs?: number) {
+  const limits = [ctx.pollSeconds];
+  if (deadlineMs >= 0) limits.push(Math.ceil((deadlineMs - ctx.nowMs) / 1000));
+  if (untilMs !== undefined) limits.push(Math.ceil((untilMs - ctx.nowMs) / 1000));
+  return step(incident, ctx, { next: 'wait', level, waitSeconds: Math.max(1, Math.min(...limits)), deadlineMs });
+}
+
+/**
+ * Steps every decision starts with: resolved -> tell everyone paged; a raise superseded this
+ * execution -> stop; acknowledged or silenced -> stop, unless the incident is quiet (then wait
+ * for the quiet period to end, so the resolution is announced); quiet -> wait, never climbing
+ * while no alert fires. The caller resolves an incident whose quiet period is over before asking.
+ */
+function settled(incident: Incident, ctx: LadderContext, level: number, deadlineMs: number): LadderStep | undefined {
+  if (incident.state === 'resolved') return step(incident, ctx, { next: 'resolved', level });
+  if (ctx.severity !== undefined && ctx.severity !== incident.severity) {
+    return step(incident, ctx, { next: 'stop', level, reason: `raised to ${incident.severity}; its ladder took over` });
   }
+  const quietEnd = quietEndsAt(ctx.config, incident);
+  if (quietEnd !== undefined) return waitStep(incident, ctx, level, deadlineMs, quietEnd);
   if (incident.state === 'acknowledged' || incident.state === 'silenced') {
     const reason = incident.state === 'acknowledged' ? `acknowledged by ${incident.acknowledgedBy}` : 'silenced';
-    return { incidentId: incident.id, next: 'stop', level, waitSeconds: 0, deadlineMs: -1, reason };
+    return step(incident, ctx, { next: 'stop', level, reason });
   }
   return undefined;
 }
 
-/** Before paging: stop when the incident was acknowledged, silenced or resolved meanwhile. */
-export function stepBeforePage(incident: Incident, level: number): LadderStep | undefined {
-  return terminal(incident, level);
-}
-
-function waitStep(incidentId: string, level: number, deadlineMs: number, nowMs: number, pollSeconds: number) {
-  const remaining = deadlineMs < 0 ? pollSeconds : Math.ceil((deadlineMs - nowMs) / 1000);
-  const step: LadderStep = {
-    incidentId,
-    next: 'wait',
-    level,
-    waitSeconds: Math.max(1, Math.min(pollSeconds, remaining)),
-    deadlineMs,
-    reason: '',
-  };
-  return step;
+/**
+ * Before paging `level`: settle (see above), or wait out the group wait (the first page goes out
+ * `groupWaitSeconds` after the incident opened, carrying every alert that joined by then) or the
+ * group interval (a raise pages no sooner than `groupIntervalSeconds` after the last page).
+ * Undefined: page now.
+ */
+export function stepBeforePage(incident: Incident, level: number, ctx: LadderContext): LadderStep | undefined {
+  const early = settled(incident, ctx, level - 1, ctx.nowMs);
+  if (early !== undefined) return early;
+  if (level !== 1) return undefined;
+  const { groupWaitSeconds, groupIntervalSeconds } = ctx.config.alerting.grouping;
+  const lastPage = incident.paged.reduce((m, p) => Math.max(m, p.atMs), -1);
+  const notBefore = lastPage < 0 ? incident.openedAt + groupWaitSeconds * 1000 : lastPage + groupIntervalSeconds * 1000;
+  if (ctx.nowMs < notBefore) return waitStep(incident, ctx, 0, notBefore);
+  return undefined;
 }
 
 /**
  * After paging `level`: wait for its window. The wait is cut into polls of at most
  * `pollSeconds` so an acknowledgement or a resolution is seen within a poll, not a window.
  */
-export function stepAfterPage(
-  plan: LadderPlan,
-  incidentId: string,
-  level: number,
-  nowMs: number,
-  pollSeconds: number,
-): LadderStep {
-  const deadlineMs = plan.climbs ? nowMs + levelOf(plan, level).windowSeconds * 1000 : -1;
-  return waitStep(incidentId, level, deadlineMs, nowMs, pollSeconds);
+export function stepAfterPage(plan: LadderPlan, incident: Incident, level: number, ctx: LadderContext): LadderStep {
+  const deadlineMs = plan.climbs ? ctx.nowMs + levelOf(plan, level).windowSeconds * 1000 : -1;
+  return waitStep(incident, ctx, level, deadlineMs);
 }
 
 /**
- * After a wait: resolved -> tell everyone paged; acknowledged or silenced -> stop; window over ->
- * page the next level (the top level again, which is the repeat); otherwise wait on.
+ * After a wait: settle (see above); window over -> page the next level (the top level again,
+ * which is the repeat); otherwise wait on.
  */
 export function stepAfterWait(
   plan: LadderPlan,
   incident: Incident,
   previous: Pick<LadderStep, 'level' | 'deadlineMs'>,
-  nowMs: number,
-  pollSeconds: number,
+  ctx: LadderContext,
 ): LadderStep {
-  const done = terminal(incident, previous.level);
+  const done = settled(incident, ctx, previous.level, previous.deadlineMs);
   if (done !== undefined) return done;
-  if (previous.deadlineMs >= 0 && nowMs >= previous.deadlineMs) {
-    const level = Math.min(previous.level + 1, plan.levels.length);
-    return { incidentId: incident.id, next: 'page', level, waitSeconds: 0, deadlineMs: -1, reason: '' };
+  if (previous.deadlineMs >= 0 && ctx.nowMs >= previous.deadlineMs) {
+    return step(incident, ctx, { next: 'page', level: Math.min(previous.level + 1, plan.levels.length) });
   }
-  return waitStep(incident.id, previous.level, previous.deadlineMs, nowMs, pollSeconds);
+  return waitStep(incident, ctx, previous.level, previous.deadlineMs);
 }
 
 /** Timeline detail prefix of the resolution notice, which also marks it as sent. */
 export const RESOLUTION_SENT = 'resolution sent to';
 
-/** True once the resolution notices of an incident went out (they go out once). */
+/**
+ * Timeline detail prefix of the claim an execution writes before sending resolution notices, so
+ * two executions of one incident (its ladder and a quiet-period run) never both send them.
+ */
+export const RESOLUTION_CLAIMED = 'resolution notices claimed';
+
+/** True once an execution claimed (and then sent) the resolution notices of an incident. */
 export function resolutionNotified(incident: Incident): boolean {
-  return incident.timeline.some((t) => t.kind === 'note' && t.detail.startsWith(RESOLUTION_SENT));
+  return incident.timeline.some(
+    (t) => t.kind === 'note' && (t.detail.startsWith(RESOLUTION_SENT) || t.detail.startsWith(RESOLUTION_CLAIMED)),
+  );
 }
 
 /** Contacts to tell about a resolution: everyone paged, once each, in the order first paged. */
@@ -152,13 +208,39 @@ export function contactsToTellOfResolution(incident: Incident): string[] {
   return [...new Set(incident.paged.map((p) => p.contactId))];
 }
 
-/** Starts an incident's ladder (a Step Functions execution named after the incident). */
+/** Which ladder execution to start for an incident. */
+export interface LadderRun {
+  /** Step Functions execution name: unique per run, so a retried start starts nothing twice. */
+  readonly name: string;
+  readonly severity: Severity;
+}
+
+/**
+ * The execution runs of an incident: `<id>` for its first severity, `<id>-p1` when raised to P1,
+ * `<id>-quiet-<ms>` to announce the resolution of an incident whose ladder already stopped.
+ */
+export function ladderRunFor(incident: Incident, why: 'opened' | 'raised' | 'quiet'): LadderRun {
+  const name =
+    why === 'opened'
+      ? incident.id
+      : why === 'raised'
+        ? `${incident.id}-${incident.severity.toLowerCase()}`
+        : `${incident.id}-quiet-${incident.quietSince ?? 0}`;
+  return { name, severity: incident.severity };
+}
+
+/** The input every ladder execution starts with. */
+export interface LadderInput {
+  readonly incidentId: string;
+  readonly level: 1;
+  readonly severity: Severity;
+}
+
+/** Starts an incident's ladder (a Step Functions execution). */
 export interface LadderStarter {
   /**
-   * Starts the ladder once per execution name; starting it again with the same name starts nothing.
-   * @param executionName defaults to the incident id; `<id>-resolved` runs the machine only to
-   *   send resolution notices, for an incident whose ladder already stopped on acknowledgement
+   * Starts a ladder run once per name; starting it again with the same name starts nothing.
    * @returns the execution ARN
    */
-  start(incidentId: string, executionName?: string): Promise<string>;
+  start(incidentId: string, run: LadderRun): Promise<string>;
 }

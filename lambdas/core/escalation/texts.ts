@@ -3,6 +3,7 @@
  * limit), so the SMS keeps the severity, the incident id and the acknowledgement link whole and
  * shortens only the description.
  */
+import { alertSummary, alertsOf } from '../incidents/grouping';
 import type { Incident } from '../incidents/types';
 import { PageTextError } from './errors';
 
@@ -31,6 +32,26 @@ function scope(incident: Incident): string {
   return incident.tenant === '*' ? 'fleet' : `tenant ${incident.tenant}`;
 }
 
+/** The rule of the most urgent unmuted alert, and how many other alerts the incident has: `response_latency-p1 +4`. */
+function headline(incident: Incident): string {
+  const alerts = alertsOf(incident);
+  const top =
+    alerts.find((a) => a.severity === incident.severity && a.mutedBy === undefined && a.lastState === 'ALARM') ??
+    alerts.find((a) => a.severity === incident.severity) ??
+    alerts[0];
+  const rule = top?.ruleId ?? incident.ruleId;
+  return alerts.length > 1 ? `${rule} +${alerts.length - 1}` : rule;
+}
+
+/** One line per alert: severity, alarm, first fired, last state. */
+function alertLines(incident: Incident): string[] {
+  return alertsOf(incident).map(
+    (a) =>
+      `- ${a.severity} ${a.alarmName}: first fired ${new Date(a.firstFiredAt).toISOString()}, ${a.lastState}` +
+      `${a.mutedBy === undefined ? '' : ` (muted: ${a.mutedBy})`}${a.reason === '' ? '' : ` - ${a.reason}`}`,
+  );
+}
+
 /** Replaces characters outside printable ASCII, so the SMS stays GSM-7. */
 function gsmSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
@@ -51,7 +72,7 @@ export function smsText(ctx: PageContext): string {
       `An SMS cannot hold the acknowledgement link (${fixed} > ${SMS_MAX_CHARS} characters); shorten the ack URL.`,
     );
   }
-  const middle = gsmSafe(` ${incident.ruleId} ${incident.tenant === '*' ? 'fleet' : incident.tenant} L${ctx.level}`);
+  const middle = gsmSafe(` ${headline(incident)} ${incident.tenant === '*' ? 'fleet' : incident.tenant} L${ctx.level}`);
   const room = SMS_MAX_CHARS - fixed;
   const fitted = middle.length <= room ? middle : room >= 2 ? `${middle.slice(0, room - 1)}~` : '';
   return `${head}${fitted}${tail}`;
@@ -60,12 +81,13 @@ export function smsText(ctx: PageContext): string {
 /** The page as an e-mail and a chat message. */
 export function pageText(ctx: PageContext): PageText {
   const { incident } = ctx;
-  const subject = `[${incident.severity}] ${incident.ruleId} (${scope(incident)}) - ${incident.id}, level ${ctx.level}`;
-  const opened = incident.timeline.find((t) => t.kind === 'opened');
+  const subject = `[${incident.severity}] ${headline(incident)} (${scope(incident)}) - ${incident.id}, level ${ctx.level}`;
   const body = [
-    `${incident.severity} incident ${incident.id} on ${ctx.deployment}: alarm ${incident.alarmName}.`,
+    `${incident.severity} incident ${incident.id} on ${ctx.deployment}: ${alertSummary(incident)}.`,
     `Opened ${new Date(incident.openedAt).toISOString()}; you are paged at level ${ctx.level} (${ctx.levelName}).`,
-    opened === undefined ? '' : `Reason: ${opened.detail}`,
+    '',
+    'Alerts:',
+    ...alertLines(incident),
     '',
     `Acknowledge (stops the escalation; the link works once): ${ctx.ackUrl}`,
     `Or: kpi ack ${incident.id}`,
@@ -78,9 +100,10 @@ export function pageText(ctx: PageContext): PageText {
 /** The resolution notice sent to everyone paged. */
 export function resolutionText(incident: Incident, deployment: string): PageText {
   const resolvedAt = incident.resolvedAt === undefined ? 'now' : new Date(incident.resolvedAt).toISOString();
-  const subject = `[RESOLVED] [${incident.severity}] ${incident.ruleId} (${scope(incident)}) - ${incident.id}`;
+  const subject = `[RESOLVED] [${incident.severity}] ${headline(incident)} (${scope(incident)}) - ${incident.id}`;
   const body = [
-    `Incident ${incident.id} on ${deployment} is resolved: alarm ${incident.alarmName} returned to OK at ${resolvedAt}.`,
+    `Incident ${incident.id} on ${deployment} is resolved: its alarms are out of ALARM since ${resolvedAt}.`,
+    ...alertLines(incident),
     incident.acknowledgedBy === undefined
       ? 'It was not acknowledged.'
       : `Acknowledged by ${incident.acknowledgedBy} at ${new Date(incident.acknowledgedAt ?? 0).toISOString()}.`,

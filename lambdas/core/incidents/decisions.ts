@@ -1,16 +1,15 @@
 /**
- * What an alarm transition means for incidents, and the state changes an incident goes through.
+ * The state changes an incident goes through: its id, timeline entries, resolution,
+ * acknowledgement and pages. Which incident an alarm state change belongs to is decided in
+ * grouping.ts and route-alarm.ts.
  *
- * One incident per alarm episode. The episode is the alarm name plus the instant it entered
- * ALARM; the incident id is a hash of it, so a repeated event, a retried Lambda or an OK that
- * arrives before its ALARM all land on the same incident, and the ladder (whose execution name is
- * the incident id) starts at most once. Pure: time comes in as arguments.
+ * An incident's id is a hash of the episode of its first alert (the alarm name plus the instant
+ * it entered ALARM), so a repeated event or a retried Lambda lands on the same incident, and the
+ * ladder (whose execution name is the incident id) starts at most once. Pure: time comes in as
+ * arguments.
  */
 import { createHash } from 'node:crypto';
-import { parseAlarmName } from '../alarms/naming';
 import type { Channel } from '../config/schema';
-import { activeSilence, type PipelineConfig } from '../config/schema';
-import type { AlarmStateChange } from './alarm-event';
 import { IncidentStateError } from './errors';
 import type { Incident, IncidentTimelineEntry, IncidentTimelineKind } from './types';
 
@@ -28,82 +27,8 @@ export function incidentIdFor(episode: string): string {
   return `inc-${createHash('sha256').update(episode).digest('hex').slice(0, 12)}`;
 }
 
-/** What the router must do for one alarm transition. */
-export type AlarmDecision =
-  /** Nothing: not an incident (e.g. INSUFFICIENT_DATA -> OK on deploy). */
-  | { readonly kind: 'ignore'; readonly reason: string }
-  /** Create the incident (if it does not exist yet) and, when it is open, start its ladder. */
-  | { readonly kind: 'open'; readonly incident: Incident }
-  /** Resolve the episode's incident, or record it resolved when its ALARM event has not arrived. */
-  | { readonly kind: 'resolve'; readonly incidentId: string; readonly atMs: number; readonly ifMissing: Incident }
-  /** Add a note to the episode's incident, if it exists. */
-  | { readonly kind: 'note'; readonly incidentId: string; readonly atMs: number; readonly detail: string };
-
 function entry(atMs: number, kind: IncidentTimelineKind, detail: string): IncidentTimelineEntry {
   return { atMs, kind, detail };
-}
-
-function newIncident(config: PipelineConfig, change: AlarmStateChange, alarmAtMs: number): Incident {
-  const identity = parseAlarmName(change.alarmName);
-  const episode = episodeKey(change.alarmName, alarmAtMs);
-  const silence = activeSilence(config, identity.ruleId, identity.tenant, alarmAtMs);
-  const opened = entry(alarmAtMs, 'opened', `${change.alarmName} entered ALARM: ${change.reason}`.trim());
-  const base = {
-    id: incidentIdFor(episode),
-    alarmName: change.alarmName,
-    ruleId: identity.ruleId,
-    severity: identity.severity,
-    ladder: identity.ladder,
-    tenant: identity.tenant,
-    openedAt: alarmAtMs,
-    episode,
-    level: 0,
-    paged: [],
-    ...(change.firstBadAtMs === undefined ? {} : { firstBadEventAt: Math.min(change.firstBadAtMs, alarmAtMs) }),
-  };
-  if (silence !== undefined) {
-    return {
-      ...base,
-      state: 'silenced',
-      silencedBy: silence.id,
-      timeline: [
-        opened,
-        entry(alarmAtMs, 'silenced', `silence ${silence.id} (until ${silence.end}): ${silence.reason}`),
-      ],
-    };
-  }
-  return { ...base, state: 'open', timeline: [opened] };
-}
-
-/**
- * Decides what an alarm transition does. ALARM opens the episode's incident (silenced when a
- * silence covers the rule and tenant); ALARM -> OK resolves it; INSUFFICIENT_DATA -> OK and
- * OK -> OK are not incidents (deploying alarms must not page anyone); ALARM -> INSUFFICIENT_DATA
- * only notes it, since missing data is not recovery.
- * @throws AlarmNameError when the alarm name does not follow the naming convention
- */
-export function decideAlarmChange(config: PipelineConfig, change: AlarmStateChange): AlarmDecision {
-  const { state, previousState } = change;
-  if (state === 'ALARM') {
-    // ALARM -> ALARM (a reason update) belongs to the episode that began at the previous ALARM.
-    const alarmAtMs = previousState === 'ALARM' ? change.previousStateAtMs : change.stateAtMs;
-    return { kind: 'open', incident: newIncident(config, change, alarmAtMs) };
-  }
-  if (previousState !== 'ALARM') {
-    return { kind: 'ignore', reason: `${previousState} -> ${state} is not an incident` };
-  }
-  const incidentId = incidentIdFor(episodeKey(change.alarmName, change.previousStateAtMs));
-  if (state === 'OK') {
-    const opened = newIncident(config, change, change.previousStateAtMs);
-    const ifMissing = resolveIncident(opened, change.stateAtMs, 'alarm returned to OK (its ALARM event came late)');
-    return { kind: 'resolve', incidentId, atMs: change.stateAtMs, ifMissing };
-  }
-  return {
-    kind: 'note',
-    incidentId,
-    atMs: change.stateAtMs,
-    detail: 'alarm went to INSUFFICIENT_DATA; missing data is not recovery, so the incident stays as it is',
-  };
 }
 
 /** Appends a timeline entry. */

@@ -4,8 +4,31 @@
 import { IncidentNotFoundError } from './errors';
 import type { Incident, IncidentReader } from './types';
 
+/** A group's pointer: the incident its alerts join (open, or the last one, resolved). */
+export interface GroupPointer {
+  readonly groupKey: string;
+  readonly incidentId: string;
+}
+
 /** Reads and writes incidents. Writes are conditional so concurrent Lambdas never lose an update. */
 export interface IncidentStore extends IncidentReader {
+  /** The incident a group points at, if any (it may be resolved). */
+  groupIncident(groupKey: string): Promise<string | undefined>;
+  /** Groups whose incident may still be open (a fleet alarm looks for a tenant incident to join). */
+  listOpenGroups(): Promise<GroupPointer[]>;
+  /**
+   * Creates `incident` and points `groupKey` at it in one atomic write, provided the group points
+   * at nothing or still at `replacing` (its closed incident). Two alarm events racing to open an
+   * incident for one group: one wins, the other gets false and joins the winner's incident.
+   * @returns false when the group's pointer changed meanwhile (or the incident already exists)
+   */
+  openInGroup(groupKey: string, incident: Incident, replacing?: string): Promise<boolean>;
+  /**
+   * Points `groupKey` at an existing incident (a fleet alarm joining a tenant's incident), provided
+   * the group points at nothing or still at `replacing`.
+   * @returns false when the group's pointer changed meanwhile
+   */
+  linkGroup(groupKey: string, incidentId: string, replacing?: string): Promise<boolean>;
   /**
    * Creates the incident unless one with its id exists.
    * @returns true when created, false when it already existed (a duplicate event)
@@ -21,6 +44,34 @@ export interface IncidentStore extends IncidentReader {
 /** An {@link IncidentStore} in memory. */
 export class InMemoryIncidentStore implements IncidentStore {
   private readonly items = new Map<string, Incident>();
+  private readonly groups = new Map<string, string>();
+
+  /** {@inheritDoc IncidentStore.groupIncident} */
+  async groupIncident(groupKey: string): Promise<string | undefined> {
+    return this.groups.get(groupKey);
+  }
+
+  /** {@inheritDoc IncidentStore.listOpenGroups} */
+  async listOpenGroups(): Promise<GroupPointer[]> {
+    return [...this.groups.entries()]
+      .filter(([, id]) => this.items.get(id)?.state !== 'resolved')
+      .map(([groupKey, incidentId]) => ({ groupKey, incidentId }));
+  }
+
+  /** {@inheritDoc IncidentStore.openInGroup} */
+  async openInGroup(groupKey: string, incident: Incident, replacing?: string): Promise<boolean> {
+    if (this.groups.get(groupKey) !== replacing || this.items.has(incident.id)) return false;
+    this.items.set(incident.id, incident);
+    this.groups.set(groupKey, incident.id);
+    return true;
+  }
+
+  /** {@inheritDoc IncidentStore.linkGroup} */
+  async linkGroup(groupKey: string, incidentId: string, replacing?: string): Promise<boolean> {
+    if (this.groups.get(groupKey) !== replacing) return false;
+    this.groups.set(groupKey, incidentId);
+    return true;
+  }
 
   /** {@inheritDoc IncidentStore.create} */
   async create(incident: Incident): Promise<boolean> {

@@ -1,26 +1,38 @@
 /**
- * The alarm router: EventBridge "CloudWatch Alarm State Change" -> incident -> ladder.
+ * The alarm router: EventBridge "CloudWatch Alarm State Change" -> the incident of the alarm's
+ * group -> its ladder.
  *
- * ALARM creates the episode's incident (a conditional write, so duplicates are no-ops) and, when
- * it is open, starts its ladder under the incident id as execution name (at most one per
- * episode, even when a retry follows a crash between the two writes). OK resolves it; the ladder
- * sees that at its next check and tells everyone paged.
+ * The first ALARM of a group opens its incident (a conditional write of incident and group
+ * pointer together) and starts its ladder, named after the incident, so a retried event starts
+ * nothing twice. Later alarms of the group join it without paging; one that raises the severity
+ * starts the new severity's ladder (the old one stops at its next step). When the last alert
+ * leaves ALARM the incident is quiet; the running ladder resolves it when the quiet period ends,
+ * and for an acknowledged or silenced incident, whose ladder has stopped, a quiet-period run does.
  */
 
 import { AlarmNameError, parseAlarmName } from '../../core/alarms/naming';
 import type { PipelineConfig } from '../../core/config/schema';
-import type { LadderStarter } from '../../core/escalation/ladder';
+import { type LadderStarter, ladderRunFor } from '../../core/escalation/ladder';
 import { type AlarmStateChange, parseAlarmStateChange } from '../../core/incidents/alarm-event';
-import { addTimeline, decideAlarmChange, resolveIncident } from '../../core/incidents/decisions';
 import { InvalidAlarmEventError } from '../../core/incidents/errors';
 import type { IncidentMetricName, IncidentMetricsSink } from '../../core/incidents/metrics';
+import { routeAlarmChange } from '../../core/incidents/route-alarm';
 import type { IncidentStore } from '../../core/incidents/store';
 import type { Incident } from '../../core/incidents/types';
 import type { EscalationLog } from '../escalation-log';
 
 /** What the router did with one event. */
 export interface RouterResult {
-  readonly action: 'ignored' | 'opened' | 'duplicate' | 'silenced' | 'resolved' | 'noted';
+  readonly action:
+    | 'ignored'
+    | 'opened'
+    | 'joined'
+    | 'raised'
+    | 'muted'
+    | 'cleared'
+    | 'quiet'
+    | 'duplicate'
+    | 'silenced';
   readonly incidentId?: string;
   readonly executionArn?: string;
   readonly reason?: string;
@@ -48,9 +60,10 @@ export function createAlarmRouterHandler(deps: AlarmRouterDeps): (event: unknown
     }
   };
 
-  const startLadder = async (incident: Incident): Promise<string> => {
-    const executionArn = await ladder.start(incident.id);
-    if (incident.executionArn !== executionArn) {
+  const start = async (incident: Incident, why: 'opened' | 'raised' | 'quiet'): Promise<string> => {
+    const run = ladderRunFor(incident, why);
+    const executionArn = await ladder.start(incident.id, run);
+    if (why === 'opened' && incident.executionArn !== executionArn) {
       await store.update(incident.id, (i) => (i.executionArn === executionArn ? i : { ...i, executionArn }));
     }
     return executionArn;
@@ -70,56 +83,46 @@ export function createAlarmRouterHandler(deps: AlarmRouterDeps): (event: unknown
     if (parseAlarmName(change.alarmName).deployment !== config.name) {
       return { action: 'ignored', reason: `alarm belongs to another deployment than ${config.name}` };
     }
-    const decision = decideAlarmChange(config, change);
-    switch (decision.kind) {
-      case 'ignore':
-        log.info('alarm change ignored', { alarmName: change.alarmName, reason: decision.reason });
-        return { action: 'ignored', reason: decision.reason };
-      case 'open': {
-        const created = await store.create(decision.incident);
-        const incident = created ? decision.incident : await store.get(decision.incident.id);
-        if (incident === undefined) return { action: 'duplicate', incidentId: decision.incident.id };
-        if (created) await publish(incident, ['TimeToDetect']);
-        if (incident.state === 'silenced') {
-          log.info('incident silenced', { incidentId: incident.id, silence: incident.silencedBy });
-          return { action: 'silenced', incidentId: incident.id };
-        }
-        // A duplicate event re-starts only a ladder that never started (the name makes it idempotent).
-        if (!created && (incident.executionArn !== undefined || incident.state !== 'open')) {
-          return {
-            action: 'duplicate',
-            incidentId: incident.id,
-            ...(incident.executionArn ? { executionArn: incident.executionArn } : {}),
-          };
-        }
-        const executionArn = await startLadder(incident);
-        log.info('incident opened', { incidentId: incident.id, alarmName: incident.alarmName, executionArn });
-        return { action: created ? 'opened' : 'duplicate', incidentId: incident.id, executionArn };
+    const outcome = await routeAlarmChange(config, store, change);
+    if (outcome.kind === 'ignored') {
+      log.info('alarm change ignored', { alarmName: change.alarmName, reason: outcome.reason });
+      return { action: 'ignored', reason: outcome.reason };
+    }
+    const { incident } = outcome;
+    if (outcome.kind === 'opened') {
+      await publish(incident, ['TimeToDetect']);
+      if (incident.state === 'silenced') {
+        // No ladder: it would page nobody. When it goes quiet, a quiet-period run resolves it.
+        log.info('incident silenced', { incidentId: incident.id, silence: incident.silencedBy });
+        return { action: 'silenced', incidentId: incident.id };
       }
-      case 'resolve': {
-        let resolved: Incident;
-        let ladderStopped = false;
-        if (await store.create(decision.ifMissing)) {
-          resolved = decision.ifMissing;
-        } else {
-          resolved = await store.update(decision.incidentId, (i) => {
-            // An acknowledged incident's ladder has stopped; nobody else will tell the people paged.
-            ladderStopped = i.state === 'acknowledged' && i.paged.length > 0;
-            return resolveIncident(i, decision.atMs);
-          });
-        }
-        await publish(resolved, ['TimeToResolve']);
+      const executionArn = await start(incident, 'opened');
+      log.info('incident opened', { incidentId: incident.id, alarmName: change.alarmName, executionArn });
+      return { action: 'opened', incidentId: incident.id, executionArn };
+    }
+    switch (outcome.effect) {
+      case 'unchanged':
+        // A retried event whose ladder never started (a crash between the two writes) starts it now.
+        if (incident.executionArn === undefined && incident.state === 'open') await start(incident, 'opened');
+        return { action: 'duplicate', incidentId: incident.id };
+      case 'raised': {
+        const executionArn = await start(incident, 'raised');
+        log.info('incident raised', { incidentId: incident.id, severity: incident.severity, executionArn });
+        return { action: 'raised', incidentId: incident.id, executionArn };
+      }
+      case 'quiet': {
         let executionArn: string | undefined;
-        if (ladderStopped) executionArn = await ladder.start(resolved.id, `${resolved.id}-resolved`);
-        log.info('incident resolved', { incidentId: resolved.id, resolutionExecution: executionArn });
-        return { action: 'resolved', incidentId: resolved.id, ...(executionArn ? { executionArn } : {}) };
+        // The ladder of an acknowledged or silenced incident has stopped; a quiet-period run
+        // resolves it and tells everyone paged.
+        if (incident.state === 'acknowledged' || incident.state === 'silenced') {
+          executionArn = await start(incident, 'quiet');
+        }
+        log.info('incident quiet', { incidentId: incident.id, quietSince: incident.quietSince, executionArn });
+        return { action: 'quiet', incidentId: incident.id, ...(executionArn ? { executionArn } : {}) };
       }
-      case 'note': {
-        const existing = await store.get(decision.incidentId);
-        if (existing === undefined) return { action: 'ignored', reason: 'no incident for this episode' };
-        await store.update(decision.incidentId, (i) => addTimeline(i, decision.atMs, 'note', decision.detail));
-        return { action: 'noted', incidentId: decision.incidentId };
-      }
+      default:
+        log.info(`alert ${outcome.effect}`, { incidentId: incident.id, alarmName: change.alarmName });
+        return { action: outcome.effect, incidentId: incident.id };
     }
   };
 }

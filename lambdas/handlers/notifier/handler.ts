@@ -10,14 +10,16 @@
 
 import type { PageRecipient } from '../../adapters/channels/page-channel';
 import type { FallbackPager } from '../../adapters/channels/with-fallback';
-import type { PipelineConfig } from '../../core/config/schema';
+import type { PipelineConfig, Severity } from '../../core/config/schema';
 import { signAckToken } from '../../core/escalation/ack-token';
 import { PageTextError } from '../../core/escalation/errors';
 import {
   contactsToTellOfResolution,
+  type LadderContext,
   type LadderStep,
   ladderPlan,
   levelOf,
+  RESOLUTION_CLAIMED,
   RESOLUTION_SENT,
   resolutionNotified,
   stepAfterPage,
@@ -27,15 +29,23 @@ import {
 import { type PageText, pageText, resolutionText } from '../../core/escalation/texts';
 import { addTimeline, type PageOutcome, recordPages } from '../../core/incidents/decisions';
 import { IncidentNotFoundError } from '../../core/incidents/errors';
+import { quietPeriodOver } from '../../core/incidents/grouping';
+import { resolveQuietIncident } from '../../core/incidents/route-alarm';
 import type { IncidentStore } from '../../core/incidents/store';
 import type { Incident } from '../../core/incidents/types';
 import type { EscalationLog } from '../escalation-log';
 
 /** The state machine's input to the notifier. */
 export type NotifierInput =
-  | { readonly action: 'page'; readonly incidentId: string; readonly level: number }
-  | { readonly action: 'check'; readonly incidentId: string; readonly level: number; readonly deadlineMs: number }
-  | { readonly action: 'resolve'; readonly incidentId: string; readonly level: number };
+  | { readonly action: 'page'; readonly incidentId: string; readonly level: number; readonly severity?: Severity }
+  | {
+      readonly action: 'check';
+      readonly incidentId: string;
+      readonly level: number;
+      readonly deadlineMs: number;
+      readonly severity?: Severity;
+    }
+  | { readonly action: 'resolve'; readonly incidentId: string; readonly level: number; readonly severity?: Severity };
 
 /** Dependencies of the notifier. */
 export interface NotifierDeps {
@@ -67,19 +77,38 @@ function recipient(config: PipelineConfig, contactId: string): PageRecipient | u
   return contact === undefined ? undefined : { ...contact, id: contactId };
 }
 
-function stop(incidentId: string, level: number, reason: string): LadderStep {
-  return { incidentId, next: 'stop', level, waitSeconds: 0, deadlineMs: -1, reason };
+function stop(incidentId: string, level: number, reason: string, severity?: Severity): LadderStep {
+  return {
+    incidentId,
+    ...(severity === undefined ? {} : { severity }),
+    next: 'stop',
+    level,
+    waitSeconds: 0,
+    deadlineMs: -1,
+    reason,
+  };
 }
 
 /** Builds the notifier handler. */
 export function createNotifierHandler(deps: NotifierDeps): (input: NotifierInput) => Promise<LadderStep> {
   const { config, store, pager, log } = deps;
 
-  const load = async (id: string): Promise<Incident> => {
+  /** Reads the incident, resolving it first when its quiet period ran out (the ladder is its timer). */
+  const load = async (id: string, nowMs: number): Promise<Incident> => {
     const incident = await store.get(id);
     if (incident === undefined) throw new IncidentNotFoundError(id);
-    return incident;
+    if (!quietPeriodOver(config, incident, nowMs)) return incident;
+    const resolved = await store.update(id, (i) => resolveQuietIncident(config, i, nowMs));
+    log.info('incident resolved after its quiet period', { incidentId: id });
+    return resolved;
   };
+
+  const context = (nowMs: number, severity: Severity | undefined): LadderContext => ({
+    config,
+    nowMs,
+    pollSeconds: deps.pollSeconds,
+    ...(severity === undefined ? {} : { severity }),
+  });
 
   const ackLink = async (incident: Incident, level: number, nowMs: number): Promise<string> => {
     const token = signAckToken(
@@ -119,17 +148,44 @@ export function createNotifierHandler(deps: NotifierDeps): (input: NotifierInput
     return pager.page(to, channel, text);
   };
 
-  const page = async (incidentId: string, level: number): Promise<LadderStep> => {
-    const incident = await load(incidentId);
-    const early = stepBeforePage(incident, level);
-    if (early !== undefined) return early;
+  const page = async (incidentId: string, level: number, severity: Severity | undefined): Promise<LadderStep> => {
     const nowMs = deps.now();
+    const incident = await load(incidentId, nowMs);
+    const ctx = context(nowMs, severity);
+    const early = stepBeforePage(incident, level, ctx);
+    if (early !== undefined) return early;
     const plan = ladderPlan(config, incident.severity, incident.ladder);
     const lvl = levelOf(plan, level);
-    const outcomes = await Promise.all(
-      lvl.contacts.map((c) => pageContact(incident, c, lvl.level, lvl.name, plan.channel, nowMs)),
-    );
-    await store.update(incidentId, (i) => recordPages(i, lvl.level, lvl.name, outcomes, nowMs));
+    const outcomes = (
+      await Promise.all(
+        lvl.contacts.map(async (c) => {
+          const first = await pageContact(incident, c, lvl.level, lvl.name, plan.channel, nowMs);
+          // The same page on the severity's extra channels (P1: e-mail besides the SMS).
+          const extra = plan.alsoChannels.filter((ch) => ch !== plan.channel && ch !== first.deliveredBy);
+          const more = await Promise.all(
+            extra.map(async (ch) => ({
+              ...(await pageContact(incident, c, lvl.level, lvl.name, ch, nowMs)),
+              requested: ch,
+            })),
+          );
+          return [first, ...more.filter((o) => o.deliveredBy === o.requested)];
+        }),
+      )
+    ).flat();
+    if (outcomes.every((o) => o.deliveredBy === undefined) && plan.unreachedFallback.length > 0) {
+      // Nobody on the chat route could be reached: the ladder's first level hears it by e-mail.
+      const fallback = await Promise.all(
+        plan.unreachedFallback.map(async (c) => {
+          const o = await pageContact(incident, c, lvl.level, lvl.name, 'email', nowMs);
+          return { ...o, requested: plan.channel, failures: ['no chat contact could be reached', ...o.failures] };
+        }),
+      );
+      outcomes.push(...fallback);
+    }
+    const recorded = await store.update(incidentId, (i) => ({
+      ...recordPages(i, lvl.level, lvl.name, outcomes, nowMs),
+      pagedSeverity: incident.severity,
+    }));
     for (const o of outcomes) {
       const entry = {
         incidentId,
@@ -141,19 +197,25 @@ export function createNotifierHandler(deps: NotifierDeps): (input: NotifierInput
       if (o.deliveredBy === o.requested) log.info('paged', entry);
       else log.warn(o.deliveredBy === undefined ? 'page failed on every channel' : 'page fell back', entry);
     }
-    return stepAfterPage(plan, incidentId, lvl.level, nowMs, deps.pollSeconds);
+    return stepAfterPage(plan, recorded, lvl.level, ctx);
   };
 
   const check = async (input: Extract<NotifierInput, { action: 'check' }>): Promise<LadderStep> => {
-    const incident = await load(input.incidentId);
-    const plan = ladderPlan(config, incident.severity, incident.ladder);
-    return stepAfterWait(plan, incident, input, deps.now(), deps.pollSeconds);
+    const nowMs = deps.now();
+    const incident = await load(input.incidentId, nowMs);
+    const plan = ladderPlan(config, input.severity ?? incident.severity, incident.ladder);
+    return stepAfterWait(plan, incident, input, context(nowMs, input.severity));
   };
 
-  const resolve = async (incidentId: string, level: number): Promise<LadderStep> => {
-    const incident = await load(incidentId);
-    if (resolutionNotified(incident)) return stop(incidentId, level, 'resolution already notified');
+  const resolve = async (incidentId: string, level: number, severity: Severity | undefined): Promise<LadderStep> => {
     const nowMs = deps.now();
+    let claimed = false;
+    // Claim first: the incident's ladder and a quiet-period run may both reach this step.
+    const incident = await store.update(incidentId, (i) => {
+      claimed = !resolutionNotified(i);
+      return claimed ? addTimeline(i, nowMs, 'note', `${RESOLUTION_CLAIMED} by level ${level}`) : i;
+    });
+    if (!claimed) return stop(incidentId, level, 'resolution already notified', severity);
     const text = resolutionText(incident, config.name);
     const outcomes = await Promise.all(
       contactsToTellOfResolution(incident).map(async (contactId) => {
@@ -169,17 +231,17 @@ export function createNotifierHandler(deps: NotifierDeps): (input: NotifierInput
     const detail = `${RESOLUTION_SENT} ${told.length === 0 ? 'nobody' : told.join(', ')}${missed.length > 0 ? `; not delivered to ${missed.join(', ')}` : ''}`;
     await store.update(incidentId, (i) => addTimeline(i, nowMs, 'note', detail));
     log.info('resolution notified', { incidentId, told, missed });
-    return stop(incidentId, level, 'resolved');
+    return stop(incidentId, level, 'resolved', severity);
   };
 
   return async (input) => {
     switch (input.action) {
       case 'page':
-        return page(input.incidentId, input.level);
+        return page(input.incidentId, input.level, input.severity);
       case 'check':
         return check(input);
       case 'resolve':
-        return resolve(input.incidentId, input.level);
+        return resolve(input.incidentId, input.level, input.severity);
       default:
         throw new InvalidNotifierInputError(`unknown action ${JSON.stringify((input as { action?: unknown }).action)}`);
     }
