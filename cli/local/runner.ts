@@ -81,7 +81,7 @@ import { createAlarmRouterHandler } from '../../lambdas/handlers/alarm-router/ha
 import type { EscalationLog } from '../../lambdas/handlers/escalation-log';
 import { createNotifierHandler, type NotifierInput } from '../../lambdas/handlers/notifier/handler';
 import { createReportHandler } from '../../lambdas/handlers/report/handler';
-import { kinesisPut, type OutgoingRecord, sendRecords } from '../commands/send';
+import { kinesisPut, type OutgoingRecord, oversizeReason, sendRecords } from '../commands/send';
 import {
   resourcesOfType,
   type SynthesizedTemplates,
@@ -103,6 +103,16 @@ import { localClientConfig, type StandIns, startStandIns } from './standins';
 import './promise-with-resolvers';
 
 type JSONValue = Awaited<ReturnType<StateMachine['run']>['result']>;
+
+/** A record to replay: what a producer sends, and when. {@link SimulatedRecord}s are ones. */
+export interface ReplayRecord {
+  /** The Kinesis partition key. */
+  readonly partitionKey: string;
+  /** The record body: text, or the exact bytes of a file line. */
+  readonly data: string | Uint8Array;
+  /** When the producer sends it (epoch ms); orders the records and drives the simulated clock. */
+  readonly sentAtMs: number;
+}
 
 /** Receives progress of a local run (the CLI draws bars or prints lines). */
 export interface RunObserver {
@@ -149,6 +159,8 @@ export async function createLocalStream(
 /** Statistics of {@link StreamPump}. */
 export interface PumpStats {
   put: number;
+  /** Records refused before the stream: over the Kinesis 1 MiB record limit. */
+  tooLarge: number;
   undelivered: number;
   read: number;
   invocations: number;
@@ -166,6 +178,7 @@ export interface PumpStats {
 export class StreamPump {
   readonly stats: PumpStats = {
     put: 0,
+    tooLarge: 0,
     undelivered: 0,
     read: 0,
     invocations: 0,
@@ -200,12 +213,15 @@ export class StreamPump {
   }
 
   /** Puts records on the stream. */
-  async put(records: readonly SimulatedRecord[]): Promise<void> {
+  async put(records: readonly ReplayRecord[]): Promise<void> {
     const outgoing: OutgoingRecord[] = records.map((r) => ({
       partitionKey: r.partitionKey,
-      data: Buffer.from(r.data, 'utf8'),
+      data: typeof r.data === 'string' ? Buffer.from(r.data, 'utf8') : r.data,
     }));
-    const result = await sendRecords(outgoing, kinesisPut(this.client, this.stream.name), { baseDelayMs: 20 });
+    // Kinesis refuses records over 1 MiB: they never reach the aggregator, so they are counted here.
+    const sendable = outgoing.filter((r) => oversizeReason(r) === undefined);
+    this.stats.tooLarge += outgoing.length - sendable.length;
+    const result = await sendRecords(sendable, kinesisPut(this.client, this.stream.name), { baseDelayMs: 20 });
     this.stats.put += result.delivered;
     this.stats.undelivered += result.undelivered.length;
   }
@@ -436,7 +452,7 @@ export interface LocalRunOptions {
   /** The configuration, tenants included. */
   readonly config: PipelineConfig;
   /** Records in send order. */
-  readonly records: readonly SimulatedRecord[];
+  readonly records: readonly ReplayRecord[];
   /** Start of the range the run covers (UTC midnight), for exports and reports. */
   readonly rangeStartMs: number;
   /** End of the range (exclusive). */
@@ -609,20 +625,29 @@ async function runStages(
         const chunkMs = options.chunkMs ?? 15 * 60_000;
         let i = 0;
         while (i < options.records.length) {
-          const chunkEnd = (options.records[i] as SimulatedRecord).sentAtMs + chunkMs;
+          const chunkEnd = (options.records[i] as ReplayRecord).sentAtMs + chunkMs;
           let j = i;
-          while (j < options.records.length && (options.records[j] as SimulatedRecord).sentAtMs < chunkEnd) j++;
+          while (j < options.records.length && (options.records[j] as ReplayRecord).sentAtMs < chunkEnd) j++;
           const chunk = options.records.slice(i, j);
           await pump.put(chunk);
-          clock.nowMs = options.fixedNowMs ?? (chunk.at(-1) as SimulatedRecord).sentAtMs;
+          clock.nowMs = options.fixedNowMs ?? (chunk.at(-1) as ReplayRecord).sentAtMs;
           await pump.drain(clock.nowMs);
           observer.progress(pump.stats.read);
           i = j;
         }
       },
-      () =>
-        `${pump.stats.read} records through ${pump.stats.invocations} aggregator invocations: ` +
-        `${aggregate.tally.accepted} accepted, ${aggregate.tally.rejected} rejected`,
+      () => {
+        // Refused by Kinesis before the aggregator: counted with the contract's reason all the same.
+        if (pump.stats.tooLarge > 0) {
+          aggregate.tally.rejected += pump.stats.tooLarge;
+          aggregate.tally.rejectedByReason.too_large =
+            (aggregate.tally.rejectedByReason.too_large ?? 0) + pump.stats.tooLarge;
+        }
+        return (
+          `${pump.stats.read} records through ${pump.stats.invocations} aggregator invocations: ` +
+          `${aggregate.tally.accepted} accepted, ${aggregate.tally.rejected} rejected`
+        );
+      },
     );
 
     const templates = await timed(

@@ -17,6 +17,7 @@ function capture(): CliIo & { stdout: () => string; stderr: () => string } {
       err += t;
     },
     isTTY: false,
+    now: () => Date.UTC(2026, 10, 23, 12),
     stdout: () => out,
     stderr: () => err,
   };
