@@ -290,9 +290,16 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
     await run?.stop();
     if (opts.keepRunning === true) removeLocalState(opts.stateFile);
   };
+  let endKeepRunning: (() => void) | undefined;
   const onSignal = () => {
     io.err('\nStopping the local stand-ins...\n');
-    // The stand-ins module also kills its child processes on exit; this stops them cleanly first.
+    // Kept running: Ctrl-C is the normal end; the `finally` below stops everything.
+    if (endKeepRunning !== undefined) {
+      endKeepRunning();
+      return;
+    }
+    // Mid-run there is no stage to cancel: stop the stand-ins (the module also kills its
+    // children on exit) and end with the shell's code for an interrupt.
     void stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
@@ -304,6 +311,7 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
       rangeStartMs,
       rangeEndMs,
       ...(fixedNowMs === undefined ? {} : { fixedNowMs }),
+      keepConsuming: opts.keepRunning === true,
       ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
       observer: terminalObserver(io),
     });
@@ -325,13 +333,20 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
         },
         opts.stateFile,
       );
+      // Live from here on: what `kpi send --local` puts on the stream is aggregated within seconds,
+      // judged against the current time.
+      run.follow(io.now);
       io.out(
-        `\nThe local pipeline keeps running (state in ${path}). In another terminal try:\n` +
+        `\nThe local pipeline keeps running and aggregates what arrives on ${run.result.resources.stream} ` +
+          `(state in ${path}). In another terminal try:\n` +
+          '  npx kpi send --local events.ndjson\n' +
           `  npx kpi snapshot --local --at ${new Date(rangeStartMs + 23 * 3_600_000).toISOString()}\n` +
           `  npx kpi export --local --from ${new Date(rangeStartMs).toISOString().slice(0, 10)} --to ${new Date(rangeEndMs).toISOString().slice(0, 10)} --granularity day\n` +
           'Press Ctrl-C to stop it.\n',
       );
-      await new Promise<never>(() => {});
+      await new Promise<void>((done) => {
+        endKeepRunning = done;
+      });
     }
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -464,6 +464,11 @@ export interface LocalRunOptions {
   readonly fixedNowMs?: number;
   /** Write kpis.csv, rejected.ndjson, incidents.json and the reports here. */
   readonly exportDir?: string;
+  /**
+   * Keep the stream's reader and the aggregator after the run, for {@link LocalRun.follow}.
+   * @default false
+   */
+  readonly keepConsuming?: boolean;
   readonly observer?: RunObserver;
   /** Which incidents level 2 acknowledges. @default all */
   readonly acknowledge?: (incident: Incident) => boolean;
@@ -507,7 +512,53 @@ export interface LocalRunResult {
 /** A finished run whose stand-ins are still up (for `--keep-running`); call `stop()` when done. */
 export interface LocalRun {
   readonly result: LocalRunResult;
+  /**
+   * Keeps aggregating what arrives on the stream after the run (`kpi send --local`), judged
+   * against `now`, polling every `intervalMs`, until `stop()`. Needs `keepConsuming`.
+   */
+  follow(now: () => number, intervalMs?: number): void;
   stop(): Promise<void>;
+}
+
+/** What a run leaves open for {@link LocalRun.follow}: one drain of the stream, and its clients. */
+interface LiveIngest {
+  drain?: (nowMs: number) => Promise<void>;
+  readonly closers: Array<() => void>;
+}
+
+/**
+ * Polls the stream until stopped; each round drains every shard at the current time. Errors of
+ * one round (a stand-in restarting) are retried at the next.
+ */
+class StreamFollower {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly drain: (nowMs: number) => Promise<void>,
+    private readonly now: () => number,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.round = this.drain(this.now())
+        .catch(() => {})
+        .finally(() => this.schedule());
+    }, this.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.round;
+  }
 }
 
 /**
@@ -535,10 +586,28 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     () => startStandIns(['dynamodb', 'kinesis', 'ses', 'sns']),
     () => 'DynamoDB Local, kinesalite, SES and S3/SNS (fauxqs) up on 127.0.0.1',
   );
+  const live: LiveIngest = { closers: [] };
+  const closeLive = () => {
+    for (const close of live.closers.splice(0)) close();
+  };
   try {
-    const result = await runStages(options, standIns, synthesis, observer, timed, timings);
-    return { result, stop: () => standIns.stop() };
+    const result = await runStages(options, standIns, synthesis, observer, timed, timings, live);
+    let follower: StreamFollower | undefined;
+    return {
+      result,
+      follow: (now, intervalMs = 1_000) => {
+        if (live.drain === undefined) throw new Error('follow() needs a run started with keepConsuming');
+        follower ??= new StreamFollower(live.drain, now, intervalMs);
+        follower.start();
+      },
+      stop: async () => {
+        await follower?.stop();
+        closeLive();
+        await standIns.stop();
+      },
+    };
   } catch (err) {
+    closeLive();
     await standIns.stop();
     throw err;
   }
@@ -559,6 +628,7 @@ async function runStages(
   observer: RunObserver,
   timed: Timed,
   timings: ReadonlyArray<{ stage: string; ms: number }>,
+  live: LiveIngest,
 ): Promise<LocalRunResult> {
   const { config } = options;
   const catalog = catalogFor(config);
@@ -617,6 +687,10 @@ async function runStages(
       config.aggregator.batchSize,
       config.aggregator.maxRetryAttempts,
     );
+    live.drain = async (nowMs) => {
+      clock.nowMs = nowMs;
+      await pump.drain(nowMs);
+    };
     await timed(
       'ingest',
       options.records.length,
@@ -761,9 +835,14 @@ async function runStages(
       timings: [...timings],
     };
   } finally {
-    kinesis.destroy();
-    dynamodb.destroy();
-    s3.destroy();
+    const close = () => {
+      kinesis.destroy();
+      dynamodb.destroy();
+      s3.destroy();
+    };
+    // A live run keeps the aggregator's clients for what arrives later; they close on stop().
+    if (options.keepConsuming === true && live.drain !== undefined) live.closers.push(close);
+    else close();
   }
 }
 
