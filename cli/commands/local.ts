@@ -335,7 +335,9 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
       );
       // Live from here on: what `kpi send --local` puts on the stream is aggregated within seconds,
       // judged against the current time.
-      run.follow(io.now);
+      const fixedClock = replayClock?.kind === 'fixed' && replayClock.source === '--now' ? replayClock : undefined;
+      // A fixed --now holds for the live records too, so a session can be replayed exactly.
+      run.follow(fixedClock === undefined ? io.now : () => fixedClock.nowMs);
       io.out(
         `\nThe local pipeline keeps running and aggregates what arrives on ${run.result.resources.stream} ` +
           `(state in ${path}). In another terminal try:\n` +
