@@ -16,7 +16,7 @@ import {
   type RunObserver,
   runLocalPipeline,
 } from '../local/runner';
-import type { SimulatedTenant } from '../local/simulator';
+import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
 import { simulateDay, simulatedFleet } from '../local/simulator';
 import { catalogFor, parseInstant, removeLocalState, writeLocalState } from '../wiring';
 import { UsageError } from './errors';
@@ -41,11 +41,16 @@ export interface LocalCliOptions {
   now?: string;
   /** With --events: process each record at its own event time, as if sent live. */
   replayLive?: boolean;
+  /** Simulated days of history before the demo day, for the reports' previous periods. */
+  historyDays: number;
   config: string;
 }
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
+
+/** History days are simulated every this many minutes (the same daily volume). */
+export const HISTORY_SAMPLE_MINUTES = 15;
 
 /** When the demo incident starts, in minutes after midnight of the simulated day (10:00 UTC). */
 export const DEMO_INCIDENT_START_MINUTE = 600;
@@ -228,6 +233,7 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
   let rangeStartMs: number;
   let rangeEndMs: number;
   let fixedNowMs: number | undefined;
+  let monitoredFromMs: number | undefined;
   let headline: string;
   let replayClock: ReplayClock | undefined;
   if (opts.events !== undefined) {
@@ -273,11 +279,29 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
           }
         : {}),
     });
-    rangeStartMs = dayStartMs;
+    // History: the days before, at the same volume but only every 15th minute (15 times as dense),
+    // so the reports have previous periods to compare with at a fraction of a full day's writes.
+    const history: SimulatedRecord[] = [];
+    for (let d = opts.historyDays; d >= 1; d--) {
+      history.push(
+        ...simulateDay({
+          dayStartMs: dayStartMs - d * DAY_MS,
+          tenants: fleet,
+          seed: opts.seed + d,
+          scale: opts.scale,
+          badRecords: false,
+          sampleEveryMinutes: HISTORY_SAMPLE_MINUTES,
+        }),
+      );
+    }
+    records = history.length === 0 ? records : [...history, ...records];
+    monitoredFromMs = dayStartMs;
+    rangeStartMs = dayStartMs - opts.historyDays * DAY_MS;
     rangeEndMs = dayStartMs + DAY_MS;
     headline =
       `a simulated day (${new Date(dayStartMs).toISOString().slice(0, 10)}) of ${fleet.length} tenants, ` +
-      `${records.length} records` +
+      `${records.length - history.length} records` +
+      (history.length === 0 ? '' : ` after ${opts.historyDays} days of history (${history.length} records)`) +
       (opts.incident ? `, incident on ${incidentTenant.id} at 10:00 UTC for ${DEMO_INCIDENT_MINUTES} min` : '');
   }
   io.err(`${io.isTTY ? pc.bold('kpi local') : 'kpi local'}: ${headline}\n`);
@@ -311,6 +335,7 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
       rangeStartMs,
       rangeEndMs,
       ...(fixedNowMs === undefined ? {} : { fixedNowMs }),
+      ...(monitoredFromMs === undefined ? {} : { monitoredFromMs }),
       keepConsuming: opts.keepRunning === true,
       ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
       observer: terminalObserver(io),

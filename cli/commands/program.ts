@@ -47,6 +47,14 @@ function positiveInt(name: string) {
   };
 }
 
+function wholeNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 30) throw new InvalidArgumentError(`${name} must be a whole number 0-30.`);
+    return n;
+  };
+}
+
 function finiteNumber(name: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -108,6 +116,11 @@ export function buildProgram(io: CliIo): Command {
     )
     .option('--date <YYYY-MM-DD>', 'the simulated UTC day (default: yesterday)')
     .option('--no-incident', 'do not inject the demo incident')
+    .addOption(
+      new Option('--history-days <n>', 'simulated days before the day, so reports have previous periods to compare')
+        .default(7)
+        .argParser(wholeNumber('--history-days')),
+    )
     .option(
       '--keep-running',
       'leave the stand-ins up after the run so `--local` commands can query them (Ctrl-C stops them)',

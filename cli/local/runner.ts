@@ -432,13 +432,14 @@ export function evaluateLocalAlarms(
   fromMs: number,
   toMs: number,
 ): LocalAlarmResult {
+  // Metrics before the range are history (sampled, denser minutes): no alarm looks back at them.
   const parts = Object.values(templates).map((t) => alarmsFromTemplate(withLocalReferences(t)));
   const definitions: AlarmDefinitions = {
     metricAlarms: parts.flatMap((p) => p.metricAlarms),
     composites: parts.flatMap((p) => p.composites),
     anomalyDetectors: parts.flatMap((p) => p.anomalyDetectors),
   };
-  const data = parseEmfLines(emfDocuments);
+  const data = parseEmfLines(emfDocuments).filter((d) => d.timestampMs >= fromMs);
   const { transitions } = evaluateAlarms(definitions, data, { fromMs, toMs: toMs + ALARM_TAIL_MS });
   return {
     alarmsEvaluated: definitions.metricAlarms.length + definitions.composites.length,
@@ -457,6 +458,11 @@ export interface LocalRunOptions {
   readonly rangeStartMs: number;
   /** End of the range (exclusive). */
   readonly rangeEndMs: number;
+  /**
+   * Where the alarms start being evaluated (and the summary's days start): the records before it
+   * are history for the reports' previous periods, not monitored live. @default rangeStartMs
+   */
+  readonly monitoredFromMs?: number;
   /**
    * Processing time for every batch. Unset: each chunk is processed at its last send time, as if
    * live (the simulation); set: a fixed instant (given events, "now" relative to their timestamps).
@@ -738,7 +744,13 @@ async function runStages(
     const alarms = await timed(
       'alarms',
       undefined,
-      async () => evaluateLocalAlarms(templates, metrics.documents, options.rangeStartMs, options.rangeEndMs),
+      async () =>
+        evaluateLocalAlarms(
+          templates,
+          metrics.documents,
+          options.monitoredFromMs ?? options.rangeStartMs,
+          options.rangeEndMs,
+        ),
       (a) =>
         `${a.alarmsEvaluated} alarms evaluated minute by minute over ${a.datapoints} datapoints: ` +
         `${a.transitions.filter((t) => t.toState === 'ALARM').length} went to ALARM`,
@@ -793,7 +805,8 @@ async function runStages(
     const fleetDays = await readExportRows(reader, {
       tenant: FLEET_TENANT,
       granularity: 'day',
-      fromMs: options.rangeStartMs,
+      // The monitored days, and the day before them when there is history to compare with.
+      fromMs: Math.max(options.rangeStartMs, (options.monitoredFromMs ?? options.rangeStartMs) - 86_400_000),
       toMs: options.rangeEndMs,
     });
 
