@@ -118,7 +118,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--no-incident', 'do not inject the demo incident')
     .addOption(
       new Option('--history-days <n>', 'simulated days before the day, so reports have previous periods to compare')
-        .default(7)
+        .default(1)
         .argParser(wholeNumber('--history-days')),
     )
     .option(
