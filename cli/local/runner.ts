@@ -186,6 +186,8 @@ export class StreamPump {
     droppedRecords: 0,
   };
   private readonly iterators = new Map<string, string | undefined>();
+  /** The last sequence number read per shard, to resume after an iterator expired. */
+  private readonly lastSequence = new Map<string, string>();
 
   constructor(
     private readonly client: KinesisClient,
@@ -233,15 +235,44 @@ export class StreamPump {
     for (const shardId of this.iterators.keys()) await this.drainShard(shardId, nowMs);
   }
 
+  private getRecords(iterator: string) {
+    return this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.batchSize }));
+  }
+
+  private async iteratorAfter(shardId: string): Promise<string> {
+    const last = this.lastSequence.get(shardId);
+    const out = await this.client.send(
+      new GetShardIteratorCommand({
+        StreamName: this.stream.name,
+        ShardId: shardId,
+        ...(last === undefined
+          ? { ShardIteratorType: 'TRIM_HORIZON' }
+          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: last }),
+      }),
+    );
+    if (out.ShardIterator === undefined) throw new Error(`no iterator for shard ${shardId}`);
+    return out.ShardIterator;
+  }
+
   private async drainShard(shardId: string, nowMs: number): Promise<void> {
     for (;;) {
       const iterator = this.iterators.get(shardId);
       if (iterator === undefined) return;
-      const out = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.batchSize }));
+      let out: Awaited<ReturnType<typeof this.getRecords>>;
+      try {
+        out = await this.getRecords(iterator);
+      } catch (err) {
+        // Iterators expire after 5 minutes unused (the stages after ingestion can take longer
+        // before live mode starts): resume after the last record read, as the event source mapping does.
+        if (!(err instanceof Error) || err.name !== 'ExpiredIteratorException') throw err;
+        out = await this.getRecords(await this.iteratorAfter(shardId));
+      }
       this.iterators.set(shardId, out.NextShardIterator);
       const records = out.Records ?? [];
       if (records.length === 0) return;
       this.stats.read += records.length;
+      const last = records.at(-1)?.SequenceNumber;
+      if (last !== undefined) this.lastSequence.set(shardId, last);
       const lambdaRecords: KinesisStreamRecord[] = records.map((r) => ({
         kinesis: {
           kinesisSchemaVersion: '1.0',
@@ -432,13 +463,13 @@ export function evaluateLocalAlarms(
   fromMs: number,
   toMs: number,
 ): LocalAlarmResult {
-  // Metrics before the range are history (sampled, denser minutes): no alarm looks back at them.
   const parts = Object.values(templates).map((t) => alarmsFromTemplate(withLocalReferences(t)));
   const definitions: AlarmDefinitions = {
     metricAlarms: parts.flatMap((p) => p.metricAlarms),
     composites: parts.flatMap((p) => p.composites),
     anomalyDetectors: parts.flatMap((p) => p.anomalyDetectors),
   };
+  // Metrics before the range are history (sampled, denser minutes): no alarm looks back at them.
   const data = parseEmfLines(emfDocuments).filter((d) => d.timestampMs >= fromMs);
   const { transitions } = evaluateAlarms(definitions, data, { fromMs, toMs: toMs + ALARM_TAIL_MS });
   return {
