@@ -6,12 +6,12 @@ import { processIo, runCli } from './commands/program';
 
 runCli(process.argv.slice(2), processIo()).then(
   (code) => {
-    // Exit explicitly: a finished command must not wait on stray sockets or timers of the SDKs
-    // and local interpreters it used (stdout and stderr are synchronous for files and pipes).
-    process.exit(code);
+    // No process.exit: every command closes what it opened, so the process ends by itself once
+    // its output is flushed (an explicit exit could cut a piped stdout short).
+    process.exitCode = code;
   },
   (err: unknown) => {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    process.exitCode = 1;
   },
 );

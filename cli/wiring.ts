@@ -10,7 +10,8 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type CustomKpiSpec, KpiCatalog } from '../lambdas/core/catalog';
 import type { PipelineConfig } from '../lambdas/core/config/schema';
-import { LocalTargetUnavailableError, UsageError } from './commands/errors';
+import { parseRfc3339 } from '../lambdas/core/events/rfc3339';
+import { LocalTargetUnavailableError, StaleLocalStateError, UsageError } from './commands/errors';
 
 /** The KPI catalog of a configuration: built-in KPIs plus its custom ones (validated by the schema). */
 export function catalogFor(config: PipelineConfig): KpiCatalog {
@@ -24,12 +25,13 @@ export function catalogFor(config: PipelineConfig): KpiCatalog {
  * @throws UsageError naming the option and an example
  */
 export function parseInstant(text: string, option: string): number {
+  // Strict and calendar-checked: `Date.parse` turns 2026-02-30 into 2026-03-02 without a word.
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
-  const hasZone = dateOnly || /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
-  if (!Number.isFinite(ms) || !hasZone) {
+  const ms = parseRfc3339(dateOnly ? `${text}T00:00:00Z` : text);
+  if (ms === undefined) {
     throw new UsageError(
-      `${option} "${text}" is not a UTC date or timestamp; use e.g. 2026-11-22 or 2026-11-22T08:00:00Z.`,
+      `${option} "${text}" is not a calendar date or an RFC 3339 timestamp with zone; ` +
+        'use e.g. 2026-11-22 or 2026-11-22T08:00:00Z.',
     );
   }
   return ms;
@@ -158,6 +160,16 @@ export function readLocalState(path: string = DEFAULT_STATE_FILE): LocalState | 
   return parsed as LocalState;
 }
 
+/** Whether process `pid` is alive (signal 0 checks without signalling; EPERM: alive, not ours). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Writes the local state file (mode 600: it holds the local signing key). */
 export function writeLocalState(state: LocalState, path: string = DEFAULT_STATE_FILE): string {
   const absolute = resolve(path);
@@ -196,6 +208,9 @@ export function resolveTarget(opts: TargetOptions, config: Pick<PipelineConfig, 
     const kinesisEndpoint = opts.kinesisEndpoint ?? state?.endpoints.kinesis;
     const dynamodbEndpoint = opts.dynamodbEndpoint ?? state?.endpoints.dynamodb;
     if (state === undefined && !explicitEndpoints) throw new LocalTargetUnavailableError(resolve(stateFile));
+    if (state !== undefined && !explicitEndpoints && !processIsAlive(state.pid)) {
+      throw new StaleLocalStateError(resolve(stateFile), state.pid);
+    }
     const resources = override(state?.resources ?? defaults);
     return {
       kind: 'local',

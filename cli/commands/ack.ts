@@ -29,7 +29,7 @@ export async function runAckCommand(incidentId: string, opts: AckCliOptions, io:
     const store = new DynamoDbIncidentStore(client, {
       tableName: opts.incidentTable ?? target.resources.incidentTable,
     });
-    const updated = await store.update(incidentId, (i) => acknowledgeIncident(i, `cli:${opts.by}`, Date.now()));
+    const updated = await store.update(incidentId, (i) => acknowledgeIncident(i, `cli:${opts.by}`, io.now()));
     io.out(
       `Incident ${updated.id} (${updated.alarmName}) is acknowledged by ${updated.acknowledgedBy ?? opts.by}` +
         ` at level ${updated.level}; its ladder stops climbing at the next check.\n`,

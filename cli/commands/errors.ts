@@ -51,3 +51,15 @@ export class LocalTargetUnavailableError extends CommandFailedError {
     this.name = 'LocalTargetUnavailableError';
   }
 }
+
+/** The local state file names a process that is gone: its stand-ins are gone (or orphaned) with it. */
+export class StaleLocalStateError extends CommandFailedError {
+  constructor(stateFile: string, pid: number) {
+    super(
+      `The local state file ${stateFile} is stale: process ${pid} that wrote it is no longer running ` +
+        '(stopped without cleaning up, e.g. killed). Its endpoints are not a running local pipeline. ' +
+        'Delete the file and start `kpi local --keep-running` again.',
+    );
+    this.name = 'StaleLocalStateError';
+  }
+}

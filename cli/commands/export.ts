@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
-import { FLEET_TENANT, isKpiTenant } from '../../lambdas/core/aggregation';
+import { isKpiTenant } from '../../lambdas/core/aggregation';
 import { type ExportRow, toCsv, toJsonLines } from '../../lambdas/core/export';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
 import type { Granularity } from '../../lambdas/core/time/buckets';
@@ -39,9 +39,10 @@ export async function runExportCommand(opts: ExportCliOptions, io: CliIo): Promi
   const fromMs = parseInstant(opts.from, '--from');
   const toMs = parseInstant(opts.to, '--to');
   if (toMs <= fromMs) throw new UsageError('--to must be after --from (the range is [from, to)).');
-  const tenant = opts.tenant === 'fleet' ? FLEET_TENANT : opts.tenant;
+  // No aliases: `*` is the fleet, every other value a tenant id (a tenant may be called `fleet`).
+  const tenant = opts.tenant;
   if (!isKpiTenant(tenant))
-    throw new UsageError(`--tenant "${opts.tenant}" is not a tenant id; use a tenant id or "*".`);
+    throw new UsageError(`--tenant "${opts.tenant}" is not a tenant id; use a tenant id or "*" for the fleet.`);
   const size = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[opts.granularity];
   if ((toMs - fromMs) / size > MAX_EXPORT_BUCKETS) {
     throw new UsageError(

@@ -2,23 +2,31 @@
  * `kpi local` (and `npm start`): the whole pipeline on this machine over a simulated day, or over
  * given events, with progress while it runs and a summary at the end.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { parseAlarmName } from '../../lambdas/core/alarms/naming';
 import { type PipelineConfig, parseConfig, type TenantConfig } from '../../lambdas/core/config/schema';
+import { decodeEvent } from '../../lambdas/core/events/decode';
+import { parseRfc3339 } from '../../lambdas/core/events/rfc3339';
 import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
 import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
 import { loadConfigFile } from '../../lib/config/load';
-import { type LocalRun, type LocalRunResult, type RunObserver, runLocalPipeline } from '../local/runner';
+import {
+  type LocalRun,
+  type LocalRunResult,
+  type ReplayRecord,
+  type RunObserver,
+  runLocalPipeline,
+} from '../local/runner';
 import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
 import { simulateDay, simulatedFleet } from '../local/simulator';
-import { catalogFor, removeLocalState, writeLocalState } from '../wiring';
+import { catalogFor, parseInstant, removeLocalState, writeLocalState } from '../wiring';
 import { UsageError } from './errors';
 import { formatKpiValue, renderTable } from './format';
+import { readFileOrExplain, splitNdjson } from './ndjson';
 import type { CliIo } from './program';
 import { createProgress, type Progress } from './progress';
-import { partitionKeyOf } from './send';
+import { oversizeReason, partitionKeyOf } from './send';
 
 /** Options of `kpi local`. */
 export interface LocalCliOptions {
@@ -31,11 +39,20 @@ export interface LocalCliOptions {
   incident: boolean;
   keepRunning?: boolean;
   stateFile: string;
+  /** With --events: the instant records are judged against (RFC 3339). @default the current time */
+  now?: string;
+  /** With --events: process each record at its own event time, as if sent live. */
+  replayLive?: boolean;
+  /** Simulated days of history before the demo day, for the reports' previous periods. */
+  historyDays: number;
   config: string;
 }
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
+
+/** History days are simulated every this many minutes (the same daily volume). */
+export const HISTORY_SAMPLE_MINUTES = 15;
 
 /** When the demo incident starts, in minutes after midnight of the simulated day (10:00 UTC). */
 export const DEMO_INCIDENT_START_MINUTE = 600;
@@ -72,38 +89,105 @@ export function configWithEventTenants(config: PipelineConfig, tenantIds: Iterab
   return parseConfig({ ...config, tenants: [...config.tenants, ...extra] }, 'local run configuration');
 }
 
-/** Given events: records in file order, each sent at its own event time (the previous one's when it has none). */
-export function recordsFromEventsFile(path: string): { records: SimulatedRecord[]; tenants: Set<string> } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`Cannot read --events ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`);
-  }
-  const records: SimulatedRecord[] = [];
+/** A record of an events file: its bytes as in the file, and the event time it claims, if any. */
+export interface EventsFileRecord extends ReplayRecord {
+  readonly data: Uint8Array;
+  /** The record's `time`, when it is a valid RFC 3339 timestamp. */
+  readonly eventTimeMs?: number;
+}
+
+/**
+ * Given events: records in file order, each sent at its own event time (the previous one's when it
+ * has none). Lines travel as bytes, unchanged: bytes that are not UTF-8 reach the aggregator and are
+ * rejected there as `invalid_json`. A leading byte order mark is skipped.
+ * @throws UsageError when the file cannot be read or holds no events
+ */
+export function recordsFromEventsFile(path: string): { records: EventsFileRecord[]; tenants: Set<string> } {
+  const lines = splitNdjson(readFileOrExplain(path, `--events ${path}`));
+  const records: EventsFileRecord[] = [];
   const tenants = new Set<string>();
   let lastMs: number | undefined;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
+  for (const { bytes } of lines) {
     let timeMs: number | undefined;
+    const text = bytes.toString('utf8');
     try {
-      const parsed = JSON.parse(line) as { time?: unknown; tenantid?: unknown };
-      if (typeof parsed.time === 'string' && Number.isFinite(Date.parse(parsed.time))) timeMs = Date.parse(parsed.time);
+      const parsed = JSON.parse(text) as { time?: unknown; tenantid?: unknown };
+      if (typeof parsed.time === 'string') timeMs = parseRfc3339(parsed.time);
       if (typeof parsed.tenantid === 'string') tenants.add(parsed.tenantid);
     } catch {
       // Not JSON: it travels as is and lands in the quarantine as invalid_json.
     }
-    const sentAtMs = timeMs ?? lastMs ?? 0;
+    const sentAtMs = timeMs ?? lastMs ?? Number.NaN;
     if (timeMs !== undefined) lastMs = timeMs;
-    records.push({ partitionKey: partitionKeyOf(line), data: line, sentAtMs });
+    records.push({
+      partitionKey: partitionKeyOf(text),
+      data: bytes,
+      sentAtMs,
+      ...(timeMs === undefined ? {} : { eventTimeMs: timeMs }),
+    });
   }
   if (records.length === 0) throw new UsageError(`--events ${path} holds no events (one JSON event a line).`);
   // Lines without a usable time go with their predecessor; the first ones with the first timed line.
-  const firstMs = records.find((r) => r.sentAtMs !== 0)?.sentAtMs ?? 0;
+  const firstMs = records.find((r) => !Number.isNaN(r.sentAtMs))?.sentAtMs ?? 0;
   return {
-    records: records.map((r) => (r.sentAtMs === 0 ? { ...r, sentAtMs: firstMs } : r)),
+    records: records.map((r) => (Number.isNaN(r.sentAtMs) ? { ...r, sentAtMs: firstMs } : r)),
     tenants,
   };
+}
+
+/** How a replay of given events judges them late or future. */
+export type ReplayClock =
+  /** Every record is processed at one instant: `--now`, or the current time. */
+  | { readonly kind: 'fixed'; readonly nowMs: number; readonly source: '--now' | 'current time' }
+  /** Every record is processed at its own event time, as if sent live (`--replay-live`). */
+  | { readonly kind: 'live' };
+
+/** One line for the summary: which clock judged the events. */
+export function describeClock(clock: ReplayClock): string {
+  if (clock.kind === 'live') {
+    return 'Clock: replayed as if live; each record was processed at its own event time (--replay-live).';
+  }
+  return (
+    `Clock: records judged late or future against ${new Date(clock.nowMs).toISOString()} ` +
+    `(${clock.source === '--now' ? '--now' : 'the current time; set it with --now, or replay as if live with --replay-live'}).`
+  );
+}
+
+/**
+ * The UTC days a replay covers: those of the records the contract accepts at the replay's clock.
+ * Rejected records (too old, in the future, malformed) never widen it, so the run's time and
+ * memory follow the accepted data, not an outlier's timestamp.
+ */
+export function acceptedRange(
+  records: readonly EventsFileRecord[],
+  clock: ReplayClock,
+  config: PipelineConfig,
+): { fromMs: number; toMs: number; accepted: number } {
+  const catalog = catalogFor(config);
+  const limits = {
+    maxRecordBytes: config.ingestion.maxRecordBytes,
+    maxPastMs: config.ingestion.maxPastDays * DAY_MS,
+    maxFutureMs: config.ingestion.maxFutureMinutes * MINUTE_MS,
+  };
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let accepted = 0;
+  for (const r of records) {
+    if (r.eventTimeMs === undefined || oversizeReason(r) !== undefined) continue;
+    const nowMs = clock.kind === 'live' ? r.sentAtMs : clock.nowMs;
+    const decoded = decodeEvent(r.data, { nowMs, catalog, ...limits });
+    if (!decoded.ok) continue;
+    accepted++;
+    min = Math.min(min, decoded.eventTimeMs);
+    max = Math.max(max, decoded.eventTimeMs);
+  }
+  if (accepted === 0) {
+    // Nothing to evaluate: the day of the clock (or of the first record when replaying live).
+    const at = clock.kind === 'live' ? (records[0]?.sentAtMs ?? 0) : clock.nowMs;
+    const day = Math.floor(at / DAY_MS) * DAY_MS;
+    return { fromMs: day, toMs: day + DAY_MS, accepted };
+  }
+  return { fromMs: Math.floor(min / DAY_MS) * DAY_MS, toMs: Math.floor(max / DAY_MS) * DAY_MS + DAY_MS, accepted };
 }
 
 function yesterdayUtc(nowMs: number): number {
@@ -111,10 +195,11 @@ function yesterdayUtc(nowMs: number): number {
 }
 
 function parseDay(text: string): number {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || !Number.isFinite(Date.parse(`${text}T00:00:00Z`))) {
-    throw new UsageError(`--date "${text}" is not a day; use YYYY-MM-DD, e.g. 2026-11-22.`);
-  }
-  return Date.parse(`${text}T00:00:00Z`);
+  // Calendar-checked: 2026-02-30 is refused, not moved to March.
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseRfc3339(`${text}T00:00:00Z`) : undefined;
+  if (ms === undefined)
+    throw new UsageError(`--date "${text}" is not a calendar day; use YYYY-MM-DD, e.g. 2026-11-22.`);
+  return ms;
 }
 
 /** A run observer drawing progress bars on a terminal, plain lines otherwise. */
@@ -146,23 +231,38 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const baseConfig = loadConfigFile(opts.config);
   let config: PipelineConfig;
-  let records: SimulatedRecord[];
+  let records: ReplayRecord[];
   let rangeStartMs: number;
   let rangeEndMs: number;
   let fixedNowMs: number | undefined;
+  let monitoredFromMs: number | undefined;
   let headline: string;
+  let replayClock: ReplayClock | undefined;
   if (opts.events !== undefined) {
+    if (opts.now !== undefined && opts.replayLive === true) {
+      throw new UsageError(
+        '--now and --replay-live exclude each other: judge the events at one instant, or as sent live.',
+      );
+    }
     const loaded = recordsFromEventsFile(resolve(opts.events));
     records = [...loaded.records].sort((a, b) => a.sentAtMs - b.sentAtMs);
     config = configWithEventTenants(baseConfig, loaded.tenants);
-    const times = records.map((r) => r.sentAtMs);
-    rangeStartMs = Math.floor(Math.min(...times) / DAY_MS) * DAY_MS;
-    rangeEndMs = Math.floor(Math.max(...times) / DAY_MS) * DAY_MS + DAY_MS;
-    // "Now" is just after the last event: the events are judged late/future as if sent live.
-    fixedNowMs = Math.max(...times) + MINUTE_MS;
-    headline = `${records.length} events from ${opts.events}`;
+    replayClock =
+      opts.replayLive === true
+        ? { kind: 'live' }
+        : opts.now !== undefined
+          ? { kind: 'fixed', nowMs: parseInstant(opts.now, '--now'), source: '--now' }
+          : { kind: 'fixed', nowMs: io.now(), source: 'current time' };
+    const range = acceptedRange(loaded.records, replayClock, config);
+    rangeStartMs = range.fromMs;
+    rangeEndMs = range.toMs;
+    if (replayClock.kind === 'fixed') fixedNowMs = replayClock.nowMs;
+    headline = `${records.length} events from ${opts.events}; ${describeClock(replayClock)}`;
   } else {
-    const dayStartMs = opts.date === undefined ? yesterdayUtc(Date.now()) : parseDay(opts.date);
+    if (opts.now !== undefined || opts.replayLive === true) {
+      throw new UsageError('--now and --replay-live apply to --events only; the simulation runs on its own clock.');
+    }
+    const dayStartMs = opts.date === undefined ? yesterdayUtc(io.now()) : parseDay(opts.date);
     const fleet = simulatedFleet(opts.tenants, opts.seed);
     config = configWithFleet(baseConfig, fleet);
     const incidentTenant = fleet[0] as SimulatedTenant;
@@ -181,11 +281,29 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
           }
         : {}),
     });
-    rangeStartMs = dayStartMs;
+    // History: the days before, at the same volume but only every 15th minute (15 times as dense),
+    // so the reports have previous periods to compare with at a fraction of a full day's writes.
+    const history: SimulatedRecord[] = [];
+    for (let d = opts.historyDays; d >= 1; d--) {
+      history.push(
+        ...simulateDay({
+          dayStartMs: dayStartMs - d * DAY_MS,
+          tenants: fleet,
+          seed: opts.seed + d,
+          scale: opts.scale,
+          badRecords: false,
+          sampleEveryMinutes: HISTORY_SAMPLE_MINUTES,
+        }),
+      );
+    }
+    records = history.length === 0 ? records : [...history, ...records];
+    monitoredFromMs = dayStartMs;
+    rangeStartMs = dayStartMs - opts.historyDays * DAY_MS;
     rangeEndMs = dayStartMs + DAY_MS;
     headline =
       `a simulated day (${new Date(dayStartMs).toISOString().slice(0, 10)}) of ${fleet.length} tenants, ` +
-      `${records.length} records` +
+      `${records.length - history.length} records` +
+      (history.length === 0 ? '' : ` after ${opts.historyDays} days of history (${history.length} records)`) +
       (opts.incident ? `, incident on ${incidentTenant.id} at 10:00 UTC for ${DEMO_INCIDENT_MINUTES} min` : '');
   }
   io.err(`${io.isTTY ? pc.bold('kpi local') : 'kpi local'}: ${headline}\n`);
@@ -198,9 +316,16 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
     await run?.stop();
     if (opts.keepRunning === true) removeLocalState(opts.stateFile);
   };
+  let endKeepRunning: (() => void) | undefined;
   const onSignal = () => {
     io.err('\nStopping the local stand-ins...\n');
-    // The stand-ins module also kills its child processes on exit; this stops them cleanly first.
+    // Kept running: Ctrl-C is the normal end; the `finally` below stops everything.
+    if (endKeepRunning !== undefined) {
+      endKeepRunning();
+      return;
+    }
+    // Mid-run there is no stage to cancel: stop the stand-ins (the module also kills its
+    // children on exit) and end with the shell's code for an interrupt.
     void stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
@@ -212,10 +337,13 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
       rangeStartMs,
       rangeEndMs,
       ...(fixedNowMs === undefined ? {} : { fixedNowMs }),
+      ...(monitoredFromMs === undefined ? {} : { monitoredFromMs }),
+      keepConsuming: opts.keepRunning === true,
       ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
       observer: terminalObserver(io),
     });
     io.out(renderSummary(run.result, config, io, Date.now() - t0));
+    if (replayClock !== undefined) io.out(`${describeClock(replayClock)}\n`);
     if (opts.keepRunning === true) {
       const path = writeLocalState(
         {
@@ -232,13 +360,22 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
         },
         opts.stateFile,
       );
+      // Live from here on: what `kpi send --local` puts on the stream is aggregated within seconds,
+      // judged against the current time.
+      const fixedClock = replayClock?.kind === 'fixed' && replayClock.source === '--now' ? replayClock : undefined;
+      // A fixed --now holds for the live records too, so a session can be replayed exactly.
+      run.follow(fixedClock === undefined ? io.now : () => fixedClock.nowMs);
       io.out(
-        `\nThe local pipeline keeps running (state in ${path}). In another terminal try:\n` +
+        `\nThe local pipeline keeps running and aggregates what arrives on ${run.result.resources.stream} ` +
+          `(state in ${path}). In another terminal try:\n` +
+          '  npx kpi send --local events.ndjson\n' +
           `  npx kpi snapshot --local --at ${new Date(rangeStartMs + 23 * 3_600_000).toISOString()}\n` +
           `  npx kpi export --local --from ${new Date(rangeStartMs).toISOString().slice(0, 10)} --to ${new Date(rangeEndMs).toISOString().slice(0, 10)} --granularity day\n` +
           'Press Ctrl-C to stop it.\n',
       );
-      await new Promise<never>(() => {});
+      await new Promise<void>((done) => {
+        endKeepRunning = done;
+      });
     }
   } finally {
     process.removeListener('SIGINT', onSignal);

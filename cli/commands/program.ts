@@ -14,6 +14,8 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** Whether stdout is an interactive terminal (progress bars and colours) or a pipe/file (plain lines). */
   readonly isTTY: boolean;
+  /** The current time (epoch ms): the one clock of the CLI, fixed by tests. */
+  readonly now: () => number;
 }
 
 /** The process's own streams. */
@@ -22,6 +24,7 @@ export function processIo(): CliIo {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     isTTY: process.stdout.isTTY === true,
+    now: () => Date.now(),
   };
 }
 
@@ -40,6 +43,14 @@ function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1.`);
+    return n;
+  };
+}
+
+function wholeNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 30) throw new InvalidArgumentError(`${name} must be a whole number 0-30.`);
     return n;
   };
 }
@@ -86,6 +97,11 @@ export function buildProgram(io: CliIo): Command {
       '--events <file>',
       'run these events (NDJSON, one CloudEvent a line) with their own timestamps instead of the simulator',
     )
+    .option(
+      '--now <time>',
+      'with --events: judge records late or future against this instant (RFC 3339; default: the current time)',
+    )
+    .option('--replay-live', 'with --events: process each record at its own event time, as if it were sent live')
     .option('--export-dir <dir>', 'write kpis.csv, rejected.ndjson, incidents.json and the rendered reports here')
     .addOption(new Option('--tenants <n>', 'simulated tenants').default(20).argParser(positiveInt('--tenants')))
     .addOption(
@@ -100,6 +116,11 @@ export function buildProgram(io: CliIo): Command {
     )
     .option('--date <YYYY-MM-DD>', 'the simulated UTC day (default: yesterday)')
     .option('--no-incident', 'do not inject the demo incident')
+    .addOption(
+      new Option('--history-days <n>', 'simulated days before the day, so reports have previous periods to compare')
+        .default(1)
+        .argParser(wholeNumber('--history-days')),
+    )
     .option(
       '--keep-running',
       'leave the stand-ins up after the run so `--local` commands can query them (Ctrl-C stops them)',

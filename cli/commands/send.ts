@@ -3,12 +3,11 @@
  * service limits (500 records, 5 MiB per call, 1 MiB per record), retrying the records a call
  * reports as failed (throttling, internal errors) with exponential backoff and jitter.
  */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { loadConfigFile } from '../../lib/config/load';
 import { resolveTarget } from '../wiring';
 import { CommandFailedError, UsageError } from './errors';
+import { readNdjsonFile } from './ndjson';
 import type { CliIo, TargetCliOptions } from './program';
 import { createProgress } from './progress';
 
@@ -113,9 +112,9 @@ export async function sendRecords(
   const undelivered: UndeliveredRecord[] = [];
   const sendable: OutgoingRecord[] = [];
   for (const r of records) {
-    if (recordBytes(r) > MAX_BYTES_PER_RECORD) {
-      undelivered.push({ record: r, reason: `record is ${recordBytes(r)} bytes; Kinesis accepts at most 1 MiB` });
-    } else sendable.push(r);
+    const tooLarge = oversizeReason(r);
+    if (tooLarge !== undefined) undelivered.push({ record: r, reason: tooLarge });
+    else sendable.push(r);
   }
   let delivered = 0;
   let calls = 0;
@@ -189,23 +188,31 @@ export function partitionKeyOf(line: string): string {
   return 'unkeyed';
 }
 
-/** Reads an NDJSON file (or stdin for `-`) into records, skipping blank lines. */
-export async function readEventLines(file: string): Promise<OutgoingRecord[]> {
-  const input = file === '-' ? process.stdin : createReadStream(file);
-  const records: OutgoingRecord[] = [];
-  const done = new Promise<void>((resolveDone, reject) => {
-    input.on('error', (err: NodeJS.ErrnoException) =>
-      reject(new UsageError(`Cannot read ${file}: ${err.code ?? err.message}. Pass an NDJSON file of events.`)),
-    );
-    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-    lines.on('line', (line) => {
-      if (line.trim() === '') return;
-      records.push({ partitionKey: partitionKeyOf(line), data: Buffer.from(line, 'utf8') });
-    });
-    lines.on('close', () => resolveDone());
-  });
-  await done;
-  return records;
+/** A record read from a file, with its line for messages. */
+export interface FileRecord extends OutgoingRecord {
+  readonly lineNumber: number;
+}
+
+/**
+ * Reads an NDJSON file (or stdin for `-`) into records, skipping blank lines and a leading byte
+ * order mark. Each record carries the line's bytes unchanged.
+ * @throws UsageError when the file cannot be read (missing, a directory, no access)
+ */
+export async function readEventLines(file: string): Promise<FileRecord[]> {
+  const lines = await readNdjsonFile(file);
+  return lines.map(({ lineNumber, bytes }) => ({
+    lineNumber,
+    partitionKey: partitionKeyOf(bytes.toString('utf8')),
+    data: bytes,
+  }));
+}
+
+/** Why Kinesis would refuse a record, or `undefined` when it fits. */
+export function oversizeReason(r: OutgoingRecord): string | undefined {
+  const bytes = recordBytes(r);
+  return bytes > MAX_BYTES_PER_RECORD
+    ? `record is ${bytes} bytes with its partition key; Kinesis accepts at most ${MAX_BYTES_PER_RECORD} (1 MiB)`
+    : undefined;
 }
 
 /** Options of `kpi send`. */
@@ -216,10 +223,17 @@ export interface SendCliOptions extends TargetCliOptions {
 
 /** Runs `kpi send`. */
 export async function runSendCommand(file: string, opts: SendCliOptions, io: CliIo): Promise<void> {
+  // The file first: an unreadable file is a usage error whatever the target.
+  const all = await readEventLines(file);
+  if (all.length === 0) throw new UsageError(`${file} holds no events (expected one JSON event a line).`);
   const config = loadConfigFile(opts.config);
   const target = resolveTarget(opts, config);
-  const records = await readEventLines(file);
-  if (records.length === 0) throw new UsageError(`${file} holds no events (expected one JSON event a line).`);
+  // Records Kinesis would refuse are named up front, by line, and never sent.
+  const refused = all.flatMap((r) => {
+    const reason = oversizeReason(r);
+    return reason === undefined ? [] : [`line ${r.lineNumber}: ${reason}`];
+  });
+  const records = all.filter((r) => oversizeReason(r) === undefined);
   const client = target.kinesis();
   const progress = createProgress(io, 'send', records.length);
   try {
@@ -229,19 +243,30 @@ export async function runSendCommand(file: string, opts: SendCliOptions, io: Cli
     });
     progress.stop();
     io.out(
-      `Sent ${result.delivered} of ${records.length} records to ${target.resources.stream} ` +
+      `Sent ${result.delivered} of ${all.length} records to ${target.resources.stream} ` +
         `(${result.calls} PutRecords calls, ${result.retried} records retried).\n`,
     );
+    const problems: string[] = [];
+    if (refused.length > 0) {
+      problems.push(
+        `${refused.length} records were refused, too large for Kinesis (split them or drop large fields):\n` +
+          refused
+            .slice(0, 5)
+            .map((r) => `  - ${r}`)
+            .join('\n'),
+      );
+    }
     if (result.undelivered.length > 0) {
       const sample = result.undelivered
         .slice(0, 5)
         .map((u) => `  - ${u.reason}`)
         .join('\n');
-      throw new CommandFailedError(
+      problems.push(
         `${result.undelivered.length} records were not delivered after ${opts.maxAttempts} attempts:\n${sample}\n` +
           'Raise --max-attempts, or the stream capacity if the reason is ProvisionedThroughputExceededException.',
       );
     }
+    if (problems.length > 0) throw new CommandFailedError(problems.join('\n'));
   } catch (err) {
     progress.stop();
     if (err instanceof CommandFailedError) throw err;

@@ -24,10 +24,11 @@ const HOUR_MS = 3_600_000;
 /** Runs `kpi snapshot`. */
 export async function runSnapshotCommand(opts: SnapshotCliOptions, io: CliIo): Promise<void> {
   const config = loadConfigFile(opts.config);
-  const tenant = opts.tenant === 'fleet' ? FLEET_TENANT : opts.tenant;
+  // No aliases: `*` is the fleet, every other value a tenant id (a tenant may be called `fleet`).
+  const tenant = opts.tenant;
   if (!isKpiTenant(tenant))
-    throw new UsageError(`--tenant "${opts.tenant}" is not a tenant id; use a tenant id or "*".`);
-  const atMs = opts.at === undefined ? Date.now() : parseInstant(opts.at, '--at');
+    throw new UsageError(`--tenant "${opts.tenant}" is not a tenant id; use a tenant id or "*" for the fleet.`);
+  const atMs = opts.at === undefined ? io.now() : parseInstant(opts.at, '--at');
   const catalog = catalogFor(config);
   const target = resolveTarget(opts, config);
   const client = target.dynamodb();

@@ -81,7 +81,7 @@ import { createAlarmRouterHandler } from '../../lambdas/handlers/alarm-router/ha
 import type { EscalationLog } from '../../lambdas/handlers/escalation-log';
 import { createNotifierHandler, type NotifierInput } from '../../lambdas/handlers/notifier/handler';
 import { createReportHandler } from '../../lambdas/handlers/report/handler';
-import { kinesisPut, type OutgoingRecord, sendRecords } from '../commands/send';
+import { kinesisPut, type OutgoingRecord, oversizeReason, sendRecords } from '../commands/send';
 import {
   resourcesOfType,
   type SynthesizedTemplates,
@@ -103,6 +103,16 @@ import { localClientConfig, type StandIns, startStandIns } from './standins';
 import './promise-with-resolvers';
 
 type JSONValue = Awaited<ReturnType<StateMachine['run']>['result']>;
+
+/** A record to replay: what a producer sends, and when. {@link SimulatedRecord}s are ones. */
+export interface ReplayRecord {
+  /** The Kinesis partition key. */
+  readonly partitionKey: string;
+  /** The record body: text, or the exact bytes of a file line. */
+  readonly data: string | Uint8Array;
+  /** When the producer sends it (epoch ms); orders the records and drives the simulated clock. */
+  readonly sentAtMs: number;
+}
 
 /** Receives progress of a local run (the CLI draws bars or prints lines). */
 export interface RunObserver {
@@ -149,6 +159,8 @@ export async function createLocalStream(
 /** Statistics of {@link StreamPump}. */
 export interface PumpStats {
   put: number;
+  /** Records refused before the stream: over the Kinesis 1 MiB record limit. */
+  tooLarge: number;
   undelivered: number;
   read: number;
   invocations: number;
@@ -166,6 +178,7 @@ export interface PumpStats {
 export class StreamPump {
   readonly stats: PumpStats = {
     put: 0,
+    tooLarge: 0,
     undelivered: 0,
     read: 0,
     invocations: 0,
@@ -173,6 +186,8 @@ export class StreamPump {
     droppedRecords: 0,
   };
   private readonly iterators = new Map<string, string | undefined>();
+  /** The last sequence number read per shard, to resume after an iterator expired. */
+  private readonly lastSequence = new Map<string, string>();
 
   constructor(
     private readonly client: KinesisClient,
@@ -200,12 +215,15 @@ export class StreamPump {
   }
 
   /** Puts records on the stream. */
-  async put(records: readonly SimulatedRecord[]): Promise<void> {
+  async put(records: readonly ReplayRecord[]): Promise<void> {
     const outgoing: OutgoingRecord[] = records.map((r) => ({
       partitionKey: r.partitionKey,
-      data: Buffer.from(r.data, 'utf8'),
+      data: typeof r.data === 'string' ? Buffer.from(r.data, 'utf8') : r.data,
     }));
-    const result = await sendRecords(outgoing, kinesisPut(this.client, this.stream.name), { baseDelayMs: 20 });
+    // Kinesis refuses records over 1 MiB: they never reach the aggregator, so they are counted here.
+    const sendable = outgoing.filter((r) => oversizeReason(r) === undefined);
+    this.stats.tooLarge += outgoing.length - sendable.length;
+    const result = await sendRecords(sendable, kinesisPut(this.client, this.stream.name), { baseDelayMs: 20 });
     this.stats.put += result.delivered;
     this.stats.undelivered += result.undelivered.length;
   }
@@ -217,15 +235,44 @@ export class StreamPump {
     for (const shardId of this.iterators.keys()) await this.drainShard(shardId, nowMs);
   }
 
+  private getRecords(iterator: string) {
+    return this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.batchSize }));
+  }
+
+  private async iteratorAfter(shardId: string): Promise<string> {
+    const last = this.lastSequence.get(shardId);
+    const out = await this.client.send(
+      new GetShardIteratorCommand({
+        StreamName: this.stream.name,
+        ShardId: shardId,
+        ...(last === undefined
+          ? { ShardIteratorType: 'TRIM_HORIZON' }
+          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: last }),
+      }),
+    );
+    if (out.ShardIterator === undefined) throw new Error(`no iterator for shard ${shardId}`);
+    return out.ShardIterator;
+  }
+
   private async drainShard(shardId: string, nowMs: number): Promise<void> {
     for (;;) {
       const iterator = this.iterators.get(shardId);
       if (iterator === undefined) return;
-      const out = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.batchSize }));
+      let out: Awaited<ReturnType<typeof this.getRecords>>;
+      try {
+        out = await this.getRecords(iterator);
+      } catch (err) {
+        // Iterators expire after 5 minutes unused (the stages after ingestion can take longer
+        // before live mode starts): resume after the last record read, as the event source mapping does.
+        if (!(err instanceof Error) || err.name !== 'ExpiredIteratorException') throw err;
+        out = await this.getRecords(await this.iteratorAfter(shardId));
+      }
       this.iterators.set(shardId, out.NextShardIterator);
       const records = out.Records ?? [];
       if (records.length === 0) return;
       this.stats.read += records.length;
+      const last = records.at(-1)?.SequenceNumber;
+      if (last !== undefined) this.lastSequence.set(shardId, last);
       const lambdaRecords: KinesisStreamRecord[] = records.map((r) => ({
         kinesis: {
           kinesisSchemaVersion: '1.0',
@@ -422,7 +469,8 @@ export function evaluateLocalAlarms(
     composites: parts.flatMap((p) => p.composites),
     anomalyDetectors: parts.flatMap((p) => p.anomalyDetectors),
   };
-  const data = parseEmfLines(emfDocuments);
+  // Metrics before the range are history (sampled, denser minutes): no alarm looks back at them.
+  const data = parseEmfLines(emfDocuments).filter((d) => d.timestampMs >= fromMs);
   const { transitions } = evaluateAlarms(definitions, data, { fromMs, toMs: toMs + ALARM_TAIL_MS });
   return {
     alarmsEvaluated: definitions.metricAlarms.length + definitions.composites.length,
@@ -436,11 +484,16 @@ export interface LocalRunOptions {
   /** The configuration, tenants included. */
   readonly config: PipelineConfig;
   /** Records in send order. */
-  readonly records: readonly SimulatedRecord[];
+  readonly records: readonly ReplayRecord[];
   /** Start of the range the run covers (UTC midnight), for exports and reports. */
   readonly rangeStartMs: number;
   /** End of the range (exclusive). */
   readonly rangeEndMs: number;
+  /**
+   * Where the alarms start being evaluated (and the summary's days start): the records before it
+   * are history for the reports' previous periods, not monitored live. @default rangeStartMs
+   */
+  readonly monitoredFromMs?: number;
   /**
    * Processing time for every batch. Unset: each chunk is processed at its last send time, as if
    * live (the simulation); set: a fixed instant (given events, "now" relative to their timestamps).
@@ -448,6 +501,11 @@ export interface LocalRunOptions {
   readonly fixedNowMs?: number;
   /** Write kpis.csv, rejected.ndjson, incidents.json and the reports here. */
   readonly exportDir?: string;
+  /**
+   * Keep the stream's reader and the aggregator after the run, for {@link LocalRun.follow}.
+   * @default false
+   */
+  readonly keepConsuming?: boolean;
   readonly observer?: RunObserver;
   /** Which incidents level 2 acknowledges. @default all */
   readonly acknowledge?: (incident: Incident) => boolean;
@@ -491,7 +549,53 @@ export interface LocalRunResult {
 /** A finished run whose stand-ins are still up (for `--keep-running`); call `stop()` when done. */
 export interface LocalRun {
   readonly result: LocalRunResult;
+  /**
+   * Keeps aggregating what arrives on the stream after the run (`kpi send --local`), judged
+   * against `now`, polling every `intervalMs`, until `stop()`. Needs `keepConsuming`.
+   */
+  follow(now: () => number, intervalMs?: number): void;
   stop(): Promise<void>;
+}
+
+/** What a run leaves open for {@link LocalRun.follow}: one drain of the stream, and its clients. */
+interface LiveIngest {
+  drain?: (nowMs: number) => Promise<void>;
+  readonly closers: Array<() => void>;
+}
+
+/**
+ * Polls the stream until stopped; each round drains every shard at the current time. Errors of
+ * one round (a stand-in restarting) are retried at the next.
+ */
+class StreamFollower {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly drain: (nowMs: number) => Promise<void>,
+    private readonly now: () => number,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.round = this.drain(this.now())
+        .catch(() => {})
+        .finally(() => this.schedule());
+    }, this.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.round;
+  }
 }
 
 /**
@@ -519,10 +623,28 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     () => startStandIns(['dynamodb', 'kinesis', 'ses', 'sns']),
     () => 'DynamoDB Local, kinesalite, SES and S3/SNS (fauxqs) up on 127.0.0.1',
   );
+  const live: LiveIngest = { closers: [] };
+  const closeLive = () => {
+    for (const close of live.closers.splice(0)) close();
+  };
   try {
-    const result = await runStages(options, standIns, synthesis, observer, timed, timings);
-    return { result, stop: () => standIns.stop() };
+    const result = await runStages(options, standIns, synthesis, observer, timed, timings, live);
+    let follower: StreamFollower | undefined;
+    return {
+      result,
+      follow: (now, intervalMs = 1_000) => {
+        if (live.drain === undefined) throw new Error('follow() needs a run started with keepConsuming');
+        follower ??= new StreamFollower(live.drain, now, intervalMs);
+        follower.start();
+      },
+      stop: async () => {
+        await follower?.stop();
+        closeLive();
+        await standIns.stop();
+      },
+    };
   } catch (err) {
+    closeLive();
     await standIns.stop();
     throw err;
   }
@@ -543,6 +665,7 @@ async function runStages(
   observer: RunObserver,
   timed: Timed,
   timings: ReadonlyArray<{ stage: string; ms: number }>,
+  live: LiveIngest,
 ): Promise<LocalRunResult> {
   const { config } = options;
   const catalog = catalogFor(config);
@@ -601,6 +724,10 @@ async function runStages(
       config.aggregator.batchSize,
       config.aggregator.maxRetryAttempts,
     );
+    live.drain = async (nowMs) => {
+      clock.nowMs = nowMs;
+      await pump.drain(nowMs);
+    };
     await timed(
       'ingest',
       options.records.length,
@@ -609,20 +736,29 @@ async function runStages(
         const chunkMs = options.chunkMs ?? 15 * 60_000;
         let i = 0;
         while (i < options.records.length) {
-          const chunkEnd = (options.records[i] as SimulatedRecord).sentAtMs + chunkMs;
+          const chunkEnd = (options.records[i] as ReplayRecord).sentAtMs + chunkMs;
           let j = i;
-          while (j < options.records.length && (options.records[j] as SimulatedRecord).sentAtMs < chunkEnd) j++;
+          while (j < options.records.length && (options.records[j] as ReplayRecord).sentAtMs < chunkEnd) j++;
           const chunk = options.records.slice(i, j);
           await pump.put(chunk);
-          clock.nowMs = options.fixedNowMs ?? (chunk.at(-1) as SimulatedRecord).sentAtMs;
+          clock.nowMs = options.fixedNowMs ?? (chunk.at(-1) as ReplayRecord).sentAtMs;
           await pump.drain(clock.nowMs);
           observer.progress(pump.stats.read);
           i = j;
         }
       },
-      () =>
-        `${pump.stats.read} records through ${pump.stats.invocations} aggregator invocations: ` +
-        `${aggregate.tally.accepted} accepted, ${aggregate.tally.rejected} rejected`,
+      () => {
+        // Refused by Kinesis before the aggregator: counted with the contract's reason all the same.
+        if (pump.stats.tooLarge > 0) {
+          aggregate.tally.rejected += pump.stats.tooLarge;
+          aggregate.tally.rejectedByReason.too_large =
+            (aggregate.tally.rejectedByReason.too_large ?? 0) + pump.stats.tooLarge;
+        }
+        return (
+          `${pump.stats.read} records through ${pump.stats.invocations} aggregator invocations: ` +
+          `${aggregate.tally.accepted} accepted, ${aggregate.tally.rejected} rejected`
+        );
+      },
     );
 
     const templates = await timed(
@@ -639,7 +775,13 @@ async function runStages(
     const alarms = await timed(
       'alarms',
       undefined,
-      async () => evaluateLocalAlarms(templates, metrics.documents, options.rangeStartMs, options.rangeEndMs),
+      async () =>
+        evaluateLocalAlarms(
+          templates,
+          metrics.documents,
+          options.monitoredFromMs ?? options.rangeStartMs,
+          options.rangeEndMs,
+        ),
       (a) =>
         `${a.alarmsEvaluated} alarms evaluated minute by minute over ${a.datapoints} datapoints: ` +
         `${a.transitions.filter((t) => t.toState === 'ALARM').length} went to ALARM`,
@@ -694,7 +836,8 @@ async function runStages(
     const fleetDays = await readExportRows(reader, {
       tenant: FLEET_TENANT,
       granularity: 'day',
-      fromMs: options.rangeStartMs,
+      // The monitored days, and the day before them when there is history to compare with.
+      fromMs: Math.max(options.rangeStartMs, (options.monitoredFromMs ?? options.rangeStartMs) - 86_400_000),
       toMs: options.rangeEndMs,
     });
 
@@ -736,9 +879,14 @@ async function runStages(
       timings: [...timings],
     };
   } finally {
-    kinesis.destroy();
-    dynamodb.destroy();
-    s3.destroy();
+    const close = () => {
+      kinesis.destroy();
+      dynamodb.destroy();
+      s3.destroy();
+    };
+    // A live run keeps the aggregator's clients for what arrives later; they close on stop().
+    if (options.keepConsuming === true && live.drain !== undefined) live.closers.push(close);
+    else close();
   }
 }
 

@@ -71,6 +71,7 @@ export function localClientConfig(endpoint: string): LocalClientConfig {
 }
 
 const HOST = '127.0.0.1';
+// Java's start-up alone took 20-30 s on a shared 2-core machine under load (load average 30).
 const START_TIMEOUT_MS = 90_000;
 const liveChildren = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -153,26 +154,43 @@ function dynamoDbLocalJarDir(): string {
 }
 
 /**
+ * A guardian between this process and a server that cannot notice its parent dying (Java): it
+ * runs the command given as JSON in argv, relays its exit code, and kills it when its own stdin
+ * closes, which the OS does when this process ends, even by SIGKILL. Without it, a killed
+ * `kpi local --keep-running` left DynamoDB Local serving an orphaned table.
+ */
+const GUARDIAN_CHILD = `
+const { spawn } = require('node:child_process');
+const [command, args, cwd] = JSON.parse(process.argv[1]);
+const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+child.on('error', (err) => { process.stderr.write(String(err) + '\\n'); process.exit(127); });
+child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 143)));
+process.stdin.on('end', () => child.kill('SIGKILL'));
+process.stdin.resume();
+process.on('SIGTERM', () => child.kill('SIGTERM'));
+`;
+
+/**
  * Starts Amazon DynamoDB Local (in memory, shared database) and resolves once ListTables
  * answers, which is when the server accepts requests (about 3-4 s).
  */
 export async function startDynamoDb(): Promise<StandIn> {
   const jarDir = dynamoDbLocalJarDir();
   const port = await freePort();
-  const child = spawn(
-    'java',
-    [
-      `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
-      '-jar',
-      join(jarDir, 'DynamoDBLocal.jar'),
-      '-inMemory',
-      '-sharedDb',
-      '-disableTelemetry',
-      '-port',
-      String(port),
-    ],
-    { cwd: jarDir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const javaArgs = [
+    `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(jarDir, 'DynamoDBLocal.jar'),
+    '-inMemory',
+    '-sharedDb',
+    '-disableTelemetry',
+    '-port',
+    String(port),
+  ];
+  const child = spawn(process.execPath, ['-e', GUARDIAN_CHILD, JSON.stringify(['java', javaArgs, jarDir])], {
+    cwd: jarDir,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   trackChild(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -194,7 +212,14 @@ export async function startDynamoDb(): Promise<StandIn> {
     }
     await sleep(150);
   }
-  return { endpoint, stop: () => stopChild(child) };
+  return {
+    endpoint,
+    stop: async () => {
+      // An in-memory database has nothing to flush: closing the guardian's stdin kills it at once.
+      child.stdin?.end();
+      await stopChild(child);
+    },
+  };
 }
 
 /** True when a JSON-protocol AWS endpoint answers the target with 200. */

@@ -68,7 +68,17 @@ describe('kpi local --events', () => {
     writeFileSync(fixture, `${[...records.map((r) => r.data), ...BAD_LINES].join('\n')}\n`);
     run = spawnSync(
       process.execPath,
-      [join(ROOT, 'bin/kpi.js'), 'local', '--events', fixture, '--export-dir', exportDir],
+      [
+        join(ROOT, 'bin/kpi.js'),
+        'local',
+        '--events',
+        fixture,
+        // The events' own afternoon: judged late or future against it, never against the wall clock.
+        '--now',
+        '2026-11-22T12:05:00Z',
+        '--export-dir',
+        exportDir,
+      ],
       {
         cwd: ROOT,
         encoding: 'utf8',

@@ -17,6 +17,7 @@ function capture(): CliIo & { stdout: () => string; stderr: () => string } {
       err += t;
     },
     isTTY: false,
+    now: () => Date.UTC(2026, 10, 23, 12),
     stdout: () => out,
     stderr: () => err,
   };
@@ -130,7 +131,37 @@ describe('kpi CLI', () => {
     expect(io.stderr()).toContain('--to must be after --from');
     const io2 = capture();
     expect(await runCli(['export', '--from', 'yesterday', '--to', '2026-11-22', '--local', '-c', config], io2)).toBe(2);
-    expect(io2.stderr()).toContain('--from "yesterday" is not a UTC date or timestamp');
+    expect(io2.stderr()).toContain('--from "yesterday" is not a calendar date or an RFC 3339 timestamp');
+    // Calendar-checked: not silently moved to 2026-03-02.
+    const io3 = capture();
+    expect(await runCli(['export', '--from', '2026-02-30', '--to', '2026-03-03', '--local', '-c', config], io3)).toBe(
+      2,
+    );
+    expect(io3.stderr()).toContain('--from "2026-02-30" is not a calendar date');
+    const io4 = capture();
+    expect(await runCli(['report', 'system_health', '--date', '2026-02-30', '-o', '/tmp/x.html', '--local'], io4)).toBe(
+      2,
+    );
+    expect(io4.stderr()).toContain('--date "2026-02-30" is not a calendar date');
+  });
+
+  it('exits 2 when kpi send cannot read its file (missing, or a directory), naming the file', async () => {
+    const io = capture();
+    expect(await runCli(['send', '/nonexistent/events.ndjson', '--local'], io)).toBe(2);
+    expect(io.stderr()).toContain('Cannot read /nonexistent/events.ndjson: no such file');
+    const io2 = capture();
+    const dir = mkdtempSync(join(tmpdir(), 'kpi-send-dir-'));
+    expect(await runCli(['send', dir, '--local'], io2)).toBe(2);
+    expect(io2.stderr()).toContain(`Cannot read ${dir}: it is a directory`);
+  });
+
+  it('exits 2 on an impossible --date for kpi local, and on --now without --events', async () => {
+    const io = capture();
+    expect(await runCli(['local', '--date', '2026-02-30'], io)).toBe(2);
+    expect(io.stderr()).toContain('--date "2026-02-30" is not a calendar day');
+    const io2 = capture();
+    expect(await runCli(['local', '--now', '2026-11-22T12:00:00Z'], io2)).toBe(2);
+    expect(io2.stderr()).toContain('--now and --replay-live apply to --events only');
   });
 
   it('runs as a real process through bin/kpi.js with the same exit codes', () => {

@@ -75,6 +75,33 @@ describe('configuration', () => {
     expect(issues).toEqual([{ key: 'retention', rule: 'unknown key(s) minuteDay' }]);
   });
 
+  it('refuses unknown KPIs, unknown statistics and unknown keys in reports.targets', () => {
+    expect(issuesOf({ reports: { targets: { availabilty: { min: 0.999 } } } })).toEqual([
+      {
+        key: 'reports.targets.availabilty',
+        rule: 'names KPI "availabilty", which is neither a built-in KPI (README, KPI catalog) nor in customKpis',
+      },
+    ]);
+    expect(issuesOf({ reports: { targets: { api_latency: { max: 500, statistic: 'p59' } } } })).toEqual([
+      { key: 'reports.targets.api_latency.statistic', rule: 'must be one of value, p50, p95, p99' },
+    ]);
+    expect(issuesOf({ reports: { targets: { csat: { min: 4, statistic: 'p95' } } } })).toEqual([
+      { key: 'reports.targets.csat.statistic', rule: 'must be "value": csat is a mean KPI, it has no p95' },
+    ]);
+    expect(issuesOf({ reports: { targets: { csat: { minimum: 4 } } } })).toEqual([
+      { key: 'reports.targets.csat', rule: 'unknown key(s) minimum' },
+      { key: 'reports.targets.csat', rule: 'needs min or max (or both)' },
+    ]);
+  });
+
+  it('accepts report targets on custom KPIs and quantiles of quantile KPIs', () => {
+    const config = parseConfig({
+      customKpis: [{ name: 'booking_delay', eventType: 'custom.booking', aggregation: 'quantiles', field: 'ms' }],
+      reports: { targets: { booking_delay: { max: 900, statistic: 'p99' }, response_latency: { max: 3000 } } },
+    });
+    expect(config.reports.targets.booking_delay).toEqual({ max: 900, statistic: 'p99' });
+  });
+
   it('checks cross references: tiers, contacts and silenced tenants', () => {
     const issues = issuesOf({
       tenants: [{ id: 'acme', name: 'Acme', tier: 'platinum' }],

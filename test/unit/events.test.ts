@@ -269,6 +269,66 @@ describe('decodeEvent: hostile input', () => {
     expect(r).toMatchObject({ reason: 'schema', field: 'data.latencyMs', rule: 'must be a finite number' });
   });
 
+  it.each([
+    [
+      'a turn of 1e308 ms',
+      makeEvent('agent.turn.completed', { data: { totalMs: 1e308 } }),
+      'data.totalMs',
+      '<= 31622400000',
+    ],
+    [
+      'a session over 366 days',
+      makeEvent('agent.session.completed', { data: { handleTimeMs: 31_622_400_001 } }),
+      'data.handleTimeMs',
+      '<= 31622400000',
+    ],
+    [
+      'a won deal of 1e308 USD',
+      makeEvent('sales.stage.changed', { data: { stage: 'won', valueUsd: 1e308 } }),
+      'data.valueUsd',
+      '<= 1000000000000',
+    ],
+    [
+      'a churn of -1e308 USD',
+      makeEvent('revenue.recorded', { data: { kind: 'churn', mrrDeltaUsd: -1e308 } }),
+      'data.mrrDeltaUsd',
+      '>= -1000000000000',
+    ],
+    [
+      'a resolution time of 1e300 ms',
+      makeEvent('support.ticket.updated', { data: { status: 'resolved', resolutionMs: 1e300 } }),
+      'data.resolutionMs',
+      '<= 31622400000',
+    ],
+    [
+      'a measured custom field of 1e300',
+      makeCustomEvent('custom.booking.made', { seats: 1e300 }),
+      'data.seats',
+      '0..1000000000000000',
+    ],
+  ])('schema: %s is out of bounds, and the message names the bound', (_name, value, field, bound) => {
+    const r = rejected(decodeJson(value));
+    expect(r).toMatchObject({ reason: 'schema', field });
+    expect(r.message).toContain(bound);
+  });
+
+  it('accepts values at the bounds', () => {
+    const longest = makeEvent('agent.turn.completed', { data: { totalMs: 31_622_400_000 } });
+    const richest = makeEvent('sales.stage.changed', { data: { stage: 'won', valueUsd: 1e12 } });
+    expect(decodeJson(longest).ok).toBe(true);
+    expect(decodeJson(richest).ok).toBe(true);
+  });
+
+  it('invalid_json: bytes that are not UTF-8, even inside a string value of valid JSON', () => {
+    const text = JSON.stringify(makeEvent('user.active', { data: { userId: 'u-XX' } }));
+    const bytes = Buffer.from(text, 'utf8');
+    const at = bytes.indexOf('XX');
+    bytes[at] = 0xc3; // a lead byte followed by ASCII: not UTF-8
+    const r = rejected(decodeEvent(bytes, ctx));
+    expect(r).toMatchObject({ reason: 'invalid_json' });
+    expect(r.message).toContain('not UTF-8');
+  });
+
   it('1e999 (parsed as Infinity) is rejected as not finite', () => {
     const text = JSON.stringify(makeEvent('api.request.completed')).replace('"latencyMs":120', '"latencyMs":1e999');
     expect(rejected(decodeEvent(text, ctx))).toMatchObject({ reason: 'schema', field: 'data.latencyMs' });

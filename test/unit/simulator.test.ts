@@ -117,6 +117,23 @@ describe('simulator', () => {
     expect(v[19_800]! - v[10_000]!).toBeGreaterThan(2 * (v[10_000]! - v[200]!));
   });
 
+  it('history days sampled every 15 minutes keep the daily volume in 1/15 of the minutes', () => {
+    const sampled = simulateDay({
+      dayStartMs: DAY,
+      tenants,
+      seed: 7,
+      scale: 0.05,
+      sampleEveryMinutes: 15,
+      badRecords: false,
+    });
+    const sessionsOf = (rs: typeof records) => rs.filter((r) => r.data.includes('"agent.session.completed"')).length;
+    const full = sessionsOf(records);
+    expect(Math.abs(sessionsOf(sampled) - full) / full).toBeLessThan(0.1);
+    const minutes = new Set(sampled.map((r) => Math.floor((r.sentAtMs - DAY) / 60_000)));
+    for (const m of minutes) expect(m % 15).toBe(0);
+    expect(minutes.size).toBe(96);
+  });
+
   it('rejects options out of range', () => {
     expect(() => simulateDay({ dayStartMs: DAY, tenants, scale: 0 })).toThrow(RangeError);
     expect(() => simulateDay({ dayStartMs: DAY, tenants: [] })).toThrow(RangeError);

@@ -10,6 +10,7 @@
  * Pure: no file system, no environment. `loadConfig` in `./load.ts` reads files.
  */
 import { z } from 'zod';
+import { BUILT_IN_KPIS } from '../catalog/builtin';
 
 /** Tenant ids, as the event contract defines them (kept in sync by a test against the contract). */
 export const CONFIG_TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
@@ -409,6 +410,48 @@ const alarmsSchema = z.strictObject({
   ]),
 });
 
+/** Statistics a report target can be judged on: the KPI's headline value, or a quantile. */
+export const REPORT_TARGET_STATISTICS = ['value', 'p50', 'p95', 'p99'] as const;
+
+/**
+ * `reports.targets` names KPIs: a typo (`availabilty`) or a quantile of a KPI without quantiles
+ * would otherwise fall back silently to no target or to the mean.
+ */
+function checkReportTargets(
+  c: { customKpis: ReadonlyArray<{ name: string; aggregation: string }>; reports: { targets: ReportTargets } },
+  ctx: z.RefinementCtx,
+): void {
+  const aggregationOf = new Map<string, string>(BUILT_IN_KPIS.map((k) => [k.name, k.aggregation]));
+  for (const k of c.customKpis) aggregationOf.set(k.name, k.aggregation);
+  for (const [kpi, target] of Object.entries(c.reports.targets)) {
+    const path = ['reports', 'targets', kpi];
+    const aggregation = aggregationOf.get(kpi);
+    if (aggregation === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `names KPI "${kpi}", which is neither a built-in KPI (README, KPI catalog) nor in customKpis`,
+      });
+      continue;
+    }
+    if (target.min === undefined && target.max === undefined) {
+      ctx.addIssue({ code: 'custom', path, message: 'needs min or max (or both)' });
+    }
+    if (target.statistic !== undefined && target.statistic !== 'value' && aggregation !== 'quantiles') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'statistic'],
+        message: `must be "value": ${kpi} is a ${aggregation} KPI, it has no ${target.statistic}`,
+      });
+    }
+  }
+}
+
+type ReportTargets = Record<
+  string,
+  { min?: number | undefined; max?: number | undefined; statistic?: string | undefined }
+>;
+
 const reportsSchema = z.strictObject({
   /** IANA time zone the schedules' cron expressions are evaluated in. */
   timezone: z.string().min(1).default('UTC'),
@@ -441,7 +484,11 @@ const reportsSchema = z.strictObject({
   targets: z
     .record(
       z.string(),
-      z.strictObject({ min: z.number().optional(), max: z.number().optional(), statistic: z.string().optional() }),
+      z.strictObject({
+        min: z.number().optional(),
+        max: z.number().optional(),
+        statistic: z.enum(REPORT_TARGET_STATISTICS, `must be one of ${REPORT_TARGET_STATISTICS.join(', ')}`).optional(),
+      }),
     )
     .default({
       availability: { min: 0.999 },
@@ -566,7 +613,8 @@ export const pipelineConfigSchema = z
         });
       }
     });
-  });
+  })
+  .superRefine(checkReportTargets);
 
 /** A validated configuration with every default filled in. */
 export type PipelineConfig = z.output<typeof pipelineConfigSchema>;

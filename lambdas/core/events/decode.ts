@@ -10,6 +10,7 @@
  * Accepted events are rebuilt from the contract's fields only: unknown envelope attributes,
  * unknown `data` fields and keys such as `__proto__` never reach the KPIs.
  */
+import { isUtf8 } from 'node:buffer';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { CustomFieldKind, KpiCatalog } from '../catalog';
 import {
@@ -82,12 +83,23 @@ export const DEFAULT_MAX_FUTURE_MS = 5 * 60 * 1000;
 export const MAX_DATA_STRING = 256;
 /** Most top-level fields kept from a custom event's `data`. */
 export const MAX_CUSTOM_FIELDS = 64;
+/**
+ * Longest duration accepted, in ms: 366 days. Every number of the contract has a bound so that
+ * no sum, mean, square or sketch of accepted events can leave the finite doubles: even 10^15
+ * events at the bound sum to about 3e25, and EMF, the export format and its CSV parser only
+ * ever see finite values. A ticket resolved after a year is the longest real duration.
+ */
+export const MAX_DURATION_MS = 31_622_400_000;
+/** Largest money amount in absolute value, in US dollars (one trillion). */
+export const MAX_ABS_USD = 1e12;
+/** Largest absolute value of a numeric field a custom KPI measures. */
+export const MAX_ABS_CUSTOM_NUMBER = 1e15;
 
 type JsonSchema = Record<string, unknown>;
 const str: JsonSchema = { type: 'string', minLength: 1, maxLength: MAX_DATA_STRING };
-const ms: JsonSchema = { type: 'number', minimum: 0 };
+const ms: JsonSchema = { type: 'number', minimum: 0, maximum: MAX_DURATION_MS };
 const bool: JsonSchema = { type: 'boolean' };
-const money: JsonSchema = { type: 'number' };
+const money: JsonSchema = { type: 'number', minimum: -MAX_ABS_USD, maximum: MAX_ABS_USD };
 const oneOf = (values: readonly string[]): JsonSchema => ({ type: 'string', enum: [...values] });
 
 /** `data` schemas per built-in type: [properties, required]. Extra fields are allowed and dropped. */
@@ -265,6 +277,17 @@ function customData(
               : 'a string or number';
       return { field: `data.${field}`, rule: `must be ${want} (a custom KPI measures it)` };
     }
+    if (
+      typeof v === 'number' &&
+      (kind === 'number' || kind === 'non_negative_number') &&
+      Math.abs(v) > MAX_ABS_CUSTOM_NUMBER
+    ) {
+      const low = kind === 'non_negative_number' ? '0' : `-${MAX_ABS_CUSTOM_NUMBER}`;
+      return {
+        field: `data.${field}`,
+        rule: `must be a finite number ${low}..${MAX_ABS_CUSTOM_NUMBER} (a custom KPI measures it)`,
+      };
+    }
     if (typeof v === 'string' && v.length > MAX_DATA_STRING) {
       return { field: `data.${field}`, rule: `must be at most ${MAX_DATA_STRING} characters` };
     }
@@ -307,10 +330,14 @@ function byteLength(raw: Uint8Array | string): number {
   return Buffer.byteLength(raw, 'utf8');
 }
 
-function toText(raw: Uint8Array | string): string {
+/**
+ * The record's text, or `undefined` when its bytes are not UTF-8. Decoding replaces bad bytes with
+ * U+FFFD, which would let a corrupted id or tenant name through; the contract says UTF-8 JSON.
+ */
+function toText(raw: Uint8Array | string): string | undefined {
   if (typeof raw === 'string') return raw;
-  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
-  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
 }
 
 /**
@@ -336,9 +363,11 @@ function decodeUnsafe(raw: Uint8Array | string, ctx: DecodeContext): DecodeResul
   if (quickLength > maxBytes || (typeof raw === 'string' && raw.length * 3 > maxBytes && byteLength(raw) > maxBytes)) {
     return reject('too_large', `record is larger than ${maxBytes} bytes; split it or drop large fields`);
   }
+  const text = toText(raw);
+  if (text === undefined) return reject('invalid_json', 'record is not UTF-8 text; encode the JSON as UTF-8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(toText(raw));
+    parsed = JSON.parse(text);
   } catch (err) {
     return reject('invalid_json', `record is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
