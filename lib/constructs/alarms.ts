@@ -3,7 +3,9 @@
  * configuration through `resolveAlarmRules` (the same plan the local evaluator replays).
  *
  * - Threshold alarms per default rule (percentile statistics such as `p95`, `p99.9` included),
- *   for the fleet and for each tenant whose tier has `perTenantAlarms`.
+ *   for the fleet. Per-tenant rules (tiers with `perTenantAlarms`) are not CloudWatch alarms: the
+ *   pipeline evaluates them every minute from the KPI table (`TenantAlarms`, docs/scale.md), so
+ *   the number of alarms and resources here does not grow with tenants.
  * - Anomaly-band alarms (`ANOMALY_DETECTION_BAND` + an explicit `AWS::CloudWatch::AnomalyDetector`
  *   so the model exists, and starts training, at deploy time) for the P3/P4 trend rules.
  * - Multi-window multi-burn-rate SLO alarms: per SLO x burn rule, a long-window and a short-window
@@ -56,8 +58,14 @@ function metricOf(m: AlarmMetricStat): cloudwatch.Metric {
   });
 }
 
-function constructId(alarmName: string): string {
-  return alarmName.replaceAll('/', '::');
+/**
+ * The construct id of an alarm: its role, scope and rule id, never its severity or ladder. An
+ * override of severity or ladder renames the alarm (the name carries both) but keeps its logical
+ * id, so CloudFormation replaces that one alarm in place and no other resource moves.
+ */
+function constructId(spec: AlarmSpec | CompositeSpec): string {
+  const scope = spec.identity.tenant === '*' ? 'fleet' : `tenant-${spec.identity.tenant}`;
+  return `${spec.role}::${scope}::${spec.identity.ruleId}`;
 }
 
 /** The alarms of the pipeline; see the module comment for what it creates. */
@@ -76,7 +84,7 @@ export class KpiAlarms extends Construct {
   constructor(scope: Construct, id: string, props: KpiAlarmsProps) {
     super(scope, id);
     const maxAlarms = props.maxAlarms ?? DEFAULT_MAX_ALARMS;
-    this.plan = resolveAlarmRules(props.config, props.catalog, { maxAlarms });
+    this.plan = resolveAlarmRules(props.config, props.catalog, { maxAlarms, tenants: [] });
     this.pagingPrefix = `${props.config.name}/`;
     this.alarms = [];
     this.alarmsBySeverity = { P1: [], P2: [], P3: [], P4: [] };
@@ -119,7 +127,7 @@ export class KpiAlarms extends Construct {
       treatMissingData: spec.treatMissingData as cloudwatch.TreatMissingData,
       comparisonOperator: spec.comparison as cloudwatch.ComparisonOperator,
     };
-    const cid = constructId(spec.name);
+    const cid = constructId(spec);
     switch (spec.kind) {
       case 'threshold':
         return new cloudwatch.Alarm(this, cid, { ...common, metric: metricOf(spec.metric), threshold: spec.threshold });
@@ -156,7 +164,7 @@ export class KpiAlarms extends Construct {
       }
       return cloudwatch.AlarmRule.fromAlarm(child, cloudwatch.AlarmState.ALARM);
     });
-    return new cloudwatch.CompositeAlarm(this, constructId(spec.name), {
+    return new cloudwatch.CompositeAlarm(this, constructId(spec), {
       compositeAlarmName: spec.name,
       alarmDescription: spec.description,
       alarmRule: spec.operator === 'AND' ? cloudwatch.AlarmRule.allOf(...rules) : cloudwatch.AlarmRule.anyOf(...rules),
