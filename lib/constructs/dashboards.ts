@@ -7,17 +7,17 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { KpiCatalog, KpiDefinition } from '../../lambdas/core/catalog';
 import {
-  isTrafficKpi,
-  type PublishedKpi,
-  publishedKpis,
-  tenantDashboardKpis,
-} from '../../lambdas/core/dashboards/tenant-metrics';
-import {
   type PipelineConfig,
   perTenantDashboardTenants,
   SEVERITIES,
   type Severity,
 } from '../../lambdas/core/config/schema';
+import {
+  isTrafficKpi,
+  type PublishedKpi,
+  publishedKpis,
+  tenantDashboardKpis,
+} from '../../lambdas/core/dashboards/tenant-metrics';
 
 /** CloudWatch's limit of widgets on one dashboard. */
 export const CLOUDWATCH_MAX_WIDGETS = 500;

@@ -91,7 +91,13 @@ export class PipelineHealthAlarms extends Construct {
     description: string,
     settings: { metric: cloudwatch.IMetric; threshold: number; evaluationPeriods: number; datapointsToAlarm: number },
   ): void {
-    const alarmName = formatAlarmName({ deployment: this.deployment, severity, ladder: 'technical', tenant: '*', ruleId });
+    const alarmName = formatAlarmName({
+      deployment: this.deployment,
+      severity,
+      ladder: 'technical',
+      tenant: '*',
+      ruleId,
+    });
     const alarm = new cloudwatch.Alarm(this, ruleId, {
       ...settings,
       alarmName,

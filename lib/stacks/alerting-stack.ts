@@ -6,9 +6,10 @@ import type { Construct } from 'constructs';
 import { formatAlarmName } from '../../lambdas/core/alarms/naming';
 import type { AlarmPlan } from '../../lambdas/core/alarms/rules';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
-import type { PipelineConfig, Severity } from '../../lambdas/core/config/schema';
+import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../../lambdas/core/config/schema';
 import { KpiAlarms } from '../constructs/alarms';
 import { EscalationLadder } from '../constructs/escalation';
+import { TenantAlarms } from '../constructs/tenant-alarms';
 
 /** Settings of the alerting stack: the configuration and the data stack's resources. */
 export interface AlertingStackProps extends StackProps {
@@ -28,6 +29,8 @@ export class AlertingStack extends Stack {
   readonly alarms: KpiAlarms;
   /** The escalation ladder (router, state machine, notifier, acknowledgement URL). */
   readonly escalation: EscalationLadder;
+  /** Per-tenant alarm evaluation (absent when no tier has `perTenantAlarms`). */
+  readonly tenantAlarms?: TenantAlarms;
   /** Pages when a ladder execution fails or times out. */
   readonly ladderFailedAlarm: cloudwatch.Alarm;
   /** Alarms by severity, for dashboards. */
@@ -48,6 +51,16 @@ export class AlertingStack extends Stack {
       incidentsTable: props.incidentsTable,
       encryptionKey: props.encryptionKey,
     });
+    if (perTenantAlarmTenants(config).length > 0) {
+      this.tenantAlarms = new TenantAlarms(this, 'TenantAlarms', {
+        config,
+        kpiTable: props.kpiTable,
+        encryptionKey: props.encryptionKey,
+        router: this.escalation.router,
+        deadLetterQueue: this.escalation.deadLetterQueue,
+      });
+      this.alarmNamesBySeverity.P2.push(this.tenantAlarms.failureAlarmName);
+    }
     // A ladder that fails may have left someone unpaged: that is itself worth a page.
     const ladderFailedName = formatAlarmName({
       deployment: config.name,

@@ -51,8 +51,7 @@ export function assertDeliverableAddresses(config: PipelineConfig, source: strin
     })),
     {
       key: 'deployment.allowExampleAddresses',
-      rule:
-        'set it to true (or pass -c allowExampleAddresses=true) only for a test deployment that may page and mail no one',
+      rule: 'set it to true (or pass -c allowExampleAddresses=true) only for a test deployment that may page and mail no one',
     },
   ]);
 }

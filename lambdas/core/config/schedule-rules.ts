@@ -39,7 +39,7 @@ const FIELDS: readonly FieldRule[] = [
   { name: 'year', min: 1970, max: 2199 },
 ];
 
-function valueOf(text: string, rule: FieldRule): number | undefined {
+function fieldValue(text: string, rule: FieldRule): number | undefined {
   const named = rule.names?.indexOf(text.toUpperCase()) ?? -1;
   if (named >= 0) return rule.min + named;
   if (!/^\d+$/.test(text)) return undefined;
@@ -57,9 +57,9 @@ function itemProblem(item: string, rule: FieldRule): string | undefined {
   if (rule.name === 'day-of-week') {
     if (item === 'L') return undefined;
     const last = /^(.+)L$/.exec(item);
-    if (last !== null && valueOf(last[1]!, rule) !== undefined) return undefined;
+    if (last !== null && fieldValue(last[1]!, rule) !== undefined) return undefined;
     const nth = /^(.+)#([1-5])$/.exec(item);
-    if (nth !== null && valueOf(nth[1]!, rule) !== undefined) return undefined;
+    if (nth !== null && fieldValue(nth[1]!, rule) !== undefined) return undefined;
   }
   const [base, step, extra] = item.split('/');
   if (extra !== undefined) return `"${item}" has more than one "/"`;
@@ -69,8 +69,8 @@ function itemProblem(item: string, rule: FieldRule): string | undefined {
   if (base === '*' && step !== undefined) return undefined;
   const [from, to, more] = (base ?? '').split('-');
   if (more !== undefined) return `"${item}" is not a value or a range a-b`;
-  if (from === undefined || valueOf(from, rule) === undefined) return `"${item}": values must be ${range}`;
-  if (to !== undefined && valueOf(to, rule) === undefined) return `"${item}": values must be ${range}`;
+  if (from === undefined || fieldValue(from, rule) === undefined) return `"${item}": values must be ${range}`;
+  if (to !== undefined && fieldValue(to, rule) === undefined) return `"${item}": values must be ${range}`;
   return undefined;
 }
 
