@@ -9,6 +9,7 @@ import type { KpiCatalog } from '../../lambdas/core/catalog';
 import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../../lambdas/core/config/schema';
 import { KpiAlarms } from '../constructs/alarms';
 import { EscalationLadder } from '../constructs/escalation';
+import { SmsDeliveryStatus } from '../constructs/sms-delivery-status';
 import { TenantAlarms } from '../constructs/tenant-alarms';
 
 /** Settings of the alerting stack: the configuration and the data stack's resources. */
@@ -31,6 +32,8 @@ export class AlertingStack extends Stack {
   readonly escalation: EscalationLadder;
   /** Per-tenant alarm evaluation (absent when no tier has `perTenantAlarms`). */
   readonly tenantAlarms?: TenantAlarms;
+  /** SMS delivery status logs and the alarm on failed SMS (absent when no contact has a phone). */
+  readonly smsDeliveryStatus?: SmsDeliveryStatus;
   /** Pages when a ladder execution fails or times out. */
   readonly ladderFailedAlarm: cloudwatch.Alarm;
   /** Alarms by severity, for dashboards. */
@@ -60,6 +63,10 @@ export class AlertingStack extends Stack {
         deadLetterQueue: this.escalation.deadLetterQueue,
       });
       this.alarmNamesBySeverity.P2.push(this.tenantAlarms.failureAlarmName);
+    }
+    if (Object.values(config.escalation.contacts).some((c) => c.phoneParameter !== undefined)) {
+      this.smsDeliveryStatus = new SmsDeliveryStatus(this, 'SmsDeliveryStatus', { config });
+      this.alarmNamesBySeverity.P2.push(this.smsDeliveryStatus.failureAlarmName);
     }
     // A ladder that fails may have left someone unpaged: that is itself worth a page.
     const ladderFailedName = formatAlarmName({
