@@ -55,7 +55,10 @@ function ruleLength(value: unknown, resources: Json): { chars: number; children:
   }
   if ('Ref' in v) {
     const ref = v.Ref;
-    return { chars: ref === 'AWS::Region' ? 16 : ref === 'AWS::AccountId' ? 12 : ref === 'AWS::Partition' ? 10 : 64, children: 0 };
+    return {
+      chars: ref === 'AWS::Region' ? 16 : ref === 'AWS::AccountId' ? 12 : ref === 'AWS::Partition' ? 10 : 64,
+      children: 0,
+    };
   }
   return { chars: JSON.stringify(v).length, children: 0 };
 }
