@@ -105,7 +105,6 @@ export class SmsDeliveryStatus extends Construct {
         new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [this.role.roleArn] }),
       ]),
     });
-    setter.node.addDependency(this.role);
     // AwsCustomResource runs one singleton function per stack, under this fixed id.
     const provider = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
     if (provider !== undefined) {
