@@ -33,7 +33,7 @@ import {
   resolveAlarmRules,
 } from '../../lambdas/core/alarms/rules';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
-import type { PipelineConfig, Severity } from '../../lambdas/core/config/schema';
+import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../../lambdas/core/config/schema';
 
 /** Properties of {@link KpiAlarms}. */
 export interface KpiAlarmsProps {
@@ -46,6 +46,13 @@ export interface KpiAlarmsProps {
    * @default 1000
    */
   readonly maxAlarms?: number;
+  /**
+   * Tenants whose rules become CloudWatch alarms too. A deployment passes none: the pipeline
+   * evaluates per-tenant rules (`TenantAlarms`). Backtests pass the alerting tenants, so one
+   * template holds every rule.
+   * @default [] (the fleet only)
+   */
+  readonly tenants?: readonly string[];
 }
 
 function metricOf(m: AlarmMetricStat): cloudwatch.Metric {
@@ -84,7 +91,7 @@ export class KpiAlarms extends Construct {
   constructor(scope: Construct, id: string, props: KpiAlarmsProps) {
     super(scope, id);
     const maxAlarms = props.maxAlarms ?? DEFAULT_MAX_ALARMS;
-    this.plan = resolveAlarmRules(props.config, props.catalog, { maxAlarms, tenants: [] });
+    this.plan = resolveAlarmRules(props.config, props.catalog, { maxAlarms, tenants: props.tenants ?? [] });
     this.pagingPrefix = `${props.config.name}/`;
     this.alarms = [];
     this.alarmsBySeverity = { P1: [], P2: [], P3: [], P4: [] };
@@ -176,6 +183,9 @@ export class KpiAlarms extends Construct {
  * The CloudFormation template of the alarms alone, for `kpi backtest` and the local mode: a
  * throw-away app holding only {@link KpiAlarms}, synthesized in memory (no bundling, no built-in
  * validation, nothing written outside the temp dir). Feed it to `alarmsFromTemplate` or `backtest`.
+ * It holds the fleet's rules and those of every `perTenantAlarms` tenant, which the deployed
+ * pipeline evaluates with the same evaluator, so a backtest covers both; the cap is lifted for
+ * the tenants' part, which never becomes CloudWatch alarms.
  * @throws AlarmRuleError (or AlarmCapError) as {@link KpiAlarms} does
  */
 export function synthesizeAlarmsTemplate(
@@ -185,6 +195,9 @@ export function synthesizeAlarmsTemplate(
 ): object {
   const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, `${config.name}-alarms`);
-  new KpiAlarms(stack, 'Alarms', { config, catalog, maxAlarms: options.maxAlarms });
+  const tenants = perTenantAlarmTenants(config);
+  // The cap applies to what CloudWatch bills: the fleet's plan.
+  resolveAlarmRules(config, catalog, { maxAlarms: options.maxAlarms ?? DEFAULT_MAX_ALARMS, tenants: [] });
+  new KpiAlarms(stack, 'Alarms', { config, catalog, maxAlarms: Number.POSITIVE_INFINITY, tenants });
   return app.synth().getStackByName(stack.stackName).template as object;
 }
