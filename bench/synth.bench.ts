@@ -4,8 +4,7 @@
  * the synth time, the process's peak memory and each stack's resources, outputs and template
  * size against the limits held (450 / 150 / 800 KB).
  */
-import { rmSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stackFigures, synthesizeFast } from '../test/support/stack-figures';

@@ -112,7 +112,11 @@ export interface TrafficAssumptions {
   /** P1 incidents a month (paged by SMS), and SMS per P1 incident (levels climbed x contacts). @default 4 / 3 */
   readonly p1IncidentsPerMonth: number;
   readonly smsPerP1Incident: number;
-  /** Evaluator time per alerting tenant and minute (read, decode and evaluate its buckets), in ms. @default 50 */
+  /**
+   * Evaluator time per alerting tenant and minute, in ms: 56 ms of CPU measured on a full core
+   * (`npm run bench -- tenant-alarms`), doubled for the 1 GB function's share of a vCPU and the reads.
+   * @default 100
+   */
   readonly tenantEvaluationMs: number;
 }
 
@@ -128,7 +132,7 @@ export const DEFAULT_ASSUMPTIONS: TrafficAssumptions = {
   emailIncidentsPerMonth: 20,
   p1IncidentsPerMonth: 4,
   smsPerP1Incident: 3,
-  tenantEvaluationMs: 50,
+  tenantEvaluationMs: 100,
 };
 
 /** One scenario to estimate. */
