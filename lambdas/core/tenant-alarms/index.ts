@@ -12,6 +12,8 @@ export {
   HOUR_NAMESPACE_SUFFIX,
   MINUTE_RESOLUTION_MAX_PERIOD_SECONDS,
   type TenantAlarmPlan,
+  type TenantAlarmPlanOptions,
+  tenantAlarmDefinitions,
   tenantAlarmPlans,
 } from './plan';
 export {

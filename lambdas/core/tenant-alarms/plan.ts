@@ -13,7 +13,7 @@
  *
  * Pure: no SDK, no environment.
  */
-import type { CompositeAlarmDefinition, MetricAlarmDefinition } from '../alarm-evaluator';
+import type { AlarmDefinitions, CompositeAlarmDefinition, MetricAlarmDefinition } from '../alarm-evaluator';
 import { resolveAlarmRules } from '../alarms/rules';
 import type { KpiCatalog, KpiDefinition } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
@@ -37,15 +37,26 @@ export interface TenantAlarmPlan {
   readonly skipped: readonly { readonly ruleId: string; readonly reason: string }[];
 }
 
+/** Options of {@link tenantAlarmPlans}. */
+export interface TenantAlarmPlanOptions {
+  /**
+   * Read periods over an hour from hour buckets (the deployed evaluator). Off, every alarm reads
+   * the metric itself, as the local mode's replay over the published EMF metrics does.
+   * @default true
+   */
+  readonly hourBuckets?: boolean;
+}
+
 /**
  * The per-tenant plans of a configuration.
- * @param tenants the tenants to plan (default: those of tiers with `perTenantAlarms`)
+ * @param tenants the tenants to plan (e.g. `perTenantAlarmTenants(config)`)
  * @throws AlarmRuleError as `resolveAlarmRules` does
  */
 export function tenantAlarmPlans(
   config: PipelineConfig,
   catalog: KpiCatalog,
   tenants: readonly string[],
+  options: TenantAlarmPlanOptions = {},
 ): TenantAlarmPlan[] {
   if (tenants.length === 0) return [];
   const plan = resolveAlarmRules(config, catalog, { tenants, maxAlarms: Number.POSITIVE_INFINITY });
@@ -70,7 +81,7 @@ export function tenantAlarmPlans(
       });
       continue;
     }
-    const hour = spec.metric.periodSeconds > MINUTE_RESOLUTION_MAX_PERIOD_SECONDS;
+    const hour = (options.hourBuckets ?? true) && spec.metric.periodSeconds > MINUTE_RESOLUTION_MAX_PERIOD_SECONDS;
     const span = spec.metric.periodSeconds * 1000 * (spec.evaluationPeriods + 2);
     if (hour) range.hour = Math.max(range.hour, span);
     else range.minute = Math.max(range.minute, span);
@@ -130,4 +141,21 @@ export function tenantAlarmPlans(
       skipped: [...skipped.values()],
     };
   });
+}
+
+/**
+ * Every tenant plan as one set of evaluator definitions, for replays over recorded metrics (the
+ * local mode): the same alarms the deployed evaluator runs, read from the metrics themselves.
+ */
+export function tenantAlarmDefinitions(
+  config: PipelineConfig,
+  catalog: KpiCatalog,
+  tenants: readonly string[],
+): AlarmDefinitions {
+  const plans = tenantAlarmPlans(config, catalog, tenants, { hourBuckets: false });
+  return {
+    metricAlarms: plans.flatMap((p) => p.metricAlarms),
+    composites: plans.flatMap((p) => p.composites),
+    anomalyDetectors: [],
+  };
 }
