@@ -42,7 +42,9 @@ function main(): number {
   const root = mkdtempSync(join(tmpdir(), 'kpi-lint-'));
   const cases: [string, Parameters<typeof synthesizeFast>[0]][] = [
     ['shipped', { ...loadConfigFile(), deployment: { allowExampleAddresses: true } }],
-    ...[10, 100, 1000].map((n) => [`${n}-tenants`, tenantFleetConfig(n)] as [string, Parameters<typeof synthesizeFast>[0]]),
+    ...[10, 100, 1000].map(
+      (n) => [`${n}-tenants`, tenantFleetConfig(n)] as [string, Parameters<typeof synthesizeFast>[0]],
+    ),
   ];
   let failures = 0;
   try {
