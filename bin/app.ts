@@ -5,6 +5,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { InvalidCustomKpiError } from '../lambdas/core/catalog';
+import { assertDeliverableAddresses } from '../lambdas/core/config/example-addresses';
 import { ConfigError } from '../lambdas/core/config/schema';
 import { buildApp } from '../lib/app';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../lib/config/load';
@@ -14,7 +15,11 @@ import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../lib/config/load';
 const app = new App({ context: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
 const configPath: unknown = app.node.tryGetContext('config');
 try {
-  const config = loadConfigFile(typeof configPath === 'string' && configPath !== '' ? configPath : DEFAULT_CONFIG_PATH);
+  const path = typeof configPath === 'string' && configPath !== '' ? configPath : DEFAULT_CONFIG_PATH;
+  const config = loadConfigFile(path);
+  // A deploy that pages and mails no one must be a choice, not the silent default.
+  const allowExample = String(app.node.tryGetContext('allowExampleAddresses')) === 'true';
+  assertDeliverableAddresses(config, path, allowExample);
   buildApp(app, config, {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });

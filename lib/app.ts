@@ -58,7 +58,7 @@ export function buildApp(app: App, config: PipelineConfig, options: BuildAppOpti
     incidentsTable: data.incidentsTable,
     quarantineBucket: data.quarantineBucket,
     encryptionKey: data.encryptionKey,
-    alarmsBySeverity: alerting.alarmsBySeverity,
+    alarmNamesBySeverity: alerting.alarmNamesBySeverity,
     description: `${config.name}: aggregator, scheduled reports and dashboards.`,
   });
   Tags.of(app).add('agent-kpi:deployment', config.name);

@@ -74,6 +74,7 @@ import type { LadderInput, LadderStarter, LadderStep } from '../../lambdas/core/
 import { type ExportRow, toCsv } from '../../lambdas/core/export';
 import type { Incident } from '../../lambdas/core/incidents/types';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
+import { tenantAlarmDefinitions } from '../../lambdas/core/tenant-alarms';
 import { GRANULARITIES } from '../../lambdas/core/time/buckets';
 import { createAckHandler } from '../../lambdas/handlers/ack/handler';
 import { createAggregatorHandler } from '../../lambdas/handlers/aggregator/handler';
@@ -462,8 +463,13 @@ export function evaluateLocalAlarms(
   emfDocuments: readonly string[],
   fromMs: number,
   toMs: number,
+  /** Alarms evaluated by the pipeline rather than CloudWatch (per-tenant rules). @default none */
+  pipelineAlarms?: AlarmDefinitions,
 ): LocalAlarmResult {
-  const parts = Object.values(templates).map((t) => alarmsFromTemplate(withLocalReferences(t)));
+  const parts = [
+    ...Object.values(templates).map((t) => alarmsFromTemplate(withLocalReferences(t))),
+    ...(pipelineAlarms === undefined ? [] : [pipelineAlarms]),
+  ];
   const definitions: AlarmDefinitions = {
     metricAlarms: parts.flatMap((p) => p.metricAlarms),
     composites: parts.flatMap((p) => p.composites),
@@ -781,6 +787,8 @@ async function runStages(
           metrics.documents,
           options.monitoredFromMs ?? options.rangeStartMs,
           options.rangeEndMs,
+          // Per-tenant rules are not CloudWatch alarms: the deployed pipeline evaluates them (docs/scale.md).
+          tenantAlarmDefinitions(config, catalog, perTenantAlarmTenants(config)),
         ),
       (a) =>
         `${a.alarmsEvaluated} alarms evaluated minute by minute over ${a.datapoints} datapoints: ` +

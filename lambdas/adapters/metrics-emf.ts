@@ -60,8 +60,17 @@ export interface EmfKpiMetricsProps {
   /** A Powertools Metrics instance; its namespace is used (configure `AgentKpi` by default). */
   readonly metrics: Metrics;
   readonly catalog: KpiCatalog;
-  /** Tenants whose tier has per-tenant alarms. @default none */
+  /**
+   * Tenants that get per-tenant metrics (`perTenantMetricTenants`: tiers with a per-tenant
+   * dashboard, the only reader of them). @default none
+   */
   readonly perTenantAlarmTenants?: Iterable<string>;
+  /**
+   * Metric names published per tenant (`tenantMetricNames`: what the tenant dashboard draws); the
+   * fleet always gets every metric.
+   * @default every metric
+   */
+  readonly perTenantMetricNames?: Iterable<string>;
   /** Most values per metric, dimension and minute per invocation. @default 1000 */
   readonly maxValuesPerMetric?: number;
 }
@@ -79,6 +88,7 @@ export class EmfKpiMetrics implements KpiMetricsSink {
   private readonly metrics: Metrics;
   private readonly defs: readonly KpiDefinition[];
   private readonly perTenant: ReadonlySet<string>;
+  private readonly perTenantNames: ReadonlySet<string> | undefined;
   private readonly cap: number;
 
   constructor(props: EmfKpiMetricsProps) {
@@ -87,6 +97,7 @@ export class EmfKpiMetrics implements KpiMetricsSink {
     this.metrics.clearDefaultDimensions();
     this.defs = props.catalog.all().filter((d) => d.metric !== undefined);
     this.perTenant = new Set(props.perTenantAlarmTenants ?? []);
+    this.perTenantNames = props.perTenantMetricNames === undefined ? undefined : new Set(props.perTenantMetricNames);
     this.cap = props.maxValuesPerMetric ?? 1000;
   }
 
@@ -94,7 +105,13 @@ export class EmfKpiMetrics implements KpiMetricsSink {
     for (const d of deltas) {
       const dimension = d.tenant === '*' ? FLEET_DIMENSION_VALUE : this.perTenant.has(d.tenant) ? d.tenant : undefined;
       if (dimension === undefined) continue;
-      this.emit(dimension, d.bucketStartMs, this.metricValues(d.set));
+      const values = this.metricValues(d.set);
+      const names = this.perTenantNames;
+      this.emit(
+        dimension,
+        d.bucketStartMs,
+        d.tenant === '*' || names === undefined ? values : values.filter((m) => names.has(m.name)),
+      );
     }
   }
 

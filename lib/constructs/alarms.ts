@@ -3,7 +3,9 @@
  * configuration through `resolveAlarmRules` (the same plan the local evaluator replays).
  *
  * - Threshold alarms per default rule (percentile statistics such as `p95`, `p99.9` included),
- *   for the fleet and for each tenant whose tier has `perTenantAlarms`.
+ *   for the fleet. Per-tenant rules (tiers with `perTenantAlarms`) are not CloudWatch alarms: the
+ *   pipeline evaluates them every minute from the KPI table (`TenantAlarms`, docs/scale.md), so
+ *   the number of alarms and resources here does not grow with tenants.
  * - Anomaly-band alarms (`ANOMALY_DETECTION_BAND` + an explicit `AWS::CloudWatch::AnomalyDetector`
  *   so the model exists, and starts training, at deploy time) for the P3/P4 trend rules.
  * - Multi-window multi-burn-rate SLO alarms: per SLO x burn rule, a long-window and a short-window
@@ -32,7 +34,7 @@ import {
   resolveAlarmRules,
 } from '../../lambdas/core/alarms/rules';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
-import type { PipelineConfig, Severity } from '../../lambdas/core/config/schema';
+import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../../lambdas/core/config/schema';
 
 /** Properties of {@link KpiAlarms}. */
 export interface KpiAlarmsProps {
@@ -45,6 +47,13 @@ export interface KpiAlarmsProps {
    * @default 1000
    */
   readonly maxAlarms?: number;
+  /**
+   * Tenants whose rules become CloudWatch alarms too. A deployment passes none: the pipeline
+   * evaluates per-tenant rules (`TenantAlarms`). Backtests pass the alerting tenants, so one
+   * template holds every rule.
+   * @default [] (the fleet only)
+   */
+  readonly tenants?: readonly string[];
 }
 
 function metricOf(m: AlarmMetricStat): cloudwatch.Metric {
@@ -57,8 +66,14 @@ function metricOf(m: AlarmMetricStat): cloudwatch.Metric {
   });
 }
 
-function constructId(alarmName: string): string {
-  return alarmName.replaceAll('/', '::');
+/**
+ * The construct id of an alarm: its role, scope and rule id, never its severity or ladder. An
+ * override of severity or ladder renames the alarm (the name carries both) but keeps its logical
+ * id, so CloudFormation replaces that one alarm in place and no other resource moves.
+ */
+function constructId(spec: AlarmSpec | CompositeSpec): string {
+  const scope = spec.identity.tenant === '*' ? 'fleet' : `tenant-${spec.identity.tenant}`;
+  return `${spec.role}::${scope}::${spec.identity.ruleId}`;
 }
 
 /** The alarms of the pipeline; see the module comment for what it creates. */
@@ -77,7 +92,7 @@ export class KpiAlarms extends Construct {
   constructor(scope: Construct, id: string, props: KpiAlarmsProps) {
     super(scope, id);
     const maxAlarms = props.maxAlarms ?? DEFAULT_MAX_ALARMS;
-    this.plan = resolveAlarmRules(props.config, props.catalog, { maxAlarms });
+    this.plan = resolveAlarmRules(props.config, props.catalog, { maxAlarms, tenants: props.tenants ?? [] });
     this.pagingPrefix = `${props.config.name}/`;
     this.alarms = [];
     this.alarmsBySeverity = { P1: [], P2: [], P3: [], P4: [] };
@@ -120,7 +135,7 @@ export class KpiAlarms extends Construct {
       treatMissingData: spec.treatMissingData as cloudwatch.TreatMissingData,
       comparisonOperator: spec.comparison as cloudwatch.ComparisonOperator,
     };
-    const cid = constructId(spec.name);
+    const cid = constructId(spec);
     switch (spec.kind) {
       case 'threshold':
       case 'burn-window': {
@@ -174,7 +189,7 @@ export class KpiAlarms extends Construct {
       }
       return cloudwatch.AlarmRule.fromAlarm(child, cloudwatch.AlarmState.ALARM);
     });
-    return new cloudwatch.CompositeAlarm(this, constructId(spec.name), {
+    return new cloudwatch.CompositeAlarm(this, constructId(spec), {
       compositeAlarmName: spec.name,
       alarmDescription: spec.description,
       alarmRule: spec.operator === 'AND' ? cloudwatch.AlarmRule.allOf(...rules) : cloudwatch.AlarmRule.anyOf(...rules),
@@ -186,6 +201,9 @@ export class KpiAlarms extends Construct {
  * The CloudFormation template of the alarms alone, for `kpi backtest` and the local mode: a
  * throw-away app holding only {@link KpiAlarms}, synthesized in memory (no bundling, no built-in
  * validation, nothing written outside the temp dir). Feed it to `alarmsFromTemplate` or `backtest`.
+ * It holds the fleet's rules and those of every `perTenantAlarms` tenant, which the deployed
+ * pipeline evaluates with the same evaluator, so a backtest covers both; the cap is lifted for
+ * the tenants' part, which never becomes CloudWatch alarms.
  * @throws AlarmRuleError (or AlarmCapError) as {@link KpiAlarms} does
  */
 export function synthesizeAlarmsTemplate(
@@ -195,6 +213,9 @@ export function synthesizeAlarmsTemplate(
 ): object {
   const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, `${config.name}-alarms`);
-  new KpiAlarms(stack, 'Alarms', { config, catalog, maxAlarms: options.maxAlarms });
+  const tenants = perTenantAlarmTenants(config);
+  // The cap applies to what CloudWatch bills: the fleet's plan.
+  resolveAlarmRules(config, catalog, { maxAlarms: options.maxAlarms ?? DEFAULT_MAX_ALARMS, tenants: [] });
+  new KpiAlarms(stack, 'Alarms', { config, catalog, maxAlarms: Number.POSITIVE_INFINITY, tenants });
   return app.synth().getStackByName(stack.stackName).template as object;
 }

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +12,12 @@ import {
   SEVERITIES,
   type Severity,
 } from '../../lambdas/core/config/schema';
+import {
+  isTrafficKpi,
+  type PublishedKpi,
+  publishedKpis,
+  tenantDashboardKpis,
+} from '../../lambdas/core/dashboards/tenant-metrics';
 
 /** CloudWatch's limit of widgets on one dashboard. */
 export const CLOUDWATCH_MAX_WIDGETS = 500;
@@ -31,22 +37,21 @@ export function paginateWidgets<T>(widgets: readonly T[], max: number = CLOUDWAT
   return pages.length === 0 ? [[]] : pages;
 }
 
-/** The KPIs published to CloudWatch (those with a `metric`), in catalog order. */
-function publishedKpis(catalog: KpiCatalog): (KpiDefinition & { metric: NonNullable<KpiDefinition['metric']> })[] {
-  return catalog.all().filter((k): k is KpiDefinition & { metric: NonNullable<KpiDefinition['metric']> } => {
-    return k.metric !== undefined;
-  });
-}
-
 /** Builds the KPI widgets of one scope (the fleet, or one tenant), from the catalog. */
 export class KpiWidgetFactory {
+  private readonly kpis: readonly PublishedKpi[];
+
   constructor(
-    private readonly catalog: KpiCatalog,
+    catalog: KpiCatalog,
     private readonly namespace: string,
     /** `ALL` for the fleet, a tenant id otherwise. */
     private readonly tenant: string,
     private readonly period: Duration,
-  ) {}
+    /** The KPIs to draw. @default every published KPI of the catalog */
+    kpis?: readonly PublishedKpi[],
+  ) {
+    this.kpis = kpis ?? publishedKpis(catalog);
+  }
 
   private metric(kpi: KpiDefinition, statistic: string, label?: string): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -66,7 +71,7 @@ export class KpiWidgetFactory {
 
   /** Event volume: every published count KPI of the operational sections, summed per period. */
   traffic(): cloudwatch.IWidget[] {
-    const counts = publishedKpis(this.catalog).filter((k) => k.aggregation === 'count' && k.unit === 'count');
+    const counts = this.kpis.filter(isTrafficKpi);
     if (counts.length === 0) return [];
     return [
       new cloudwatch.GraphWidget({
@@ -80,7 +85,7 @@ export class KpiWidgetFactory {
 
   /** One graph of p50/p95/p99 per quantile KPI (latencies, handle and resolution times). */
   latency(): cloudwatch.IWidget[] {
-    return publishedKpis(this.catalog)
+    return this.kpis
       .filter((k) => k.aggregation === 'quantiles')
       .map(
         (k) =>
@@ -95,7 +100,7 @@ export class KpiWidgetFactory {
 
   /** Error rates (rates where lower is better) and availability/success rates (higher is better). */
   errorsAndAvailability(): cloudwatch.IWidget[] {
-    const rates = publishedKpis(this.catalog).filter((k) => k.aggregation === 'rate' && !k.custom);
+    const rates = this.kpis.filter((k) => k.aggregation === 'rate' && !k.custom);
     const errors = rates.filter((k) => k.direction === 'lower_is_better');
     const good = rates.filter((k) => k.direction === 'higher_is_better');
     const widgets: cloudwatch.IWidget[] = [];
@@ -134,7 +139,7 @@ export class KpiWidgetFactory {
       k.aggregation === 'quantiles' ||
       (k.aggregation === 'rate' && !k.custom && k.direction !== 'neutral');
     const bySection = new Map<string, KpiDefinition[]>();
-    for (const k of publishedKpis(this.catalog)) {
+    for (const k of this.kpis) {
       if (shown(k)) continue;
       const section = k.dashboard?.section ?? 'Other';
       bySection.set(section, [...(bySection.get(section) ?? []), k]);
@@ -162,13 +167,30 @@ export class KpiWidgetFactory {
   }
 }
 
-/** Alarm status widgets, one per severity (split by CloudWatch's 100 alarms per widget). */
+/**
+ * Alarm status widgets, one per severity (split by CloudWatch's 100 alarms per widget). Alarms are
+ * named, not referenced: the ARN is built in the dashboard's own stack, so no alarm of another
+ * stack becomes a CloudFormation export that a later configuration change could not delete.
+ */
 export function alarmStatusWidgets(
-  alarmsBySeverity: Partial<Record<Severity, readonly cloudwatch.IAlarm[]>>,
+  scope: Construct,
+  alarmNamesBySeverity: Partial<Record<Severity, readonly string[]>>,
 ): cloudwatch.IWidget[] {
   const widgets: cloudwatch.IWidget[] = [];
+  const stack = Stack.of(scope);
   for (const severity of SEVERITIES) {
-    const alarms = alarmsBySeverity[severity] ?? [];
+    const alarms = (alarmNamesBySeverity[severity] ?? []).map((name, i) =>
+      cloudwatch.Alarm.fromAlarmArn(
+        scope,
+        `Status${severity}-${i}`,
+        stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: name,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ),
+    );
     for (let i = 0; i < alarms.length; i += MAX_ALARMS_PER_STATUS_WIDGET) {
       const part = i === 0 ? '' : ` (${i / MAX_ALARMS_PER_STATUS_WIDGET + 1})`;
       widgets.push(
@@ -192,10 +214,11 @@ export interface DashboardsProps {
   /** The KPI catalog the KPI widgets are generated from. */
   readonly catalog: KpiCatalog;
   /**
-   * Alarms shown by severity on the fleet overview (the alerting stack's `alarmsBySeverity`).
+   * Names of the alarms shown by severity on the fleet overview (the alerting stack's
+   * `alarmNamesBySeverity` and the pipeline health alarms). Names, not alarms: see {@link alarmStatusWidgets}.
    * @default - no alarm status widgets
    */
-  readonly alarmsBySeverity?: Partial<Record<Severity, readonly cloudwatch.IAlarm[]>>;
+  readonly alarmNamesBySeverity?: Partial<Record<Severity, readonly string[]>>;
   /** The aggregator function (iterator age, errors, duration, concurrency, throttles). */
   readonly aggregator: lambda.IFunction;
   /**
@@ -226,7 +249,7 @@ export interface DashboardsProps {
 
 /**
  * CloudWatch dashboards generated from the KPI catalog: the fleet overview, the pipeline health
- * dashboard, and one dashboard per tenant whose tier asks for it. Adding a KPI to the catalog
+ * dashboard, and one dashboard with a tenant picker for the tenants whose tier asks for it. Adding a KPI to the catalog
  * (or a custom KPI to the configuration) adds its widgets here with no edit.
  */
 export class Dashboards extends Construct {
@@ -234,8 +257,8 @@ export class Dashboards extends Construct {
   readonly fleetOverview: cloudwatch.Dashboard[];
   /** Pipeline health pages. */
   readonly pipelineHealth: cloudwatch.Dashboard[];
-  /** Per-tenant pages, by tenant id. */
-  readonly tenantDashboards: Readonly<Record<string, cloudwatch.Dashboard[]>>;
+  /** The per-tenant dashboard's pages (one dashboard with a tenant picker; empty without such tenants). */
+  readonly tenantDashboard: cloudwatch.Dashboard[];
 
   private readonly maxWidgets: number;
 
@@ -252,35 +275,67 @@ export class Dashboards extends Construct {
         width: 24,
         height: 2,
       }),
-      ...alarmStatusWidgets(props.alarmsBySeverity ?? {}),
+      ...alarmStatusWidgets(this, props.alarmNamesBySeverity ?? {}),
       ...fleet.all(),
     ]);
 
     this.pipelineHealth = this.pages('PipelineHealth', `${config.name}-pipeline-health`, pipelineHealthWidgets(props));
 
-    const tenants: Record<string, cloudwatch.Dashboard[]> = {};
-    for (const tenant of perTenantDashboardTenants(config)) {
-      const factory = new KpiWidgetFactory(catalog, config.metricsNamespace, tenant, period);
-      const name = config.tenants.find((t) => t.id === tenant)?.name ?? tenant;
-      tenants[tenant] = this.pages(`Tenant-${tenant}`, `${config.name}-tenant-${tenant}`, [
-        new cloudwatch.TextWidget({
-          // The display name is user text: keep it out of markdown syntax.
-          markdown: `# Tenant ${tenant}\n${name.replace(/[\\`*_{}[\]()#+\-.!<>|]/g, '\\$&')}`,
-          width: 24,
-          height: 2,
-        }),
-        ...factory.all(),
-      ]);
+    const tenants = perTenantDashboardTenants(config);
+    this.tenantDashboard = [];
+    const first = tenants[0];
+    if (first !== undefined) {
+      // One dashboard for every tenant, with a tenant picker, instead of a dashboard per tenant
+      // ($3 a month each): the picker rewrites the `Tenant` dimension of every widget.
+      const factory = new KpiWidgetFactory(
+        catalog,
+        config.metricsNamespace,
+        first,
+        period,
+        tenantDashboardKpis(catalog),
+      );
+      const names = new Map(config.tenants.map((t) => [t.id, t.name]));
+      const variable = new cloudwatch.DashboardVariable({
+        id: 'tenant',
+        type: cloudwatch.VariableType.PROPERTY,
+        inputType: cloudwatch.VariableInputType.SELECT,
+        value: 'Tenant',
+        label: 'Tenant',
+        values: cloudwatch.Values.fromValues(
+          ...tenants.map((id) => ({ value: id, label: `${names.get(id) ?? id} (${id})` })),
+        ),
+        defaultValue: cloudwatch.DefaultValue.value(first),
+      });
+      this.tenantDashboard = this.pages(
+        'Tenants',
+        `${config.name}-tenants`,
+        [
+          new cloudwatch.TextWidget({
+            markdown:
+              `# ${config.name}: one tenant\nPick the tenant above. Traffic and the KPIs its alarms watch ` +
+              '(the rest is in its reports). Tenants of tiers with `perTenantDashboard`.',
+            width: 24,
+            height: 2,
+          }),
+          ...factory.all(),
+        ],
+        [variable],
+      );
     }
-    this.tenantDashboards = tenants;
   }
 
-  private pages(id: string, name: string, widgets: cloudwatch.IWidget[]): cloudwatch.Dashboard[] {
+  private pages(
+    id: string,
+    name: string,
+    widgets: cloudwatch.IWidget[],
+    variables?: cloudwatch.IVariable[],
+  ): cloudwatch.Dashboard[] {
     return paginateWidgets(widgets, this.maxWidgets).map((page, i) => {
       const suffix = i === 0 ? '' : `-${i + 1}`;
       const dashboard = new cloudwatch.Dashboard(this, `${id}${suffix}`, {
         dashboardName: `${name}${suffix}`,
         defaultInterval: Duration.hours(24),
+        ...(variables === undefined ? {} : { variables }),
       });
       dashboard.addWidgets(...page);
       return dashboard;

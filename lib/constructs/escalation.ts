@@ -13,7 +13,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import type { PipelineConfig } from '../../lambdas/core/config/schema';
+import { ackSigningSecretName, type PipelineConfig } from '../../lambdas/core/config/schema';
 import { grantTableData } from './kpi-store';
 import { createPipelineFunction, logRetentionFor } from './pipeline-function';
 
@@ -90,7 +90,7 @@ export class EscalationLadder extends Construct {
     const stack = Stack.of(this);
 
     this.signingKey = new secretsmanager.Secret(this, 'AckSigningKey', {
-      secretName: config.escalation.ackSigningSecret,
+      secretName: ackSigningSecretName(config),
       description: `HMAC-SHA256 key signing the acknowledgement links of ${config.name} pages.`,
       // The AWS managed key: the data key lives in the data stack, whose key policy cannot name
       // this stack's roles without a cross-stack cycle.

@@ -31,6 +31,8 @@ export interface PipelineHealthAlarmsProps {
 export class PipelineHealthAlarms extends Construct {
   /** Every alarm, by severity. */
   readonly alarmsBySeverity: Record<Severity, cloudwatch.IAlarm[]> = { P1: [], P2: [], P3: [], P4: [] };
+  /** Their names by severity (for dashboards, which address alarms by name). */
+  readonly alarmNamesBySeverity: Record<Severity, string[]> = { P1: [], P2: [], P3: [], P4: [] };
   private readonly deployment: string;
 
   constructor(scope: Construct, id: string, props: PipelineHealthAlarmsProps) {
@@ -89,14 +91,22 @@ export class PipelineHealthAlarms extends Construct {
     description: string,
     settings: { metric: cloudwatch.IMetric; threshold: number; evaluationPeriods: number; datapointsToAlarm: number },
   ): void {
+    const alarmName = formatAlarmName({
+      deployment: this.deployment,
+      severity,
+      ladder: 'technical',
+      tenant: '*',
+      ruleId,
+    });
     const alarm = new cloudwatch.Alarm(this, ruleId, {
       ...settings,
-      alarmName: formatAlarmName({ deployment: this.deployment, severity, ladder: 'technical', tenant: '*', ruleId }),
+      alarmName,
       alarmDescription: description,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       // No datapoints means no traffic or no messages: healthy, never a page on deploy.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.alarmsBySeverity[severity].push(alarm);
+    this.alarmNamesBySeverity[severity].push(alarmName);
   }
 }

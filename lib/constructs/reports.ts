@@ -97,8 +97,9 @@ export class Reports extends Construct {
       description: 'Builds and e-mails the scheduled KPI reports; stores daily health scores.',
       memorySize: 1024,
       timeout: Duration.minutes(5),
-      // Reports are rare; a small cap keeps a retry storm off the tables and SES.
-      reservedConcurrentExecutions: 2,
+      // Off by default: new accounts' concurrency quota of 10 leaves nothing to reserve. Where it
+      // can be reserved, a small cap keeps a retry storm off the tables and SES.
+      reservedConcurrentExecutions: config.reports.reservedConcurrency,
       // The chart renderer loads a native addon; only its x86_64 glibc build ships with the project.
       architecture: lambda.Architecture.X86_64,
       nativeModules: ['@resvg/resvg-js', '@resvg/resvg-js-linux-x64-gnu'],

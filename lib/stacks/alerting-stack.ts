@@ -4,10 +4,13 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { formatAlarmName } from '../../lambdas/core/alarms/naming';
+import type { AlarmPlan } from '../../lambdas/core/alarms/rules';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
-import type { PipelineConfig, Severity } from '../../lambdas/core/config/schema';
+import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../../lambdas/core/config/schema';
 import { KpiAlarms } from '../constructs/alarms';
 import { EscalationLadder } from '../constructs/escalation';
+import { SmsDeliveryStatus } from '../constructs/sms-delivery-status';
+import { TenantAlarms } from '../constructs/tenant-alarms';
 
 /** Settings of the alerting stack: the configuration and the data stack's resources. */
 export interface AlertingStackProps extends StackProps {
@@ -27,29 +30,55 @@ export class AlertingStack extends Stack {
   readonly alarms: KpiAlarms;
   /** The escalation ladder (router, state machine, notifier, acknowledgement URL). */
   readonly escalation: EscalationLadder;
+  /** Per-tenant alarm evaluation (absent when no tier has `perTenantAlarms`). */
+  readonly tenantAlarms?: TenantAlarms;
+  /** SMS delivery status logs and the alarm on failed SMS (absent when no contact has a phone). */
+  readonly smsDeliveryStatus?: SmsDeliveryStatus;
   /** Pages when a ladder execution fails or times out. */
   readonly ladderFailedAlarm: cloudwatch.Alarm;
   /** Alarms by severity, for dashboards. */
   readonly alarmsBySeverity: Partial<Record<Severity, readonly cloudwatch.IAlarm[]>>;
+  /**
+   * Names of the paging alarms by severity, for the pipeline stack's dashboards. Names are plain
+   * strings computed from the configuration: passing them creates no CloudFormation export.
+   */
+  readonly alarmNamesBySeverity: Record<Severity, string[]>;
 
   constructor(scope: Construct, id: string, props: AlertingStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.alarms = new KpiAlarms(this, 'Alarms', { config, catalog: props.catalog });
+    this.alarmNamesBySeverity = alarmNamesBySeverity(this.alarms.plan);
     this.escalation = new EscalationLadder(this, 'Escalation', {
       config,
       incidentsTable: props.incidentsTable,
       encryptionKey: props.encryptionKey,
     });
+    if (perTenantAlarmTenants(config).length > 0) {
+      this.tenantAlarms = new TenantAlarms(this, 'TenantAlarms', {
+        config,
+        kpiTable: props.kpiTable,
+        encryptionKey: props.encryptionKey,
+        router: this.escalation.router,
+        deadLetterQueue: this.escalation.deadLetterQueue,
+      });
+      this.alarmNamesBySeverity.P2.push(this.tenantAlarms.failureAlarmName);
+    }
+    if (Object.values(config.escalation.contacts).some((c) => c.phoneParameter !== undefined)) {
+      this.smsDeliveryStatus = new SmsDeliveryStatus(this, 'SmsDeliveryStatus', { config });
+      this.alarmNamesBySeverity.P2.push(this.smsDeliveryStatus.failureAlarmName);
+    }
     // A ladder that fails may have left someone unpaged: that is itself worth a page.
+    const ladderFailedName = formatAlarmName({
+      deployment: config.name,
+      severity: 'P2',
+      ladder: 'technical',
+      tenant: '*',
+      ruleId: 'escalation-ladder-failed',
+    });
+    this.alarmNamesBySeverity.P2.push(ladderFailedName);
     this.ladderFailedAlarm = new cloudwatch.Alarm(this, 'LadderFailed', {
-      alarmName: formatAlarmName({
-        deployment: config.name,
-        severity: 'P2',
-        ladder: 'technical',
-        tenant: '*',
-        ruleId: 'escalation-ladder-failed',
-      }),
+      alarmName: ladderFailedName,
       alarmDescription:
         'An escalation ladder execution failed or timed out: a page may not have gone out. Check the state machine executions.',
       metric: new cloudwatch.MathExpression({
@@ -75,4 +104,13 @@ export class AlertingStack extends Stack {
     });
     new CfnOutput(this, 'LadderStateMachineArn', { value: this.escalation.stateMachine.stateMachineArn });
   }
+}
+
+/** The paging alarms of a plan, by severity, in plan order. */
+function alarmNamesBySeverity(plan: AlarmPlan): Record<Severity, string[]> {
+  const out: Record<Severity, string[]> = { P1: [], P2: [], P3: [], P4: [] };
+  for (const spec of [...plan.alarms, ...plan.composites]) {
+    if (spec.role === 'page') out[spec.identity.severity].push(spec.name);
+  }
+  return out;
 }

@@ -1,5 +1,4 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -22,10 +21,11 @@ export interface PipelineStackProps extends StackProps {
   readonly quarantineBucket: s3.IBucket;
   readonly encryptionKey: kms.IKey;
   /**
-   * Alarms shown on the fleet overview by severity (from the alerting stack).
-   * @default - no alarm status widgets
+   * Names of the alerting stack's alarms shown on the fleet overview, by severity. Plain names,
+   * so this stack imports nothing from the alerting stack (see `alarmStatusWidgets`).
+   * @default - only the pipeline health alarms
    */
-  readonly alarmsBySeverity?: Partial<Record<Severity, readonly cloudwatch.IAlarm[]>>;
+  readonly alarmNamesBySeverity?: Partial<Record<Severity, readonly string[]>>;
 }
 
 /**
@@ -64,17 +64,17 @@ export class PipelineStack extends Stack {
       aggregatorFailureQueue: this.aggregator.failureQueue,
       reportDeadLetterQueue: this.reports.deadLetterQueue,
     });
-    const alarmsBySeverity: Record<Severity, cloudwatch.IAlarm[]> = { P1: [], P2: [], P3: [], P4: [] };
+    const alarmNamesBySeverity: Record<Severity, string[]> = { P1: [], P2: [], P3: [], P4: [] };
     for (const severity of SEVERITIES) {
-      alarmsBySeverity[severity].push(
-        ...(props.alarmsBySeverity?.[severity] ?? []),
-        ...this.healthAlarms.alarmsBySeverity[severity],
+      alarmNamesBySeverity[severity].push(
+        ...(props.alarmNamesBySeverity?.[severity] ?? []),
+        ...this.healthAlarms.alarmNamesBySeverity[severity],
       );
     }
     this.dashboards = new Dashboards(this, 'Dashboards', {
       config,
       catalog,
-      alarmsBySeverity,
+      alarmNamesBySeverity,
       aggregator: this.aggregator.function,
       reportFunction: this.reports.function,
       stream: props.stream,

@@ -4,7 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { alarmsFromTemplate, evaluateAlarms } from '../../lambdas/core/alarm-evaluator';
-import { AlarmCapError, AlarmRuleError } from '../../lambdas/core/alarms/rules';
+import { AlarmCapError, AlarmRuleError, resolveAlarmRules } from '../../lambdas/core/alarms/rules';
 import { KpiCatalog } from '../../lambdas/core/catalog';
 import { type PipelineConfigInput, parseConfig } from '../../lambdas/core/config/schema';
 import { KpiAlarms, synthesizeAlarmsTemplate } from '../../lib/constructs/alarms';
@@ -292,17 +292,16 @@ describe('KpiAlarms', () => {
     },
   );
 
-  it('creates per-tenant alarms only for tenants whose tier asks for them', () => {
-    const p = alarmNamed(template, 'agent-kpi/P1/technical/tenant-acme/response_latency-p1');
-    expect(p).toMatchObject({ Threshold: 5000 });
-    expect(readMetric(p)).toMatchObject({ Dimensions: [{ Name: 'Tenant', Value: 'acme' }] });
-    compositeNamed(template, 'agent-kpi/P1/technical/tenant-acme/slo-availability-p1-1h');
-    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
-      (r) => (r as { Properties: Props }).Properties.AlarmName as string,
-    );
-    expect(names.filter((n) => n.includes('tenant-small'))).toEqual([]);
-    const fleet = names.filter((n) => n.includes('/fleet/')).length;
-    expect(names.filter((n) => n.includes('/tenant-acme/')).length).toBe(fleet);
+  it('creates CloudWatch alarms for the fleet only: per-tenant rules are evaluated by the pipeline', () => {
+    const names = [
+      ...Object.values(template.findResources('AWS::CloudWatch::Alarm')),
+      ...Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')),
+    ].map((r) => (r as { Properties: Props }).Properties.AlarmName as string);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((n) => n.includes('/tenant-'))).toEqual([]);
+    // The plan for the enterprise tenant still exists, for the pipeline's evaluator.
+    const plan = resolveAlarmRules(parseConfig({ tenants: TENANTS }), KpiCatalog.create([]));
+    expect(plan.alarms.map((a) => a.name)).toContain('agent-kpi/P1/technical/tenant-acme/response_latency-p1');
   });
 
   it('one roll-up per severity over every paging alarm of that severity; roll-ups never page', () => {
@@ -312,8 +311,8 @@ describe('KpiAlarms', () => {
       expect(refs.length).toBe(alarms.alarmsBySeverity[sev].length);
       expect(alarms.rollups[sev]).toBeDefined();
     }
-    // P1 per scope: 3 threshold rules (availability, response p95, API errors) + 2 SLOs x 2 fast-burn rules.
-    expect(alarms.alarmsBySeverity.P1.length).toBe(2 * (3 + 2 * 2));
+    // P1 of the fleet: 3 threshold rules (availability, response p95, API errors) + 2 SLOs x 2 fast-burn rules.
+    expect(alarms.alarmsBySeverity.P1.length).toBe(3 + 2 * 2);
   });
 
   it('no alarm has actions, and only paging alarms carry the routed prefix', () => {
@@ -376,8 +375,8 @@ describe('KpiAlarms', () => {
   });
 
   it('fails synthesis with a clear message when alarms exceed the cap, or an override names no rule', () => {
-    expect(() => build({ tenants: TENANTS }, { maxAlarms: 50 })).toThrow(AlarmCapError);
-    expect(() => build({ tenants: TENANTS }, { maxAlarms: 50 })).toThrow(/more than the cap of 50.*perTenantAlarms/);
+    expect(() => build({ tenants: TENANTS }, { maxAlarms: 10 })).toThrow(AlarmCapError);
+    expect(() => build({ tenants: TENANTS }, { maxAlarms: 10 })).toThrow(/more than the cap of 10/);
     expect(() => build({ alarms: { overrides: { 'response_latency-p9': { threshold: 1 } } } })).toThrow(
       /names rule "response_latency-p9", which does not exist/,
     );
@@ -390,25 +389,25 @@ describe('KpiAlarms', () => {
   });
 
   it('splits a roll-up over more than 50 alarms into parts under one parent', () => {
-    const many = Array.from({ length: 6 }, (_, i) => ({ id: `big-${i}`, name: `Big ${i}`, tier: 'enterprise' }));
-    const { template: t, alarms: a } = build({ tenants: many });
+    const many = Array.from({ length: 6 }, (_, i) => `big-${i}`);
+    const plan = resolveAlarmRules(parseConfig({}), KpiCatalog.create([]), { tenants: many });
+    const p2 = plan.composites.filter((c) => c.name.startsWith('agent-kpi.rollup/P2/'));
     // P2 per scope: 8 threshold rules + 2 SLOs x 1 burn rule = 10; 7 scopes = 70 > 50.
-    expect(a.alarmsBySeverity.P2).toHaveLength(70);
-    const part = (n: number) =>
-      JSON.stringify(compositeNamed(t, `agent-kpi.rollup/P2/technical/fleet/rollup-p2-part${n}`).AlarmRule).match(
-        /Fn::GetAtt/g,
-      )!.length;
-    expect([part(1), part(2)]).toEqual([50, 20]);
-    const top = JSON.stringify(compositeNamed(t, 'agent-kpi.rollup/P2/technical/fleet/rollup-p2').AlarmRule);
-    expect(top.match(/Fn::GetAtt/g)).toHaveLength(2);
+    expect(p2.map((c) => [c.identity.ruleId, c.children.length])).toEqual([
+      ['rollup-p2-part1', 50],
+      ['rollup-p2-part2', 20],
+      ['rollup-p2', 2],
+    ]);
   });
 
-  it('synthesizes the alarms alone for backtests, the same alarms as in the app', () => {
+  it('synthesizes the alarms alone for backtests: the fleet alarms of the app plus the per-tenant rules', () => {
     const config = parseConfig({ tenants: TENANTS });
     const standalone = alarmsFromTemplate(synthesizeAlarmsTemplate(config, KpiCatalog.create([])));
     const inApp = alarmsFromTemplate(template.toJSON());
-    expect(standalone.metricAlarms.map((a) => a.name).sort()).toEqual(inApp.metricAlarms.map((a) => a.name).sort());
-    expect(standalone.composites.map((c) => c.rule).sort()).toEqual(inApp.composites.map((c) => c.rule).sort());
+    const fleet = standalone.metricAlarms.map((a) => a.name).filter((n) => !n.includes('/tenant-'));
+    expect(fleet.sort()).toEqual(inApp.metricAlarms.map((a) => a.name).sort());
+    const plan = resolveAlarmRules(config, KpiCatalog.create([]));
+    expect(standalone.metricAlarms.map((a) => a.name).sort()).toEqual(plan.alarms.map((a) => a.name).sort());
   });
 
   it('passes the built-in CloudFormation validator (schema and lint rules) without a finding', () => {

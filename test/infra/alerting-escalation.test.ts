@@ -71,7 +71,8 @@ describe('escalation infrastructure', () => {
       TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EscalationAckFunction'), 'Arn'] },
     });
     ladder.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'agent-kpi/ack-signing-key',
+      // Named after the deployment, so a second deployment in the account does not collide.
+      Name: 'acme/ack-signing-key',
       GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
     });
   });

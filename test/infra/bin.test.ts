@@ -41,6 +41,15 @@ describe('bin/app.ts', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses the shipped example.com contacts and recipients, naming the keys to set', () => {
+    const { status, stderr } = runApp(join(root, 'config', 'pipeline.json'));
+    expect(status).toBe(1);
+    expect(stderr).toContain('escalation.contacts.oncall.email: is "oncall@example.com"');
+    expect(stderr).toContain('reports.schedules.system_health.recipients.0');
+    expect(stderr).toContain('deployment.allowExampleAddresses: set it to true');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('fails synth when the file named by -c config does not exist', () => {
     const { status, stderr } = runApp(join(dir, 'missing.json'));
     expect(status).toBe(1);

@@ -232,8 +232,8 @@ describe('dashboards', () => {
 
   it('shows the alerting stack and pipeline health alarms by severity on the fleet overview', () => {
     const fleet = dashboards(s.pipeline).get('agent-kpi-fleet-overview')!;
-    const kpiAlarms = s.stacks.alerting?.alarmsBySeverity;
-    const healthAlarms = s.stacks.pipeline.healthAlarms.alarmsBySeverity;
+    const kpiAlarms = s.stacks.alerting?.alarmNamesBySeverity;
+    const healthAlarms = s.stacks.pipeline.healthAlarms.alarmNamesBySeverity;
     expect(kpiAlarms).toBeDefined();
     for (const severity of ['P1', 'P2', 'P3', 'P4'] as const) {
       const widgets = fleet.filter((w) => w.type === 'alarm' && w.properties.title?.startsWith(`${severity} alarms`));
@@ -241,6 +241,11 @@ describe('dashboards', () => {
         (kpiAlarms?.[severity]?.length ?? 0) + healthAlarms[severity].length,
       );
     }
+    // Named, not imported: the pipeline stack takes nothing from the alerting stack.
+    expect(JSON.stringify(s.pipeline.toJSON())).not.toContain('Fn::ImportValue":"agent-kpi-alerting');
+    const p2 = JSON.stringify(fleet.filter((w) => w.properties.title?.startsWith('P2 alarms')));
+    expect(p2).toContain('fleet/sms-delivery-failed');
+    expect(p2).toContain('fleet/tenant-alarms-failed');
   });
 
   it('adds a pipeline health dashboard (iterator age, throttles, quarantine, failure queues)', () => {
@@ -259,10 +264,10 @@ describe('dashboards', () => {
     }
   });
 
-  it('gives a dashboard to the enterprise tenant only, with its own dimension', () => {
-    const names = [...dashboards(s.pipeline).keys()].filter((n) => n.includes('-tenant-'));
-    expect(names).toEqual(['agent-kpi-tenant-acme-voice']);
-    const tenant = JSON.stringify(dashboards(s.pipeline).get('agent-kpi-tenant-acme-voice'));
+  it('gives the enterprise tenant a place in the one tenant dashboard, on its own dimension', () => {
+    const names = [...dashboards(s.pipeline).keys()].filter((n) => n.includes('-tenant'));
+    expect(names).toEqual(['agent-kpi-tenants']);
+    const tenant = JSON.stringify(dashboards(s.pipeline).get('agent-kpi-tenants'));
     expect(tenant).toContain('"Tenant","acme-voice"');
     expect(tenant).not.toContain('"Tenant","ALL"');
   });

@@ -8,9 +8,11 @@ import {
   metricsPrice,
   US_EAST_1_PRICES,
 } from '../../lambdas/core/cost/estimate';
+import { tenantMetricNames } from '../../lambdas/core/dashboards/tenant-metrics';
 
 const catalog = KpiCatalog.builtIn();
 const published = catalog.all().filter((k) => k.metric !== undefined).length;
+const tenantMetrics = tenantMetricNames(catalog).length;
 const line = (e: CostEstimate, prefix: string) => e.lines.find((l) => l.item.startsWith(prefix))!;
 const estimate = (config: PipelineConfigInput, tenants: number, perDay = 10_000, share?: number) =>
   estimateMonthlyCost(parseConfig(config), catalog, {
@@ -34,7 +36,7 @@ describe('estimateMonthlyCost', () => {
     const e = estimate({}, 10);
     expect(e.lines.map((l) => l.item)).toEqual([
       'CloudWatch custom metrics',
-      'CloudWatch alarms',
+      'CloudWatch alarms (fleet)',
       'CloudWatch dashboards',
       'CloudWatch Logs (EMF metrics, function logs)',
       'Kinesis (on-demand)',
@@ -58,14 +60,26 @@ describe('estimateMonthlyCost', () => {
     expect(line(e, 'CloudWatch dashboards').usd).toBe(0);
   });
 
-  it('multiplies metrics, alarms and dashboards by the tenants whose tier asks for them', () => {
+  it('adds per-tenant metrics for dashboard tenants only, and evaluates tenant alarms outside CloudWatch', () => {
     const none = estimate({}, 100, 10_000, 0);
     const all = estimate({}, 100, 10_000, 1);
     expect(line(all, 'CloudWatch custom metrics').quantity).toBe(
-      `${(published * 101).toLocaleString('en-US')} metrics`,
+      `${(published + tenantMetrics * 100).toLocaleString('en-US')} metrics`,
     );
-    expect(line(all, 'CloudWatch alarms').usd).toBeCloseTo(line(none, 'CloudWatch alarms').usd * 101, 6);
-    expect(line(all, 'CloudWatch dashboards').usd).toBe((102 - 3) * US_EAST_1_PRICES.dashboardMonth);
+    // CloudWatch alarms and dashboards no longer grow with tenants.
+    expect(line(all, 'CloudWatch alarms').usd).toBe(line(none, 'CloudWatch alarms').usd);
+    expect(line(all, 'CloudWatch dashboards').quantity).toBe('3 dashboards');
+    expect(line(none, 'Per-tenant alarm evaluation')).toBeUndefined();
+    expect(line(all, 'Per-tenant alarm evaluation').quantity).toMatch(/^100 tenants x \d+ buckets a minute/);
+    expect(line(all, 'Per-tenant alarm evaluation').usd).toBeGreaterThan(0);
+  });
+
+  it('keeps the CloudWatch line at 1,000 tenants (a third alerting) under a third of the old $6,240', () => {
+    const e = estimate({}, 1000, 10_000, 1 / 3);
+    const cloudwatch = ['CloudWatch custom metrics', 'CloudWatch alarms', 'CloudWatch dashboards']
+      .map((item) => line(e, item).usd)
+      .reduce((a, b) => a + b, 0);
+    expect(cloudwatch).toBeLessThan(6240 / 3);
   });
 
   it('takes the per-tenant share from the configured tenants when not given', () => {
@@ -78,7 +92,9 @@ describe('estimateMonthlyCost', () => {
       ],
     };
     const e = estimateMonthlyCost(parseConfig(config), catalog, { tenants: 100, eventsPerTenantPerDay: 1000 });
-    expect(line(e, 'CloudWatch custom metrics').quantity).toBe(`${(published * 26).toLocaleString('en-US')} metrics`);
+    expect(line(e, 'CloudWatch custom metrics').quantity).toBe(
+      `${(published + tenantMetrics * 25).toLocaleString('en-US')} metrics`,
+    );
   });
 
   it('costs fewer alarms when the configuration disables a rule', () => {

@@ -12,6 +12,7 @@ import { MetricStore, parseEmfLines } from '../../lambdas/core/alarm-evaluator';
 import { resolveAlarmRules } from '../../lambdas/core/alarms/rules';
 import { type CustomKpiSpec, KpiCatalog } from '../../lambdas/core/catalog';
 import { type PipelineConfig, parseConfig, perTenantAlarmTenants } from '../../lambdas/core/config/schema';
+import { tenantMetricNames } from '../../lambdas/core/dashboards/tenant-metrics';
 import type { AgentEvent } from '../../lambdas/core/events/contract';
 import { makeCustomEvent, makeEvent } from '../support/events';
 
@@ -59,7 +60,12 @@ interface Captured {
 /** Runs `publish` against a fresh sink and captures what Powertools writes to stdout. */
 function capture(
   deltas: readonly AppliedMinuteDelta[],
-  options: { catalog?: KpiCatalog; maxValuesPerMetric?: number; perTenant?: readonly string[] } = {},
+  options: {
+    catalog?: KpiCatalog;
+    maxValuesPerMetric?: number;
+    perTenant?: readonly string[];
+    perTenantNames?: readonly string[];
+  } = {},
 ): Captured {
   const warnings: string[] = [];
   const logger = {
@@ -73,6 +79,7 @@ function capture(
     metrics,
     catalog: options.catalog ?? catalog,
     perTenantAlarmTenants: options.perTenant ?? perTenantAlarmTenants(config),
+    ...(options.perTenantNames === undefined ? {} : { perTenantMetricNames: options.perTenantNames }),
     ...(options.maxValuesPerMetric === undefined ? {} : { maxValuesPerMetric: options.maxValuesPerMetric }),
   });
   const lines: string[] = [];
@@ -185,6 +192,22 @@ describe('EmfKpiMetrics: namespace and dimensions', () => {
 
   it('publishes nothing for a tenant without per-tenant alarms, even alone in a batch', () => {
     expect(capture([delta(STANDARD, setOf(everyKpi()))]).lines).toEqual([]);
+  });
+
+  it('publishes per tenant only the metrics the tenant dashboard draws, and every metric for the fleet', () => {
+    const names = tenantMetricNames(catalog);
+    const { docs: limited } = capture([delta('*', setOf(everyKpi())), delta(ENTERPRISE, setOf(everyKpi()))], {
+      perTenantNames: names,
+    });
+    const metricNames = (tenant: string) =>
+      new Set(
+        limited
+          .filter((d) => d.Tenant === tenant)
+          .flatMap((d) => d._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)),
+      );
+    expect([...metricNames(ENTERPRISE)].every((n) => names.includes(n))).toBe(true);
+    expect(metricNames(ENTERPRISE).size).toBeGreaterThan(0);
+    expect(metricNames('ALL').size).toBeGreaterThan(metricNames(ENTERPRISE).size);
   });
 });
 

@@ -24,6 +24,7 @@ import {
 } from '../config/schema';
 import { sloMetric, TENANT_DIMENSION, tenantDimensionValue } from './metric-contract';
 import { ALARM_TAGS, type AlarmIdentity, formatAlarmName } from './naming';
+import { chunkRuleChildren, MAX_RULE_CHARS, MAX_RULE_CHILDREN } from './rule-length';
 
 /** How an alarm treats missing datapoints (CloudWatch `TreatMissingData`). */
 export type TreatMissingData = 'missing' | 'notBreaching' | 'breaching' | 'ignore';
@@ -195,6 +196,12 @@ export interface ResolveAlarmRulesOptions {
    * @default DEFAULT_MAX_ALARMS (1000)
    */
   readonly maxAlarms?: number;
+  /**
+   * The tenants to plan alarms for besides the fleet. CloudWatch gets the fleet only (`[]`); the
+   * per-tenant rules are evaluated by the pipeline (`lambdas/core/tenant-alarms`).
+   * @default perTenantAlarmTenants(config)
+   */
+  readonly tenants?: readonly string[];
 }
 
 /** An alarm rule the configuration makes impossible; says which key to change. */
@@ -404,7 +411,7 @@ export function resolveAlarmRules(
 ): AlarmPlan {
   const maxAlarms = options.maxAlarms ?? DEFAULT_MAX_ALARMS;
   const deployment = config.name;
-  const scopes = ['*', ...perTenantAlarmTenants(config)];
+  const scopes = ['*', ...(options.tenants ?? perTenantAlarmTenants(config))];
 
   const slos = config.alarms.slos.map((slo) => {
     const kpi = catalog.get(slo.kpi);
@@ -566,9 +573,11 @@ export function resolveAlarmRules(
     const ruleId = `rollup-${severity.toLowerCase()}`;
     const identity: AlarmIdentity = { deployment, severity, ladder: 'technical', tenant: '*', ruleId };
     let children = members;
-    if (members.length > ROLLUP_CHUNK) {
+    // Chunked by rendered rule length (names and ARNs vary), not by count alone.
+    const chunks = chunkRuleChildren(members, MAX_RULE_CHARS, Math.min(MAX_RULE_CHILDREN, ROLLUP_CHUNK));
+    if (chunks.length > 1) {
       children = [];
-      for (let i = 0; i * ROLLUP_CHUNK < members.length; i++) {
+      for (let i = 0; i < chunks.length; i++) {
         const partId: AlarmIdentity = { ...identity, ruleId: `${ruleId}-part${i + 1}` };
         const name = nameFor(partId, 'rollup');
         composites.push({
@@ -578,7 +587,7 @@ export function resolveAlarmRules(
           role: 'rollup',
           description: `Part ${i + 1} of the ${severity} roll-up`,
           operator: 'OR',
-          children: members.slice(i * ROLLUP_CHUNK, (i + 1) * ROLLUP_CHUNK),
+          children: chunks[i]!,
           tags: tagsFor(partId, 'rollup'),
         });
         children.push(name);

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { BUILT_IN_KPIS } from '../catalog/builtin';
+import { cronProblem, isIanaTimeZone } from './schedule-rules';
 
 /** Tenant ids, as the event contract defines them (kept in sync by a test against the contract). */
 export const CONFIG_TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
@@ -169,10 +170,11 @@ const contactSchema = z.strictObject({
 
 const reportScheduleSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** EventBridge Scheduler cron expression, evaluated in `reports.timezone`. */
-  cron: z
-    .string()
-    .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge cron expression such as cron(0 8 * * ? *)'),
+  /** EventBridge Scheduler cron expression, evaluated in `reports.timezone`; checked field by field. */
+  cron: z.string().superRefine((cron, ctx) => {
+    const problem = cronProblem(cron);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   recipients: z.array(email).default([]),
 });
 
@@ -251,6 +253,15 @@ const customKpiSchema = z.strictObject({
   direction: z.enum(['higher_is_better', 'lower_is_better', 'neutral']).optional(),
 });
 
+const deploymentSchema = z.strictObject({
+  /**
+   * Let `cdk deploy` go ahead while contacts, senders or report recipients are still at the
+   * reserved example domains (example.com, .org, .net), which deliver nothing. For test
+   * deployments only; `-c allowExampleAddresses=true` does the same for one command.
+   */
+  allowExampleAddresses: z.boolean().default(false),
+});
+
 const DEFAULT_TIERS = {
   standard: { perTenantAlarms: false, perTenantDashboard: false },
   enterprise: { perTenantAlarms: true, perTenantDashboard: true },
@@ -322,8 +333,12 @@ const escalationSchema = z.strictObject({
   ackLinkTtlMinutes: positiveInt.max(1440).default(60),
   /** Sender address for pages and resolutions (an SES-verified identity). */
   senderEmail: email.default('alerts@example.com'),
-  /** Secrets Manager secret holding the HMAC key that signs acknowledgement links (created if absent). */
-  ackSigningSecret: secretName.default('agent-kpi/ack-signing-key'),
+  /**
+   * Secrets Manager secret holding the HMAC key that signs acknowledgement links (created by the
+   * alerting stack). Unset means `<name>/ack-signing-key`, so two deployments in one account and
+   * Region never collide (see {@link ackSigningSecretName}).
+   */
+  ackSigningSecret: secretName.optional(),
 });
 
 /** What an incident's grouping key is made of (`scope` is the tenant, or the fleet). */
@@ -453,8 +468,17 @@ type ReportTargets = Record<
 >;
 
 const reportsSchema = z.strictObject({
-  /** IANA time zone the schedules' cron expressions are evaluated in. */
-  timezone: z.string().min(1).default('UTC'),
+  /** IANA time zone the schedules' cron expressions are evaluated in (checked against the runtime's IANA list). */
+  timezone: z
+    .string()
+    .min(1)
+    .refine(isIanaTimeZone, 'must be an IANA time zone name such as UTC, Europe/Berlin or America/New_York')
+    .default('UTC'),
+  /**
+   * Reserved concurrency of the report function. Unset (the default) reserves none: accounts whose
+   * Lambda concurrency quota is 10, as new accounts have, cannot reserve any.
+   */
+  reservedConcurrency: positiveInt.optional(),
   senderEmail: email.default('reports@example.com'),
   schedules: z
     .strictObject({
@@ -537,6 +561,7 @@ export const pipelineConfigSchema = z
     silences: z.array(silenceSchema).default([]),
     healthScore: healthScoreSchema.prefault({}),
     customKpis: z.array(customKpiSchema).default([]),
+    deployment: deploymentSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -678,6 +703,21 @@ export function tierOf(config: PipelineConfig, tenantIdValue: string): PipelineC
 /** Tenant ids whose tier asks for per-tenant alarms (and so per-tenant metric dimensions). */
 export function perTenantAlarmTenants(config: PipelineConfig): string[] {
   return config.tenants.filter((t) => config.tiers[t.tier]?.perTenantAlarms === true).map((t) => t.id);
+}
+
+/**
+ * Tenant ids with per-tenant CloudWatch metrics: exactly those whose tier has a per-tenant
+ * dashboard, the only reader of them (per-tenant alarms are evaluated by the pipeline from the
+ * KPI table, see docs/scale.md). A tier with a dashboard and no alarms therefore gets its metrics,
+ * and one with alarms and no dashboard pays for none.
+ */
+export function perTenantMetricTenants(config: PipelineConfig): string[] {
+  return perTenantDashboardTenants(config);
+}
+
+/** The acknowledgement signing secret's name: `escalation.ackSigningSecret`, else `<name>/ack-signing-key`. */
+export function ackSigningSecretName(config: PipelineConfig): string {
+  return config.escalation.ackSigningSecret ?? `${config.name}/ack-signing-key`;
 }
 
 /** Tenant ids whose tier asks for a per-tenant dashboard. */

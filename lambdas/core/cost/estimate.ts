@@ -6,6 +6,9 @@
 import type { KpiCatalog } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
 import { dynamoDbUnits } from './dynamodb';
+import { tenantMetricNames } from '../dashboards/tenant-metrics';
+import { tenantAlarmPlans } from '../tenant-alarms/plan';
+import { shardCount } from '../tenant-alarms/shard';
 
 /** Unit prices in USD. */
 export interface PriceList {
@@ -113,6 +116,12 @@ export interface TrafficAssumptions {
   /** P1 incidents a month (paged by SMS), and SMS per P1 incident (levels climbed x contacts). @default 4 / 3 */
   readonly p1IncidentsPerMonth: number;
   readonly smsPerP1Incident: number;
+  /**
+   * Evaluator time per alerting tenant and minute, in ms: 56 ms of CPU measured on a full core
+   * (`npm run bench -- tenant-alarms`), doubled for the 1 GB function's share of a vCPU and the reads.
+   * @default 100
+   */
+  readonly tenantEvaluationMs: number;
 }
 
 /** The defaults of {@link TrafficAssumptions}. */
@@ -127,6 +136,7 @@ export const DEFAULT_ASSUMPTIONS: TrafficAssumptions = {
   emailIncidentsPerMonth: 20,
   p1IncidentsPerMonth: 4,
   smsPerP1Incident: 3,
+  tenantEvaluationMs: 100,
 };
 
 /** One scenario to estimate. */
@@ -245,31 +255,53 @@ export function estimateMonthlyCost(
   const alarmTenants = Math.round(tenants * alarmShare);
   const dashboardTenants = Math.round(tenants * dashShare);
 
-  // CloudWatch custom metrics: each published KPI once for the fleet, once per tenant with per-tenant alarms.
+  // CloudWatch custom metrics: each published KPI once for the fleet; per tenant only the metrics the
+  // tenant dashboard draws, and only for dashboard tenants (per-tenant alarms read the KPI table).
   const published = catalog.all().filter((k) => k.metric !== undefined).length;
-  const metricCount = published * (1 + alarmTenants);
+  const perTenantMetrics = tenantMetricNames(catalog).length;
+  const metricCount = published + perTenantMetrics * dashboardTenants;
   add('CloudWatch custom metrics', `${fmt(metricCount)} metrics`, metricsPrice(metricCount, prices));
 
+  // CloudWatch alarms: the fleet's only; tenants' rules are evaluated by the pipeline (next lines).
   const perScope = alarmsPerScope(config, catalog);
-  const scopes = 1 + alarmTenants;
   const alarmUsd =
-    scopes *
-    (perScope.standard * prices.standardAlarmMonth +
-      perScope.anomaly * prices.anomalyAlarmMonth +
-      perScope.composite * prices.compositeAlarmMonth);
-  const alarmCount = scopes * (perScope.standard + perScope.anomaly + perScope.composite);
-  add('CloudWatch alarms', `${fmt(alarmCount)} alarms (${fmt(scopes * perScope.anomaly)} anomaly)`, alarmUsd);
+    perScope.standard * prices.standardAlarmMonth +
+    perScope.anomaly * prices.anomalyAlarmMonth +
+    perScope.composite * prices.compositeAlarmMonth;
+  const alarmCount = perScope.standard + perScope.anomaly + perScope.composite;
+  add('CloudWatch alarms (fleet)', `${fmt(alarmCount)} alarms (${fmt(perScope.anomaly)} anomaly)`, alarmUsd);
 
-  const dashboardsCount = 2 + dashboardTenants;
+  // One fleet overview, one pipeline health, one tenant dashboard with a picker.
+  const dashboardsCount = 2 + (dashboardTenants > 0 ? 1 : 0);
   add(
     'CloudWatch dashboards',
     `${fmt(dashboardsCount)} dashboards`,
     Math.max(0, dashboardsCount - prices.freeDashboards) * prices.dashboardMonth,
   );
 
+  // Per-tenant alarm evaluation: every minute, each alerting tenant's minute and hour buckets are
+  // queried (eventually consistent: half a read unit per 4 KB) and evaluated; one schedule per shard.
+  if (alarmTenants > 0) {
+    const [plan] = tenantAlarmPlans(config, catalog, ['cost-estimate']);
+    const itemsPerEvaluation =
+      plan === undefined ? 0 : plan.minuteLookbackMs / 60_000 + plan.hourLookbackMs / 3_600_000;
+    const evaluations = alarmTenants * 43_200;
+    const rru = evaluations * (itemsPerEvaluation * Math.ceil(a.bucketItemBytes / 4096) * 0.5 + 1);
+    const invocationsPerMonth = shardCount(alarmTenants) * 43_200;
+    const evaluatorGbSeconds = (evaluations * a.tenantEvaluationMs) / 1000;
+    add(
+      'Per-tenant alarm evaluation (Lambda, KPI reads)',
+      `${fmt(alarmTenants)} tenants x ${fmt(itemsPerEvaluation)} buckets a minute, ${fmt(rru / 1e6)} M RRU`,
+      (rru / 1e6) * prices.dynamoReadUnitsMillion +
+        evaluatorGbSeconds * prices.lambdaArmGbSecond +
+        (invocationsPerMonth / 1e6) * prices.lambdaRequestsMillion,
+    );
+  }
+
   // EMF: one datapoint per published metric and scope for every minute that has events.
   const activeMinutes = Math.min(43_200, eventsPerTenantPerDay * 30);
-  const emfGb = (published * (43_200 + alarmTenants * activeMinutes) * a.emfBytesPerDatapoint) / GB;
+  const emfGb =
+    ((published * 43_200 + perTenantMetrics * dashboardTenants * activeMinutes) * a.emfBytesPerDatapoint) / GB;
   const lambdaLogGb = emfGb * 0.2 + (events * 20) / GB;
   const logsGb = emfGb + lambdaLogGb;
   add(

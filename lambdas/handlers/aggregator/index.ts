@@ -12,7 +12,8 @@ import { DEFAULT_METRICS_NAMESPACE, EmfKpiMetrics } from '../../adapters/metrics
 import { S3Quarantine } from '../../adapters/quarantine-s3';
 import { AggregateBatch } from '../../core/aggregation';
 import { type CustomKpiSpec, KpiCatalog } from '../../core/catalog';
-import { type PipelineConfig, perTenantAlarmTenants } from '../../core/config/schema';
+import { type PipelineConfig, perTenantMetricTenants } from '../../core/config/schema';
+import { tenantMetricNames } from '../../core/dashboards/tenant-metrics';
 import { loadRuntimeConfig, requireEnv } from '../runtime-config';
 import { createAggregatorHandler } from './handler';
 
@@ -37,7 +38,9 @@ export const handler = createAggregatorHandler({
     metrics: new EmfKpiMetrics({
       metrics: new Metrics({ namespace, serviceName: 'aggregator' }),
       catalog,
-      perTenantAlarmTenants: perTenantAlarmTenants(config),
+      // Per-tenant metrics only where the tenant dashboard reads them (per-tenant alarms read the KPI table).
+      perTenantAlarmTenants: perTenantMetricTenants(config),
+      perTenantMetricNames: tenantMetricNames(catalog),
     }),
     retention: config.retention,
     limits: {
