@@ -5,10 +5,10 @@
  */
 import type { KpiCatalog } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
-import { dynamoDbUnits } from './dynamodb';
 import { tenantMetricNames } from '../dashboards/tenant-metrics';
 import { tenantAlarmPlans } from '../tenant-alarms/plan';
 import { shardCount } from '../tenant-alarms/shard';
+import { dynamoDbUnits } from './dynamodb';
 
 /** Unit prices in USD. */
 export interface PriceList {
