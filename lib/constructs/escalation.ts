@@ -218,6 +218,8 @@ export class EscalationLadder extends Construct {
     });
     this.router.addToRolePolicy(putMetrics);
     this.ackFunction.addToRolePolicy(putMetrics);
+    // The ladder resolves incidents after their quiet period, and publishes TimeToResolve then.
+    this.notifier.addToRolePolicy(putMetrics);
 
     this.deadLetterQueue = new sqs.Queue(this, 'RouterDeadLetterQueue', {
       // SSE-SQS: EventBridge can write to it without a KMS key policy naming the rule.

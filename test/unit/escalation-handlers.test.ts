@@ -201,3 +201,40 @@ describe('notifier: every severity reaches a person', () => {
     expect(inc.paged.map((p) => p.channel)).toEqual(['sms', 'email']);
   });
 });
+
+describe('notifier: resolution after the quiet period', () => {
+  it('resolves the incident at the first check after its quiet period, as of when it went quiet, and publishes TimeToResolve', async () => {
+    const store = new InMemoryIncidentStore();
+    const alarmName = 'acme/P2/technical/fleet/api_latency-p2';
+    const quiet = {
+      ...newGroupIncident(
+        config,
+        { alarmName, state: 'ALARM', stateAtMs: T0, previousState: 'OK', previousStateAtMs: T0 - 1, reason: 'x' },
+        groupKeyOf(config, parseAlarmName(alarmName)),
+      ),
+      quietSince: T0 + 5 * 60_000,
+    };
+    await store.create(quiet);
+    const published: Array<[string, readonly string[]]> = [];
+    let now = T0 + 14 * 60_000;
+    const notifier = createNotifierHandler({
+      config,
+      store,
+      pager: new FallbackPager([], { attempts: 1 }),
+      ackUrl: 'https://ack.example.com/',
+      ackKey: async () => KEY,
+      now: () => now,
+      newNonce: () => 'nonce-123456',
+      pollSeconds: 60,
+      log: recordingLog().log,
+      metrics: { publish: async (i, which) => void published.push([i.id, which]) },
+    });
+    const check = { action: 'check' as const, incidentId: quiet.id, level: 1, deadlineMs: -1, severity: 'P2' as const };
+    expect(await notifier(check)).toMatchObject({ next: 'wait', waitSeconds: 60 });
+    expect(published).toEqual([]);
+    now = T0 + 15 * 60_000;
+    expect(await notifier(check)).toMatchObject({ next: 'resolved' });
+    expect(await store.get(quiet.id)).toMatchObject({ state: 'resolved', resolvedAt: T0 + 5 * 60_000 });
+    expect(published).toEqual([[quiet.id, ['TimeToResolve']]]);
+  });
+});

@@ -30,6 +30,7 @@ import { type PageText, pageText, resolutionText } from '../../core/escalation/t
 import { addTimeline, type PageOutcome, recordPages } from '../../core/incidents/decisions';
 import { IncidentNotFoundError } from '../../core/incidents/errors';
 import { quietPeriodOver } from '../../core/incidents/grouping';
+import type { IncidentMetricsSink } from '../../core/incidents/metrics';
 import { resolveQuietIncident } from '../../core/incidents/route-alarm';
 import type { IncidentStore } from '../../core/incidents/store';
 import type { Incident } from '../../core/incidents/types';
@@ -62,6 +63,8 @@ export interface NotifierDeps {
   /** Longest single wait, so acknowledgements and resolutions are seen within it. */
   readonly pollSeconds: number;
   readonly log: EscalationLog;
+  /** Where TimeToResolve goes when the ladder resolves an incident after its quiet period. */
+  readonly metrics?: IncidentMetricsSink;
 }
 
 /** Thrown for an input the state machine never sends. */
@@ -100,6 +103,12 @@ export function createNotifierHandler(deps: NotifierDeps): (input: NotifierInput
     if (!quietPeriodOver(config, incident, nowMs)) return incident;
     const resolved = await store.update(id, (i) => resolveQuietIncident(config, i, nowMs));
     log.info('incident resolved after its quiet period', { incidentId: id });
+    try {
+      await deps.metrics?.publish(resolved, ['TimeToResolve']);
+    } catch (err) {
+      // Metrics are for reports; a failed publish must not fail the ladder step.
+      log.warn('incident metrics not published', { incidentId: id, error: String(err) });
+    }
     return resolved;
   };
 

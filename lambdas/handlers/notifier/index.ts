@@ -1,6 +1,7 @@
 /** Lambda entry of the notifier (the escalation state machine's task). */
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
@@ -10,6 +11,7 @@ import { ChatWebhookChannel } from '../../adapters/channels/chat-webhook';
 import { SesEmailChannel } from '../../adapters/channels/email-ses';
 import { SnsSmsChannel } from '../../adapters/channels/sms-sns';
 import { FallbackPager } from '../../adapters/channels/with-fallback';
+import { CloudWatchIncidentMetrics } from '../../adapters/incident-metrics-cloudwatch';
 import { DynamoDbIncidentStore } from '../../adapters/incident-store-dynamodb';
 import { SecretsManagerLookup, SsmParameterLookup } from '../../adapters/secret-lookup';
 import { loadRuntimeConfig, requireEnv } from '../runtime-config';
@@ -37,4 +39,5 @@ export const handler = createNotifierHandler({
   newNonce: () => randomBytes(6).toString('base64url'),
   pollSeconds: Number(requireEnv('ACK_POLL_SECONDS')),
   log: new Logger({ serviceName: 'escalation-notifier' }),
+  metrics: new CloudWatchIncidentMetrics(new CloudWatchClient({}), config.metricsNamespace),
 });
