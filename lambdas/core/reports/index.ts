@@ -8,3 +8,5 @@ export * from './period';
 export * from './render';
 export * from './text';
 export * from './types';
+export * from './story';
+export * from './forecast';
