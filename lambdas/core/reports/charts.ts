@@ -219,7 +219,13 @@ export function waterfallChartSpec(model: ReportModel, family = FONT_FAMILY): To
     config: baseConfig(family),
     data: { values },
     encoding: {
-      x: { field: 'step', type: 'ordinal', sort: { field: 'order', order: 'ascending' }, title: null, axis: { labelAngle: 0 } },
+      x: {
+        field: 'step',
+        type: 'ordinal',
+        sort: { field: 'order', order: 'ascending' },
+        title: null,
+        axis: { labelAngle: 0 },
+      },
     },
     layer: [
       {
@@ -264,11 +270,7 @@ export function burnDownChartSpec(model: ReportModel, family = FONT_FAMILY): Top
 }
 
 /** Daily history and the next week's forecast with its interval, one panel per KPI. */
-export function forecastChartSpec(
-  model: ReportModel,
-  kpi: string,
-  family = FONT_FAMILY,
-): TopLevelSpec | undefined {
+export function forecastChartSpec(model: ReportModel, kpi: string, family = FONT_FAMILY): TopLevelSpec | undefined {
   const f = model.story.forecasts?.find((x) => x.kpi === kpi);
   if (f === undefined || f.days.length === 0) return undefined;
   const values = [
@@ -297,7 +299,11 @@ export function forecastChartSpec(
         mark: { type: 'line', point: true },
         encoding: {
           y: { field: 'value', type: 'quantitative' },
-          color: { field: 'series', type: 'nominal', scale: { domain: ['actual', 'forecast'], range: ['#374151', '#1d4ed8'] } },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            scale: { domain: ['actual', 'forecast'], range: ['#374151', '#1d4ed8'] },
+          },
         },
       },
     ],
@@ -336,7 +342,10 @@ export async function renderCharts(model: ReportModel, fonts: ChartFontOptions =
 }
 
 /** Alt text of the story charts: the numbers a reader would take from the picture. */
-function storyCharts(model: ReportModel, family: string): Array<{ id: string; alt: string; spec: TopLevelSpec | undefined }> {
+function storyCharts(
+  model: ReportModel,
+  family: string,
+): Array<{ id: string; alt: string; spec: TopLevelSpec | undefined }> {
   const out: Array<{ id: string; alt: string; spec: TopLevelSpec | undefined }> = [];
   const s = model.story;
   if (s.funnel !== undefined) {

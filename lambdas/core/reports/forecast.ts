@@ -54,7 +54,8 @@ export function forecastSteps(values: readonly number[], steps: number): { mean:
   try {
     model.train([...values]);
     const [mean, variance] = model.predict(steps);
-    const ok = mean.length === steps && [...mean, ...variance].every((v) => Number.isFinite(v)) && variance.every((v) => v >= 0);
+    const ok =
+      mean.length === steps && [...mean, ...variance].every((v) => Number.isFinite(v)) && variance.every((v) => v >= 0);
     return ok ? { mean, variance } : null;
   } finally {
     model.destroy();

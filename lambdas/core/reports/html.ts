@@ -5,15 +5,6 @@
  */
 import type { ReportChart } from './charts';
 import {
-  budgetLine,
-  driftLine,
-  forecastLine,
-  funnelLine,
-  sparkline,
-  sparklineAlt,
-  waterfallLine,
-} from './words';
-import {
   type Capped,
   formatChange,
   formatDuration,
@@ -22,6 +13,7 @@ import {
   type KpiRow,
   type ReportModel,
 } from './model';
+import { budgetLine, driftLine, forecastLine, funnelLine, sparkline, sparklineAlt, waterfallLine } from './words';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -241,7 +233,8 @@ function storySections(model: ReportModel, charts: readonly ReportChart[]): stri
         '</td>',
     );
     const rows: string[] = [];
-    for (let i = 0; i < cells.length; i += 2) rows.push(`<tr>${cells[i]}${cells[i + 1] ?? `<td style="${CELL}"></td>`}</tr>`);
+    for (let i = 0; i < cells.length; i += 2)
+      rows.push(`<tr>${cells[i]}${cells[i + 1] ?? `<td style="${CELL}"></td>`}</tr>`);
     out.push(
       section(
         'Headline',
@@ -284,7 +277,10 @@ function storySections(model: ReportModel, charts: readonly ReportChart[]): stri
                 td(
                   `<span role="img" aria-label="${escapeHtml(sparklineAlt(r.sparkline))}" title="${escapeHtml(sparklineAlt(r.sparkline))}" style="font-family:monospace;letter-spacing:-1px;">${sparkline(r.sparkline)}</span>`,
                 ),
-                td(r.weakest === null ? '-' : `${escapeHtml(r.weakest.name)} ${r.weakest.score.toFixed(0)}`, 'font-size:12px;'),
+                td(
+                  r.weakest === null ? '-' : `${escapeHtml(r.weakest.name)} ${r.weakest.score.toFixed(0)}`,
+                  'font-size:12px;',
+                ),
                 td(escapeHtml(r.missing.join(', ') || '-'), 'font-size:12px;'),
               ]),
               ['26%', '13%', '11%', '17%', '15%', '18%'],
@@ -300,11 +296,13 @@ function storySections(model: ReportModel, charts: readonly ReportChart[]): stri
           ? `<p style="margin:0;color:${COLORS.muted};">No client at risk.</p>`
           : table(
               ['Client', 'Score', 'Why'],
-              s.atRisk.slice(0, 25).map((r) => [
-                td(escapeHtml(r.tenantName)),
-                td(`${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : ` (${r.band})`}`),
-                td(escapeHtml(r.reasons.join(', '))),
-              ]),
+              s.atRisk
+                .slice(0, 25)
+                .map((r) => [
+                  td(escapeHtml(r.tenantName)),
+                  td(`${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : ` (${r.band})`}`),
+                  td(escapeHtml(r.reasons.join(', '))),
+                ]),
               ['30%', '18%', '52%'],
             ) + more(Math.max(0, s.atRisk.length - 25), 'clients at risk'),
       ),

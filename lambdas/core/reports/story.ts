@@ -159,14 +159,14 @@ function reading(values: readonly KpiReading[], kpi: string): KpiReading | undef
   return values.find((r) => r.kpi === kpi);
 }
 
-function valueOf(values: readonly KpiReading[], kpi: string): number | null {
+function kpiValue(values: readonly KpiReading[], kpi: string): number | null {
   const r = reading(values, kpi);
   return r === undefined || r.count <= 0 || r.value === null || !Number.isFinite(r.value) ? null : r.value;
 }
 
 /** Count of a count-KPI (0 when absent). */
 function countOf(values: readonly KpiReading[], kpi: string): number {
-  return valueOf(values, kpi) ?? 0;
+  return kpiValue(values, kpi) ?? 0;
 }
 
 function rel(current: number | null, previous: number | null): number | null {
@@ -258,14 +258,16 @@ function atRisk(data: ReportData, rows: readonly ClientRow[], config: PipelineCo
     if (r.delta !== null && r.delta <= -10) reasons.push(`score down ${Math.abs(r.delta).toFixed(1)} points`);
     const t = byTenant.get(r.tenant);
     if (t !== undefined) {
-      const usage = rel(valueOf(t.current, 'sessions'), valueOf(t.previous, 'sessions'));
+      const usage = rel(kpiValue(t.current, 'sessions'), kpiValue(t.previous, 'sessions'));
       if (usage !== null && usage <= USAGE_DROP) reasons.push(`usage down ${Math.round(-usage * 100)}% ${span}`);
-      const csat = valueOf(t.current, 'csat');
+      const csat = kpiValue(t.current, 'csat');
       if (csat !== null && csatMin !== undefined && csat < csatMin) reasons.push(`CSAT ${csat.toFixed(1)}`);
     }
     const sev = { P1: 0, P2: 0 };
-    for (const i of data.incidents) if (i.tenant === r.tenant && (i.severity === 'P1' || i.severity === 'P2')) sev[i.severity] += 1;
-    for (const s of ['P1', 'P2'] as const) if (sev[s] > 0) reasons.push(`${sev[s]} ${s} incident${sev[s] === 1 ? '' : 's'}`);
+    for (const i of data.incidents)
+      if (i.tenant === r.tenant && (i.severity === 'P1' || i.severity === 'P2')) sev[i.severity] += 1;
+    for (const s of ['P1', 'P2'] as const)
+      if (sev[s] > 0) reasons.push(`${sev[s]} ${s} incident${sev[s] === 1 ? '' : 's'}`);
     // Reasons beyond a band alone: a steady yellow client is watched, not called.
     const flagged = (churn.get(r.tenant) ?? []).length > 0 || r.band === 'red' || reasons.length >= 2;
     if (flagged) out.push({ tenant: r.tenant, tenantName: r.tenantName, score: r.score, band: r.band, reasons });
@@ -299,7 +301,7 @@ export function mrrWaterfall(values: readonly KpiReading[]): WaterfallStep[] {
   const steps: WaterfallStep[] = [{ label: 'start', amount: 0, from: 0, to: 0 }];
   let at = 0;
   for (const kind of ['new', 'expansion', 'contraction', 'churn'] as const) {
-    const amount = valueOf(values, `mrr_${kind}_usd`) ?? 0;
+    const amount = kpiValue(values, `mrr_${kind}_usd`) ?? 0;
     steps.push({ label: kind, amount, from: at, to: at + amount });
     at += amount;
   }
@@ -355,7 +357,8 @@ function tiles(
       const parts: string[] = [];
       if (t.min !== undefined) parts.push(`>= ${fmt(t.min, def.unit)}`);
       if (t.max !== undefined) parts.push(`<= ${fmt(t.max, def.unit)}`);
-      const ok = current !== null && (t.min === undefined || current >= t.min) && (t.max === undefined || current <= t.max);
+      const ok =
+        current !== null && (t.min === undefined || current >= t.min) && (t.max === undefined || current <= t.max);
       target = { text: parts.join(' and '), status: current === null ? 'no_data' : ok ? 'met' : 'missed' };
     }
     out.push({
@@ -364,7 +367,10 @@ function tiles(
       value: fmt(current, def.unit),
       previous: fmt(previous, def.unit),
       change: rel(current, previous),
-      changeIs: judge(def.direction === 'higher_is_better', current !== null && previous !== null ? current - previous : null),
+      changeIs: judge(
+        def.direction === 'higher_is_better',
+        current !== null && previous !== null ? current - previous : null,
+      ),
       ...(target === undefined ? {} : { target }),
     });
   };
@@ -376,10 +382,13 @@ function tiles(
   const mrrTarget = perPeriod(config.reports.businessTargets.netNewMrrUsdPerWeek, data.period.kind);
   const mrr = out.find((t) => t.id === 'net_new_mrr_usd');
   if (mrr !== undefined && mrrTarget !== undefined) {
-    const v = valueOf(data.fleetCurrent, 'net_new_mrr_usd');
+    const v = kpiValue(data.fleetCurrent, 'net_new_mrr_usd');
     out[out.indexOf(mrr)] = {
       ...mrr,
-      target: { text: `>= ${fmt(mrrTarget, 'usd')}`, status: v === null ? 'no_data' : v >= mrrTarget ? 'met' : 'missed' },
+      target: {
+        text: `>= ${fmt(mrrTarget, 'usd')}`,
+        status: v === null ? 'no_data' : v >= mrrTarget ? 'met' : 'missed',
+      },
     };
   }
   const conv = (vs: readonly KpiReading[]) => {
@@ -457,7 +466,8 @@ function budgets(data: ReportData, catalog: KpiCatalog, config: PipelineConfig):
       .filter((t) => t.bad > 0)
       .sort((a, b) => b.bad - a.bad);
     const sumBad = tenantBad.reduce((a, t) => a + t.bad, 0);
-    const breached = (remaining !== null && remaining < 0) || (periodBadShare !== null && periodBadShare > 1 - slo.objective);
+    const breached =
+      (remaining !== null && remaining < 0) || (periodBadShare !== null && periodBadShare > 1 - slo.objective);
     return {
       id: slo.id,
       kpi: slo.kpi,
@@ -524,7 +534,7 @@ export function dailySeries(data: ReportData, kpi: string): Array<{ date: string
   const byStart = new Map(days.map((d) => [d.bucketStartMs, d.values]));
   const out: Array<{ date: string; value: number }> = [];
   for (let t = first; t < data.period.endMs; t += DAY) {
-    out.push({ date: utcDate(t), value: valueOf(byStart.get(t) ?? [], kpi) ?? 0 });
+    out.push({ date: utcDate(t), value: kpiValue(byStart.get(t) ?? [], kpi) ?? 0 });
   }
   return out;
 }
@@ -546,7 +556,11 @@ export function buildStory(
     const rows = clientRows(data);
     story.atRisk = atRisk(data, rows, config);
     if (kind === 'client_success') {
-      story.clients = { rows: rows.slice(0, CLIENT_TABLE_CAP), more: Math.max(0, rows.length - CLIENT_TABLE_CAP), total: rows.length };
+      story.clients = {
+        rows: rows.slice(0, CLIENT_TABLE_CAP),
+        more: Math.max(0, rows.length - CLIENT_TABLE_CAP),
+        total: rows.length,
+      };
     }
   }
   if (kind === 'business_performance' || kind === 'executive_summary') {
@@ -556,21 +570,26 @@ export function buildStory(
     const netNewTarget = perPeriod(bt.netNewMrrUsdPerWeek, data.period.kind);
     const wonTarget = perPeriod(bt.wonValueUsdPerWeek, data.period.kind);
     story.business = {
-      netNewMrr: valueOf(data.fleetCurrent, 'net_new_mrr_usd'),
-      wonValue: valueOf(data.fleetCurrent, 'won_value_usd'),
+      netNewMrr: kpiValue(data.fleetCurrent, 'net_new_mrr_usd'),
+      wonValue: kpiValue(data.fleetCurrent, 'won_value_usd'),
       ...(netNewTarget === undefined ? {} : { netNewTarget }),
       ...(wonTarget === undefined ? {} : { wonTarget }),
     };
   }
   if (kind === 'executive_summary') {
-    const count = (xs: readonly ReportIncident[]) => xs.filter((i) => ladders.includes(incidentLadder(i, catalog))).length;
+    const count = (xs: readonly ReportIncident[]) =>
+      xs.filter((i) => ladders.includes(incidentLadder(i, catalog))).length;
     story.tiles = tiles(data, catalog, config, distribution, {
       current: count(data.incidents),
       previous: data.previousIncidents === undefined ? null : count(data.previousIncidents),
     });
     story.forecasts = [
       forecastDaily(dailySeries(data, 'sessions'), { kpi: 'sessions', title: 'Sessions', unit: 'count' }),
-      forecastDaily(dailySeries(data, 'net_new_mrr_usd'), { kpi: 'net_new_mrr_usd', title: 'Net new MRR', unit: 'usd' }),
+      forecastDaily(dailySeries(data, 'net_new_mrr_usd'), {
+        kpi: 'net_new_mrr_usd',
+        title: 'Net new MRR',
+        unit: 'usd',
+      }),
     ];
   }
   if (kind === 'system_health') {

@@ -1,13 +1,5 @@
 import { formatChange, formatDuration, formatValue, type HealthRow, type ReportModel } from './model';
-import {
-  budgetLine,
-  clientLine,
-  driftLine,
-  forecastLine,
-  funnelLine,
-  tileLine,
-  waterfallLine,
-} from './words';
+import { budgetLine, clientLine, driftLine, forecastLine, funnelLine, tileLine, waterfallLine } from './words';
 
 /** The audience's sections in words: the same numbers as the charts and tables of the HTML. */
 function storyLines(model: ReportModel): string[] {

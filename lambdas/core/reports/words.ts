@@ -13,15 +13,15 @@ const BLOCKS = '▁▂▃▄▅▆▇█';
  * any row); `·` marks a day without a score. It is text, so it reads in every mail client.
  */
 export function sparkline(points: readonly (number | null)[]): string {
-  return points
-    .map((p) => (p === null ? '·' : BLOCKS[Math.min(7, Math.max(0, Math.floor((p / 100) * 8)))]))
-    .join('');
+  return points.map((p) => (p === null ? '·' : BLOCKS[Math.min(7, Math.max(0, Math.floor((p / 100) * 8)))])).join('');
 }
 
 /** `62.0 -> 48.5` for the sparkline's text alternative. */
 export function sparklineAlt(points: readonly (number | null)[]): string {
   const xs = points.filter((p): p is number => p !== null);
-  return xs.length === 0 ? 'no scores' : `score ${xs[0]?.toFixed(1)} to ${xs.at(-1)?.toFixed(1)} over ${points.length} days`;
+  return xs.length === 0
+    ? 'no scores'
+    : `score ${xs[0]?.toFixed(1)} to ${xs.at(-1)?.toFixed(1)} over ${points.length} days`;
 }
 
 /** A client row in words. */
@@ -60,7 +60,9 @@ export function waterfallLine(w: readonly WaterfallStep[]): string {
 export function tileLine(t: Tile): string {
   return (
     `${t.title}: ${t.value} (previous ${t.previous}${t.change === null ? '' : `, ${formatChange(t.change)}`})` +
-    (t.target === undefined ? '' : `; target ${t.target.text}: ${t.target.status === 'no_data' ? 'no data' : t.target.status}`)
+    (t.target === undefined
+      ? ''
+      : `; target ${t.target.text}: ${t.target.status === 'no_data' ? 'no data' : t.target.status}`)
   );
 }
 
