@@ -10,6 +10,7 @@ import {
   dailySeries,
   FORECAST_LEVEL,
   forecastSteps,
+  incidentsCsv,
   parseUtcDate,
   type ReportModel,
   renderHtml,
@@ -139,5 +140,8 @@ describe('report story sections', () => {
       expect(renderHtml(m, [])).not.toContain('agent-kpi-');
       expect(renderText(m)).not.toContain('agent-kpi-');
     }
+    const csv = incidentsCsv(exec);
+    expect(csv).toContain('agent-kpi-response_latency-p1-tenant-01');
+    expect(csv.split('\r\n')).toHaveLength(4);
   });
 });

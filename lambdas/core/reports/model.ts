@@ -138,6 +138,8 @@ export interface ReportModel {
   readonly movers: Capped<Mover>;
   readonly incidents: {
     readonly table: Capped<IncidentRow>;
+    /** Every listed incident (the incidents CSV). */
+    readonly all: readonly IncidentRow[];
     readonly total: number;
     readonly bySeverity: Readonly<Record<ReportIncident['severity'], number>>;
     /** Mean time to acknowledge / resolve over the incidents that were, ms. */
@@ -492,6 +494,7 @@ export function buildReportModel(data: ReportData, catalog: KpiCatalog, config: 
     movers: cap(movers(kind, data, catalog, config)),
     incidents: {
       table: cap(rows),
+      all: rows,
       total: rows.length,
       bySeverity,
       mttaMs: meanOf(acked),
