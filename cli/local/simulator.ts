@@ -57,6 +57,12 @@ export interface SimulationOptions {
   readonly badRecords?: boolean;
   /** Simulated minutes, from `dayStartMs`. @default 1440 */
   readonly minutes?: number;
+  /**
+   * Tenants in decline on this day, `level` 0 (healthy) to 1 (worst): fewer sessions, more failed
+   * turns (so more escalations and unhappy CSAT). A history run raises the level day by day so
+   * the client reports show a client sliding into yellow or red.
+   */
+  readonly declines?: ReadonlyArray<{ readonly tenant: string; readonly level: number }>;
 }
 
 /** The rejection reasons the simulator produces bad records for: every reason the decoder has. */
@@ -253,8 +259,9 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
         });
       }
 
-      const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale);
-      for (let s = 0; s < sessions; s++) emitSession(rnd, st, emit, inIncident, incident);
+      const decline = Math.min(1, Math.max(0, options.declines?.find((d) => d.tenant === t.id)?.level ?? 0));
+      const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale * (1 - 0.6 * decline));
+      for (let s = 0; s < sessions; s++) emitSession(rnd, st, emit, inIncident, incident, decline);
 
       // Business events are rare: a few per tenant and day.
       const business = (t.peakSessionsPerMinute * shape * scale) / 40;
@@ -277,6 +284,7 @@ function emitSession(
   emit: Emit,
   inIncident: boolean,
   incident: IncidentSpec | undefined,
+  decline = 0,
 ): void {
   const t = st.tenant;
   const sessionId = `s-${t.id}-${st.seq}`;
@@ -288,7 +296,7 @@ function emitSession(
     const stt = channel === 'voice' ? Math.round(rnd.logNormal(250, 0.35)) : undefined;
     const llm = Math.round(rnd.logNormal(inIncident ? (incident?.responseMedianMs ?? 6500) * 0.8 : 900, 0.45));
     const tts = channel === 'voice' ? Math.round(rnd.logNormal(300, 0.4)) : undefined;
-    const ok = !rnd.chance(inIncident ? 0.05 : 0.0005);
+    const ok = !rnd.chance(inIncident ? 0.05 : 0.0005 + 0.08 * decline);
     anyError ||= !ok;
     const data: Record<string, unknown> = {
       sessionId,
