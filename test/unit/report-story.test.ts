@@ -50,6 +50,24 @@ describe('report story sections', () => {
     expect(renderText(model)).toContain(`- lead: ${lead?.current} (previous ${lead?.previous})`);
   });
 
+  it('shows business targets only where they are set', async () => {
+    const plain = (await build(fx, 'business_performance', 1)).model;
+    expect(renderText(plain)).not.toContain('target');
+    const config = {
+      ...fx.config,
+      reports: {
+        ...fx.config.reports,
+        businessTargets: { conversion: { lead_to_contacted: 0.9 }, netNewMrrUsdPerWeek: 1_000_000 },
+      },
+    };
+    const { model } = await build({ ...fx, config }, 'business_performance', 1);
+    expect(model.story.funnel?.[1]?.target).toBe(0.9);
+    const text = renderText(model);
+    expect(text).toMatch(/contacted: .*target >= 90\.0%: missed/);
+    expect(text).not.toMatch(/qualified: .*target/);
+    expect(text).toContain('Net new MRR target >= $1,000,000: missed');
+  });
+
   it('builds the MRR waterfall from the exported movements and ends at net new MRR', async () => {
     const { model } = await build(fx, 'business_performance', 1);
     const w = model.story.waterfall ?? [];

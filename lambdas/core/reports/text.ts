@@ -25,6 +25,15 @@ function storyLines(model: ReportModel): string[] {
   if (s.waterfall !== undefined) {
     out.push('', 'MRR MOVEMENTS', `- ${waterfallLine(s.waterfall)}`);
     out.push(`- Won deal value ${formatValue(s.business?.wonValue ?? null, 'usd')}`);
+    const b = s.business;
+    if (b?.netNewTarget !== undefined)
+      out.push(
+        `- Net new MRR target >= ${formatValue(b.netNewTarget, 'usd')}: ${b.netNewMrr === null ? 'no data' : b.netNewMrr >= b.netNewTarget ? 'met' : 'missed'}`,
+      );
+    if (b?.wonTarget !== undefined)
+      out.push(
+        `- Won value target >= ${formatValue(b.wonTarget, 'usd')}: ${b.wonValue === null ? 'no data' : b.wonValue >= b.wonTarget ? 'met' : 'missed'}`,
+      );
   }
   if (s.budgets !== undefined) out.push('', 'ERROR BUDGETS', ...s.budgets.map((b) => `- ${budgetLine(b)}`));
   if (s.drift !== undefined) out.push('', 'AGENT QUALITY DRIFT', ...s.drift.map((d) => `- ${driftLine(d)}`));
