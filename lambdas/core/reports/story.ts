@@ -1,6 +1,6 @@
 /**
  * The audience-specific sections of the reports: the client table and at-risk list (client
- * success), funnel, MRR waterfall and channels (business), headline tiles and forecast
+ * success), funnel and MRR waterfall (business), headline tiles and forecast
  * (executive), error budgets and drift (system health), and incidents titled in words for each
  * audience's ladder. Pure: everything comes from `ReportData`, the catalog and the configuration.
  */
