@@ -62,6 +62,12 @@ export interface SimulationOptions {
    * distributions in 1/N of the minute buckets, for cheap history days. @default 1
    */
   readonly sampleEveryMinutes?: number;
+  /**
+   * Tenants in decline on this day, `level` 0 (healthy) to 1 (worst): fewer sessions, more failed
+   * turns (so more escalations and unhappy CSAT). A history run raises the level day by day so
+   * the client reports show a client sliding into yellow or red.
+   */
+  readonly declines?: ReadonlyArray<{ readonly tenant: string; readonly level: number }>;
 }
 
 /** The rejection reasons the simulator produces bad records for: every reason the decoder has. */
@@ -260,8 +266,9 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
         });
       }
 
-      const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale * every);
-      for (let s = 0; s < sessions; s++) emitSession(rnd, st, emit, inIncident, incident);
+      const decline = Math.min(1, Math.max(0, options.declines?.find((d) => d.tenant === t.id)?.level ?? 0));
+      const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale * every * (1 - 0.6 * decline));
+      for (let s = 0; s < sessions; s++) emitSession(rnd, st, emit, inIncident, incident, decline);
 
       // Business events are rare: a few per tenant and day (drawn once per covered minute).
       const business = (t.peakSessionsPerMinute * shape * scale) / 40;
@@ -286,6 +293,7 @@ function emitSession(
   emit: Emit,
   inIncident: boolean,
   incident: IncidentSpec | undefined,
+  decline = 0,
 ): void {
   const t = st.tenant;
   const sessionId = `s-${t.id}-${st.seq}`;
@@ -297,7 +305,7 @@ function emitSession(
     const stt = channel === 'voice' ? Math.round(rnd.logNormal(250, 0.35)) : undefined;
     const llm = Math.round(rnd.logNormal(inIncident ? (incident?.responseMedianMs ?? 6500) * 0.8 : 900, 0.45));
     const tts = channel === 'voice' ? Math.round(rnd.logNormal(300, 0.4)) : undefined;
-    const ok = !rnd.chance(inIncident ? 0.05 : 0.0005);
+    const ok = !rnd.chance(inIncident ? 0.05 : 0.0005 + 0.08 * decline);
     anyError ||= !ok;
     const data: Record<string, unknown> = {
       sessionId,

@@ -47,6 +47,15 @@ export async function buildReportMime(report: RenderedReport, from: string, to: 
         contentDisposition: 'inline' as const,
       })),
       { filename: report.csv.filename, content: report.csv.content, contentType: 'text/csv; charset=utf-8' },
+      ...(report.incidentsCsv === undefined
+        ? []
+        : [
+            {
+              filename: report.incidentsCsv.filename,
+              content: report.incidentsCsv.content,
+              contentType: 'text/csv; charset=utf-8',
+            },
+          ]),
     ],
   });
   return composer.compile().build();

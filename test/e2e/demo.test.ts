@@ -85,7 +85,9 @@ describe('demo scenario', () => {
     const report = run.result.reports.find((r) => r.kind === 'system_health');
     expect(report).toMatchObject({ outcome: 'sent', date: '2026-11-22' });
     const html = readFileSync(report!.file!, 'utf8');
-    expect(html).toContain(incident!.alarmName.split('/').at(-1));
+    // Titled in words in the mail; the alarm name stays in the incidents CSV attachment.
+    expect(html).toContain(`(${incident!.severity})`);
+    expect(html).not.toContain(incident!.alarmName);
     expect(mails.some((m) => /system health/i.test(m.subject))).toBe(true);
   });
 

@@ -91,14 +91,18 @@ describe('reports through the local SES server', () => {
       // Inline PNGs are related parts with a Content-ID; mailparser swaps the cid: links for data: URIs.
       const attachments = mail?.attachments ?? [];
       const inline = attachments.filter((x) => x.cid !== undefined && x.contentType === 'image/png');
-      expect(inline).toHaveLength(kind === 'client_success' ? 2 : 1);
+      // Headline chart plus each audience's own: burn-down; funnel and waterfall; those and two forecasts; health bands.
+      const charts = { system_health: 2, business_performance: 3, executive_summary: 5, client_success: 2 } as const;
+      expect(inline).toHaveLength(charts[kind]);
       for (const img of inline) expect(Buffer.from(img.content, 'base64').subarray(1, 4).toString('ascii')).toBe('PNG');
       const shown = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1] ?? '');
       expect(shown).toHaveLength(inline.length);
       for (const src of shown) expect(src.startsWith('data:image/png;base64,') || src.startsWith('cid:')).toBe(true);
 
       // The CSV parses as the export format and equals what the KPI reader returns.
-      const csv = attachments.find((a) => a.contentType.startsWith('text/csv'));
+      const csv = attachments.find(
+        (a) => a.contentType.startsWith('text/csv') && !a.filename?.startsWith('incidents_'),
+      );
       const rows = parseCsv(Buffer.from(csv?.content ?? '', 'base64').toString('utf8'));
       const p = reportPeriod(period, LAST_DAY);
       const days = await fx.source.read({ tenant: '*', granularity: 'day', fromMs: p.startMs, toMs: p.endMs });

@@ -77,8 +77,8 @@ describe('report model', () => {
     expect(m.movers.rows.some((r) => r.tenant === 'tenant-01' && r.kpi === 'response_latency')).toBe(true);
   });
 
-  it('reports incidents with time to acknowledge and resolve', async () => {
-    const m = await model(fx, 'system_health', 'day');
+  it('reports incidents of both ladders with time to acknowledge and resolve in the executive summary', async () => {
+    const m = await model(fx, 'executive_summary', 'day');
     expect(m.incidents.total).toBe(2);
     expect(m.incidents.bySeverity.P1).toBe(1);
     expect(m.incidents.mttaMs).toBe(6 * 60_000);

@@ -527,6 +527,20 @@ const reportsSchema = z.strictObject({
       api_error_rate: { max: 0.01 },
       csat: { min: 3.5 },
     }),
+  /**
+   * Business targets shown in the business and executive reports where set; unset by default
+   * because they are the business's own numbers, not the operations spec's.
+   */
+  businessTargets: z
+    .strictObject({
+      /** Minimum stage-to-stage conversion, keyed `lead_to_contacted`, ... (0..1). */
+      conversion: z.record(z.string(), z.number().min(0).max(1, 'must be a share between 0 and 1')).default({}),
+      /** Net new MRR per week, USD. */
+      netNewMrrUsdPerWeek: z.number().optional(),
+      /** Won deal value per week, USD. */
+      wonValueUsdPerWeek: z.number().min(0).optional(),
+    })
+    .prefault({}),
 });
 
 /** The configuration document as written by users (every section optional). */

@@ -152,6 +152,164 @@ export function healthChartSpec(model: ReportModel, family = FONT_FAMILY): TopLe
   };
 }
 
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+/** The funnel: leads per stage this period and the previous one, with stage-to-stage conversion. */
+export function funnelChartSpec(model: ReportModel, family = FONT_FAMILY): TopLevelSpec | undefined {
+  const f = model.story.funnel;
+  if (f === undefined || f.every((s) => s.current === 0 && s.previous === 0)) return undefined;
+  const values = f.flatMap((s, i) => [
+    {
+      stage: s.stage,
+      order: i,
+      period: 'this period',
+      leads: s.current,
+      label: `${s.current}${s.conversion === null ? '' : ` (${(s.conversion * 100).toFixed(0)}%)`}`,
+    },
+    {
+      stage: s.stage,
+      order: i,
+      period: 'previous period',
+      leads: s.previous,
+      label: `${s.previous}${s.previousConversion === null ? '' : ` (${(s.previousConversion * 100).toFixed(0)}%)`}`,
+    },
+  ]);
+  return {
+    $schema: SCHEMA,
+    width: CHART_WIDTH - 170,
+    config: baseConfig(family),
+    data: { values },
+    encoding: {
+      y: { field: 'stage', type: 'nominal', sort: { field: 'order', order: 'ascending' }, title: null },
+      yOffset: { field: 'period', sort: ['this period', 'previous period'] },
+      x: { field: 'leads', type: 'quantitative', title: 'leads (conversion from the stage before)' },
+    },
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          color: {
+            field: 'period',
+            type: 'nominal',
+            scale: { domain: ['this period', 'previous period'], range: ['#1d4ed8', '#9ca3af'] },
+          },
+        },
+      },
+      { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { text: { field: 'label' } } },
+    ],
+  };
+}
+
+/** The MRR waterfall: new, expansion, contraction and churn from the period's start to its end. */
+export function waterfallChartSpec(model: ReportModel, family = FONT_FAMILY): TopLevelSpec | undefined {
+  const w = model.story.waterfall;
+  if (w === undefined || w.every((s) => s.amount === 0)) return undefined;
+  const values = w.map((s, i) => ({
+    step: s.label,
+    order: i,
+    from: s.from,
+    to: s.to,
+    kind: s.label === 'start' || s.label === 'end' ? 'total' : s.amount >= 0 ? 'gain' : 'loss',
+    label: `${s.amount < 0 ? '-' : ''}$${Math.abs(Math.round(s.amount)).toLocaleString('en-US')}`,
+  }));
+  return {
+    $schema: SCHEMA,
+    width: CHART_WIDTH - 90,
+    height: 170,
+    config: baseConfig(family),
+    data: { values },
+    encoding: {
+      x: {
+        field: 'step',
+        type: 'ordinal',
+        sort: { field: 'order', order: 'ascending' },
+        title: null,
+        axis: { labelAngle: 0 },
+      },
+    },
+    layer: [
+      {
+        mark: { type: 'bar', minBandSize: 2 },
+        encoding: {
+          y: { field: 'from', type: 'quantitative', title: 'MRR change from period start (USD)' },
+          y2: { field: 'to' },
+          color: {
+            field: 'kind',
+            type: 'nominal',
+            legend: null,
+            scale: { domain: ['total', 'gain', 'loss'], range: ['#1d4ed8', '#15803d', '#b91c1c'] },
+          },
+        },
+      },
+      {
+        mark: { type: 'text', dy: -6, fontSize: 10 },
+        encoding: { y: { field: 'to', type: 'quantitative' }, text: { field: 'label' } },
+      },
+    ],
+  };
+}
+
+/** Error budget remaining per SLO over its window. */
+export function burnDownChartSpec(model: ReportModel, family = FONT_FAMILY): TopLevelSpec | undefined {
+  const b = model.story.budgets;
+  if (b === undefined || b.every((x) => x.burn.length === 0)) return undefined;
+  const values = b.flatMap((x) => x.burn.map((p) => ({ slo: x.id, date: p.date.slice(5), remaining: p.remaining })));
+  return {
+    $schema: SCHEMA,
+    width: CHART_WIDTH - 80,
+    height: 170,
+    config: baseConfig(family),
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'date', type: 'ordinal', title: 'day', axis: { labelAngle: 0, labelOverlap: true } },
+      y: { field: 'remaining', type: 'quantitative', title: 'error budget left', axis: { format: '.0%' } },
+      color: { field: 'slo', type: 'nominal' },
+    },
+  };
+}
+
+/** Daily history and the next week's forecast with its interval, one panel per KPI. */
+export function forecastChartSpec(model: ReportModel, kpi: string, family = FONT_FAMILY): TopLevelSpec | undefined {
+  const f = model.story.forecasts?.find((x) => x.kpi === kpi);
+  if (f === undefined || f.days.length === 0) return undefined;
+  const values = [
+    ...f.history.slice(-21).map((h) => ({ date: h.date.slice(5), value: h.value, series: 'actual' })),
+    ...f.days.map((d) => ({ date: d.date.slice(5), value: d.mean, low: d.low, high: d.high, series: 'forecast' })),
+  ];
+  return {
+    $schema: SCHEMA,
+    width: CHART_WIDTH - 90,
+    height: 150,
+    config: baseConfig(family),
+    data: { values },
+    encoding: {
+      x: { field: 'date', type: 'ordinal', title: null, axis: { labelAngle: 0, labelOverlap: true } },
+    },
+    layer: [
+      {
+        mark: { type: 'area', opacity: 0.25, color: '#1d4ed8' },
+        transform: [{ filter: "datum.series === 'forecast'" }],
+        encoding: {
+          y: { field: 'low', type: 'quantitative', title: `${f.title}${f.unit === 'usd' ? ' (USD)' : ''} per day` },
+          y2: { field: 'high' },
+        },
+      },
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          y: { field: 'value', type: 'quantitative' },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            scale: { domain: ['actual', 'forecast'], range: ['#374151', '#1d4ed8'] },
+          },
+        },
+      },
+    ],
+  };
+}
+
 /**
  * Draws the charts of a report: the headline KPI over the period (every report) and the health
  * band distribution (client success).
@@ -169,6 +327,7 @@ export async function renderCharts(model: ReportModel, fonts: ChartFontOptions =
   if (model.kind === 'client_success') {
     wanted.push({ id: 'health', alt: 'Tenants per health band', spec: healthChartSpec(model, family) });
   }
+  for (const w of storyCharts(model, family)) wanted.push(w);
   const out: ReportChart[] = [];
   for (const w of wanted) {
     if (w.spec === undefined) continue;
@@ -178,6 +337,45 @@ export async function renderCharts(model: ReportModel, fonts: ChartFontOptions =
     } catch (err) {
       throw new ChartRenderError(w.id, err);
     }
+  }
+  return out;
+}
+
+/** Alt text of the story charts: the numbers a reader would take from the picture. */
+function storyCharts(
+  model: ReportModel,
+  family: string,
+): Array<{ id: string; alt: string; spec: TopLevelSpec | undefined }> {
+  const out: Array<{ id: string; alt: string; spec: TopLevelSpec | undefined }> = [];
+  const s = model.story;
+  if (s.funnel !== undefined) {
+    out.push({
+      id: 'funnel',
+      alt: `Funnel this period: ${s.funnel.map((f) => `${f.stage} ${f.current}`).join(', ')}; previous period: ${s.funnel.map((f) => `${f.stage} ${f.previous}`).join(', ')}`,
+      spec: funnelChartSpec(model, family),
+    });
+  }
+  if (s.waterfall !== undefined) {
+    out.push({
+      id: 'waterfall',
+      alt: `MRR waterfall: ${s.waterfall.map((w) => `${w.label} ${Math.round(w.label === 'end' ? w.to : w.amount)} USD`).join(', ')}`,
+      spec: waterfallChartSpec(model, family),
+    });
+  }
+  if (s.budgets !== undefined) {
+    out.push({
+      id: 'burndown',
+      alt: `Error budget left: ${s.budgets.map((b) => `${b.id} ${b.remaining === null ? 'no data' : `${(b.remaining * 100).toFixed(0)}%`} after ${b.days} days`).join('; ')}`,
+      spec: burnDownChartSpec(model, family),
+    });
+  }
+  for (const f of s.forecasts ?? []) {
+    if (f.week === null) continue;
+    out.push({
+      id: `forecast-${f.kpi.replace(/_/g, '-')}`,
+      alt: `${f.title} forecast for the next 7 days: ${Math.round(f.week.mean)} (${Math.round(f.week.low)} to ${Math.round(f.week.high)}, ${Math.round(f.level * 100)}% interval)`,
+      spec: forecastChartSpec(model, f.kpi, family),
+    });
   }
   return out;
 }

@@ -109,12 +109,16 @@ export async function collectReportData(
   });
 
   const incidents = await deps.incidents.listBetween(period.startMs, period.endMs);
+  const previousIncidents = await deps.incidents.listBetween(period.previousStartMs, period.previousEndMs);
   const lastDay = utcDate(period.endMs - DAY);
   const health = await mapLimit(config.tenants, READ_CONCURRENCY, async (t) => {
     const scores = await deps.health.history(t.id, utcDate(period.previousStartMs), lastDay);
     const latest = scores.filter((s) => s.date >= utcDate(period.startMs)).at(-1);
     const earlier = scores.filter((s) => s.date < utcDate(period.startMs)).at(-1);
-    return { tenant: t.id, name: t.name, latest, earlier };
+    const series = scores
+      .filter((s) => s.date >= utcDate(period.startMs))
+      .map((s) => ({ date: s.date, score: s.score }));
+    return { tenant: t.id, name: t.name, latest, earlier, series };
   });
 
   return {
@@ -128,6 +132,7 @@ export async function collectReportData(
     fleetPreviousSeries,
     tenants,
     incidents,
+    previousIncidents,
     health,
   };
 }

@@ -26,3 +26,32 @@ function rowsOf(tenant: string, bucketStartMs: number, values: readonly KpiReadi
 export function reportCsv(model: ReportModel): string {
   return toCsv(model.fleetDays.flatMap((d) => rowsOf('*', d.bucketStartMs, d.values)));
 }
+
+function cell(v: string | number | null): string {
+  const t = v === null ? '' : String(v);
+  return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+}
+
+/**
+ * The incidents attachment: every incident the report lists, with its alarm name (the mail itself
+ * titles incidents in words), so an engineer can find the alarm.
+ */
+export function incidentsCsv(model: ReportModel): string {
+  const head = 'id,severity,title,alarm_name,tenant,state,opened_at,ack_ms,resolve_ms';
+  const rows = model.incidents.all.map((r) =>
+    [
+      r.id,
+      r.severity,
+      r.title,
+      r.alarmName,
+      r.tenant,
+      r.state,
+      new Date(r.openedAtMs).toISOString(),
+      r.ackMs,
+      r.resolveMs,
+    ]
+      .map(cell)
+      .join(','),
+  );
+  return `${[head, ...rows].join('\r\n')}\r\n`;
+}

@@ -13,6 +13,7 @@ import {
   type KpiRow,
   type ReportModel,
 } from './model';
+import { budgetLine, driftLine, forecastLine, funnelLine, sparkline, sparklineAlt, waterfallLine } from './words';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -115,6 +116,7 @@ export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): 
       ),
     );
   }
+  parts.push(...storySections(model, charts));
   const headline = charts.find((c) => c.filename === 'headline.png');
   const health = charts.find((c) => c.filename === 'health.png');
   if (model.kind === 'client_success') {
@@ -153,22 +155,21 @@ export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): 
   const inc = model.incidents;
   parts.push(
     section(
-      'Incidents',
+      `Incidents (${model.story.ladders.join(' and ')} ladder${model.story.ladders.length > 1 ? 's' : ''})`,
       `<p style="margin:0 0 8px;">${inc.total} opened (P1 ${inc.bySeverity.P1}, P2 ${inc.bySeverity.P2}, P3 ${inc.bySeverity.P3}, P4 ${inc.bySeverity.P4}); ` +
         `mean time to acknowledge ${formatDuration(inc.mttaMs)}, to resolve ${formatDuration(inc.mttrMs)}; ${inc.open} open.</p>` +
         (inc.table.rows.length === 0
           ? ''
           : table(
-              ['Sev', 'Alarm', 'Client', 'Opened (UTC)', 'Ack', 'Resolved'],
+              ['Sev', 'Incident', 'Opened (UTC)', 'Ack', 'Resolved'],
               inc.table.rows.map((r) => [
                 td(r.severity, r.severity === 'P1' ? `color:${COLORS.bad};font-weight:600;` : ''),
-                td(escapeHtml(r.alarmName), 'font-size:12px;'),
-                td(escapeHtml(r.tenant === '*' ? 'fleet' : r.tenant)),
+                td(escapeHtml(r.title)),
                 td(new Date(r.openedAtMs).toISOString().slice(5, 16).replace('T', ' ')),
                 td(formatDuration(r.ackMs)),
                 td(r.resolveMs === null ? 'open' : formatDuration(r.resolveMs)),
               ]),
-              ['10%', '30%', '18%', '18%', '12%', '12%'],
+              ['10%', '42%', '20%', '14%', '14%'],
             ) + more(inc.table.more, 'incidents')),
     ),
   );
@@ -205,4 +206,152 @@ export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): 
     parts.join('') +
     '</table></td></tr></table></body></html>'
   );
+}
+
+function lines(items: readonly string[]): string {
+  return `<ul style="margin:0;padding-left:18px;">${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
+}
+
+function chartOr(charts: readonly ReportChart[], file: string, fallback: string): string {
+  const c = charts.find((x) => x.filename === file);
+  return c === undefined ? `<p style="margin:0;color:${COLORS.muted};">${escapeHtml(fallback)}</p>` : chartImg(c);
+}
+
+/** The audience's sections, charts first with their numbers in words beneath (the text alternative). */
+function storySections(model: ReportModel, charts: readonly ReportChart[]): string[] {
+  const s = model.story;
+  const out: string[] = [];
+  if (s.tiles !== undefined) {
+    const cells = s.tiles.map(
+      (t) =>
+        `<td style="${CELL}width:50%;"><div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(t.title)}</div>` +
+        `<div style="font-size:18px;font-weight:600;">${escapeHtml(t.value)}</div>` +
+        `<div style="font-size:12px;${tone(t.changeIs)}">${escapeHtml(t.change === null ? `previous ${t.previous}` : `${formatChange(t.change)} vs ${t.previous}`)}</div>` +
+        (t.target === undefined
+          ? ''
+          : `<div style="font-size:12px;">target ${escapeHtml(t.target.text)}: <strong style="${t.target.status === 'met' ? `color:${COLORS.good};` : t.target.status === 'missed' ? `color:${COLORS.bad};` : ''}">${t.target.status === 'no_data' ? 'no data' : t.target.status}</strong></div>`) +
+        '</td>',
+    );
+    const rows: string[] = [];
+    for (let i = 0; i < cells.length; i += 2)
+      rows.push(`<tr>${cells[i]}${cells[i + 1] ?? `<td style="${CELL}"></td>`}</tr>`);
+    out.push(
+      section(
+        'Headline',
+        `<table role="presentation" cellpadding="0" cellspacing="0" style="${TABLE}">${rows.join('')}</table>`,
+      ),
+    );
+  }
+  if (s.forecasts !== undefined) {
+    const imgs = s.forecasts
+      .map((f) => charts.find((c) => c.filename === `forecast-${f.kpi.replace(/_/g, '-')}.png`))
+      .filter((c): c is ReportChart => c !== undefined)
+      .map(chartImg)
+      .join('');
+    const method = s.forecasts[0]?.method ?? '';
+    out.push(
+      section(
+        'Forecast for next week',
+        `${imgs}${lines(s.forecasts.map(forecastLine))}<p style="margin:6px 0 0;font-size:12px;color:${COLORS.muted};">Method: ${escapeHtml(method)}; interval from the model's forecast variance.</p>`,
+      ),
+    );
+  }
+  if (s.clients !== undefined) {
+    const c = s.clients;
+    out.push(
+      section(
+        'Clients, worst first',
+        c.rows.length === 0
+          ? `<p style="margin:0;color:${COLORS.muted};">No clients.</p>`
+          : table(
+              ['Client', 'Score', 'Change', 'Trend', 'Weakest', 'Missing inputs'],
+              c.rows.map((r) => [
+                td(escapeHtml(r.tenantName)),
+                td(
+                  `${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : `<br><span style="font-size:12px;${r.band === 'red' ? `color:${COLORS.bad};` : r.band === 'green' ? `color:${COLORS.good};` : 'color:#92400e;'}">${r.band}</span>`}`,
+                ),
+                td(
+                  r.delta === null ? '-' : `${r.delta > 0 ? '+' : ''}${r.delta.toFixed(1)}`,
+                  r.delta === null ? '' : tone(r.delta > 0 ? 'better' : r.delta < 0 ? 'worse' : 'neutral'),
+                ),
+                td(
+                  `<span role="img" aria-label="${escapeHtml(sparklineAlt(r.sparkline))}" title="${escapeHtml(sparklineAlt(r.sparkline))}" style="font-family:monospace;letter-spacing:-1px;">${sparkline(r.sparkline)}</span>`,
+                ),
+                td(
+                  r.weakest === null ? '-' : `${escapeHtml(r.weakest.name)} ${r.weakest.score.toFixed(0)}`,
+                  'font-size:12px;',
+                ),
+                td(escapeHtml(r.missing.join(', ') || '-'), 'font-size:12px;'),
+              ]),
+              ['26%', '13%', '11%', '17%', '15%', '18%'],
+            ) + more(c.more, `clients (${c.total} in all)`),
+      ),
+    );
+  }
+  if (s.atRisk !== undefined) {
+    out.push(
+      section(
+        'Clients at risk',
+        s.atRisk.length === 0
+          ? `<p style="margin:0;color:${COLORS.muted};">No client at risk.</p>`
+          : table(
+              ['Client', 'Score', 'Why'],
+              s.atRisk
+                .slice(0, 25)
+                .map((r) => [
+                  td(escapeHtml(r.tenantName)),
+                  td(`${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : ` (${r.band})`}`),
+                  td(escapeHtml(r.reasons.join(', '))),
+                ]),
+              ['30%', '18%', '52%'],
+            ) + more(Math.max(0, s.atRisk.length - 25), 'clients at risk'),
+      ),
+    );
+  }
+  if (s.funnel !== undefined) {
+    out.push(
+      section(
+        'Sales funnel',
+        chartOr(charts, 'funnel.png', 'No funnel events in either period.') + lines(s.funnel.map(funnelLine)),
+      ),
+    );
+  }
+  if (s.waterfall !== undefined) {
+    const b = s.business;
+    const targets: string[] = [];
+    if (b?.netNewTarget !== undefined)
+      targets.push(
+        `Net new MRR target >= ${formatValue(b.netNewTarget, 'usd')}: ${b.netNewMrr === null ? 'no data' : b.netNewMrr >= b.netNewTarget ? 'met' : 'missed'}`,
+      );
+    if (b?.wonTarget !== undefined)
+      targets.push(
+        `Won value target >= ${formatValue(b.wonTarget, 'usd')}: ${b.wonValue === null ? 'no data' : b.wonValue >= b.wonTarget ? 'met' : 'missed'}`,
+      );
+    out.push(
+      section(
+        'MRR movements',
+        chartOr(charts, 'waterfall.png', 'No MRR movements in the period.') +
+          lines([waterfallLine(s.waterfall), `Won deal value ${formatValue(b?.wonValue ?? null, 'usd')}`, ...targets]),
+      ),
+    );
+  }
+  if (s.budgets !== undefined) {
+    out.push(
+      section(
+        'Error budgets',
+        chartOr(charts, 'burndown.png', 'No SLO data in the window.') + lines(s.budgets.map(budgetLine)),
+      ),
+    );
+  }
+  if (s.drift !== undefined) {
+    out.push(
+      section(
+        'Agent quality drift',
+        s.drift.length === 0
+          ? `<p style="margin:0;color:${COLORS.muted};">No agent-quality data to test.</p>`
+          : lines(s.drift.map(driftLine)),
+      ),
+    );
+  }
+  return out;
 }

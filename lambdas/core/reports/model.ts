@@ -6,6 +6,7 @@ import type { KpiCatalog } from '../catalog/catalog';
 import type { KpiDefinition, KpiUnit, ReportSection } from '../catalog/types';
 import type { PipelineConfig, ReportKind } from '../config/schema';
 import type { HealthBand, KpiReading } from '../health/types';
+import { buildStory, incidentLadder, incidentTitle, type ReportStory } from './story';
 import type { DayValues, Instant, ReportData, ReportIncident, ReportPeriod } from './types';
 
 /** Rows shown per table before "and N more". Keeps a 1,000-tenant mail readable and small. */
@@ -74,6 +75,9 @@ export interface Mover {
 export interface IncidentRow {
   readonly id: string;
   readonly severity: ReportIncident['severity'];
+  /** In words: `Acme Voice: Voice response latency (P1)`. */
+  readonly title: string;
+  /** Kept for the CSV attachment; the mail shows the title. */
   readonly alarmName: string;
   readonly tenant: string;
   readonly state: string;
@@ -134,6 +138,8 @@ export interface ReportModel {
   readonly movers: Capped<Mover>;
   readonly incidents: {
     readonly table: Capped<IncidentRow>;
+    /** Every listed incident (the incidents CSV). */
+    readonly all: readonly IncidentRow[];
     readonly total: number;
     readonly bySeverity: Readonly<Record<ReportIncident['severity'], number>>;
     /** Mean time to acknowledge / resolve over the incidents that were, ms. */
@@ -157,6 +163,8 @@ export interface ReportModel {
   };
   /** Fleet day buckets of the period, for the CSV attachment. */
   readonly fleetDays: readonly DayValues[];
+  /** The audience's own sections (client table, funnel, tiles, budgets, ...). */
+  readonly story: ReportStory;
 }
 
 /** Parses an incident instant. */
@@ -316,9 +324,15 @@ function movers(kind: ReportKind, data: ReportData, catalog: KpiCatalog, config:
   return out.sort((a, b) => rank[a.changeIs] - rank[b.changeIs] || Math.abs(b.change) - Math.abs(a.change));
 }
 
-function incidentRows(incidents: readonly ReportIncident[]): IncidentRow[] {
+function incidentRows(
+  incidents: readonly ReportIncident[],
+  catalog: KpiCatalog,
+  config: PipelineConfig,
+  ladders: ReportStory['ladders'],
+): IncidentRow[] {
   const sevRank = { P1: 0, P2: 1, P3: 2, P4: 3 };
   return incidents
+    .filter((i) => ladders.includes(incidentLadder(i, catalog)))
     .map((i) => {
       const opened = instantMs(i.openedAt) ?? 0;
       const ack = instantMs(i.acknowledgedAt);
@@ -326,6 +340,7 @@ function incidentRows(incidents: readonly ReportIncident[]): IncidentRow[] {
       return {
         id: i.id,
         severity: i.severity,
+        title: incidentTitle(i, catalog, config),
         alarmName: i.alarmName,
         tenant: i.tenant,
         state: i.state,
@@ -459,7 +474,9 @@ export function buildReportModel(data: ReportData, catalog: KpiCatalog, config: 
   const kind = data.kind;
   const kpis = kpiRows(kind, data, catalog, config);
   const withTarget = kpis.filter((k) => k.target !== undefined);
-  const rows = incidentRows(data.incidents);
+  const health = healthSection(data);
+  const story = buildStory(data, catalog, config, health.distribution);
+  const rows = incidentRows(data.incidents, catalog, config, story.ladders);
   const acked = rows.map((r) => r.ackMs).filter((v): v is number => v !== null);
   const resolved = rows.map((r) => r.resolveMs).filter((v): v is number => v !== null);
   const bySeverity = { P1: 0, P2: 0, P3: 0, P4: 0 };
@@ -477,6 +494,7 @@ export function buildReportModel(data: ReportData, catalog: KpiCatalog, config: 
     movers: cap(movers(kind, data, catalog, config)),
     incidents: {
       table: cap(rows),
+      all: rows,
       total: rows.length,
       bySeverity,
       mttaMs: meanOf(acked),
@@ -484,9 +502,10 @@ export function buildReportModel(data: ReportData, catalog: KpiCatalog, config: 
       open: rows.filter((r) => r.resolveMs === null).length,
     },
     anomalies: anomalies(kind, data, catalog, config),
-    health: healthSection(data),
+    health,
     chart: chartOf(kind, data, catalog),
     fleetDays: data.fleetDays,
+    story,
   };
   return { ...base, highlights: highlights(base) };
 }

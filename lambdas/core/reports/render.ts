@@ -1,5 +1,5 @@
 import { type ChartFontOptions, type ReportChart, renderCharts } from './charts';
-import { reportCsv } from './csv';
+import { incidentsCsv, reportCsv } from './csv';
 import { renderHtml } from './html';
 import type { ReportModel } from './model';
 import { renderText } from './text';
@@ -13,6 +13,8 @@ export interface RenderedReport {
   readonly images: readonly ReportChart[];
   /** The CSV attachment (export format). */
   readonly csv: { readonly filename: string; readonly content: string };
+  /** Incidents with their alarm names (absent when the report lists none). */
+  readonly incidentsCsv?: { readonly filename: string; readonly content: string };
 }
 
 /**
@@ -28,5 +30,8 @@ export async function renderReport(model: ReportModel, fonts: ChartFontOptions =
     text: renderText(model),
     images,
     csv: { filename: `${model.kind}_${slug}.csv`, content: reportCsv(model) },
+    ...(model.incidents.total === 0
+      ? {}
+      : { incidentsCsv: { filename: `incidents_${model.kind}_${slug}.csv`, content: incidentsCsv(model) } }),
   };
 }

@@ -1,4 +1,44 @@
 import { formatChange, formatDuration, formatValue, type HealthRow, type ReportModel } from './model';
+import { budgetLine, clientLine, driftLine, forecastLine, funnelLine, tileLine, waterfallLine } from './words';
+
+/** The audience's sections in words: the same numbers as the charts and tables of the HTML. */
+function storyLines(model: ReportModel): string[] {
+  const s = model.story;
+  const out: string[] = [];
+  if (s.tiles !== undefined) out.push('', 'HEADLINE', ...s.tiles.map((t) => `- ${tileLine(t)}`));
+  if (s.forecasts !== undefined) {
+    out.push('', 'FORECAST FOR NEXT WEEK', ...s.forecasts.map((f) => `- ${forecastLine(f)}`));
+    out.push(`  Method: ${s.forecasts[0]?.method ?? ''}.`);
+  }
+  if (s.clients !== undefined) {
+    out.push('', 'CLIENTS, WORST FIRST', ...s.clients.rows.map((r) => `- ${clientLine(r)}`));
+    if (s.clients.more > 0) out.push(`  and ${s.clients.more} more clients (${s.clients.total} in all)`);
+  }
+  if (s.atRisk !== undefined) {
+    out.push('', 'CLIENTS AT RISK');
+    if (s.atRisk.length === 0) out.push('  none');
+    for (const r of s.atRisk.slice(0, 25))
+      out.push(`- ${r.tenantName} (${r.score === null ? 'no score' : r.score.toFixed(1)}): ${r.reasons.join(', ')}`);
+    if (s.atRisk.length > 25) out.push(`  and ${s.atRisk.length - 25} more`);
+  }
+  if (s.funnel !== undefined) out.push('', 'SALES FUNNEL', ...s.funnel.map((f) => `- ${funnelLine(f)}`));
+  if (s.waterfall !== undefined) {
+    out.push('', 'MRR MOVEMENTS', `- ${waterfallLine(s.waterfall)}`);
+    out.push(`- Won deal value ${formatValue(s.business?.wonValue ?? null, 'usd')}`);
+    const b = s.business;
+    if (b?.netNewTarget !== undefined)
+      out.push(
+        `- Net new MRR target >= ${formatValue(b.netNewTarget, 'usd')}: ${b.netNewMrr === null ? 'no data' : b.netNewMrr >= b.netNewTarget ? 'met' : 'missed'}`,
+      );
+    if (b?.wonTarget !== undefined)
+      out.push(
+        `- Won value target >= ${formatValue(b.wonTarget, 'usd')}: ${b.wonValue === null ? 'no data' : b.wonValue >= b.wonTarget ? 'met' : 'missed'}`,
+      );
+  }
+  if (s.budgets !== undefined) out.push('', 'ERROR BUDGETS', ...s.budgets.map((b) => `- ${budgetLine(b)}`));
+  if (s.drift !== undefined) out.push('', 'AGENT QUALITY DRIFT', ...s.drift.map((d) => `- ${driftLine(d)}`));
+  return out;
+}
 
 function healthLines(rows: readonly HealthRow[], moreCount: number): string[] {
   const out = rows.map(
@@ -19,6 +59,7 @@ export function renderText(model: ReportModel): string {
     '',
   ];
   for (const h of model.highlights) lines.push(`* ${h}`);
+  lines.push(...storyLines(model));
   if (model.kind === 'client_success') {
     const d = model.health.distribution;
     lines.push('', `CLIENT HEALTH: ${d.green} green, ${d.yellow} yellow, ${d.red} red, ${d.no_score} without a score`);
@@ -52,7 +93,7 @@ export function renderText(model: ReportModel): string {
   );
   for (const r of inc.table.rows) {
     lines.push(
-      `- ${r.severity} ${r.alarmName} (${r.tenant === '*' ? 'fleet' : r.tenant}) opened ${new Date(r.openedAtMs).toISOString().slice(0, 16)}Z, ` +
+      `- ${r.title} opened ${new Date(r.openedAtMs).toISOString().slice(0, 16)}Z, ` +
         `ack ${formatDuration(r.ackMs)}, ${r.resolveMs === null ? 'open' : `resolved ${formatDuration(r.resolveMs)}`}`,
     );
   }

@@ -88,11 +88,15 @@ export interface ReportData {
     readonly previous: readonly KpiReading[];
   }>;
   readonly incidents: readonly ReportIncident[];
+  /** Incidents opened in the previous period (week-on-week change of the incident tile). */
+  readonly previousIncidents?: readonly ReportIncident[];
   /** Latest health score per tenant at the period's end, and the one a period earlier. */
   readonly health: ReadonlyArray<{
     readonly latest?: HealthScore;
     readonly earlier?: HealthScore;
     readonly name: string;
     readonly tenant: string;
+    /** Stored scores of the period's days, oldest first (the per-client sparkline). */
+    readonly series?: ReadonlyArray<{ readonly date: string; readonly score: number | null }>;
   }>;
 }

@@ -1,0 +1,165 @@
+import { buildReportFixture, type ReportFixture } from '../../cli/report-fixture';
+import type { KpiReading } from '../../lambdas/core/health';
+import { InMemoryHealthStore } from '../../lambdas/core/health';
+import {
+  BACKTEST_DAYS,
+  buildReportModel,
+  CLIENT_TABLE_CAP,
+  collectReportData,
+  computeDailyHealth,
+  dailySeries,
+  FORECAST_LEVEL,
+  forecastSteps,
+  incidentsCsv,
+  parseUtcDate,
+  type ReportModel,
+  renderHtml,
+  renderText,
+  reportPeriod,
+} from '../../lambdas/core/reports';
+
+const DAY = 86_400_000;
+const LAST_DAY = parseUtcDate('2026-11-20');
+const WEEK = { fromMs: LAST_DAY - 6 * DAY, toMs: LAST_DAY + DAY };
+
+async function build(fx: ReportFixture, kind: ReportModel['kind'], scoredDays = 14) {
+  const health = new InMemoryHealthStore();
+  for (let d = scoredDays - 1; d >= 0; d--) await computeDailyHealth(LAST_DAY - d * DAY, { ...fx, health });
+  const data = await collectReportData(kind, reportPeriod('week', LAST_DAY), { ...fx, health });
+  return { data, model: buildReportModel(data, fx.catalog, fx.config), health };
+}
+
+/** Sum of a KPI's day values over the week, as `kpi export` would list them for the fleet. */
+async function exportedSum(fx: ReportFixture, kpi: string, tenant = '*'): Promise<number> {
+  const days = await fx.source.read({ tenant, granularity: 'day', ...WEEK });
+  return days
+    .map((d) => d.set.values().find((r: KpiReading) => r.kpi === kpi))
+    .reduce((a, r) => a + (r?.value ?? 0), 0);
+}
+
+describe('report story sections', () => {
+  const fx = buildReportFixture({ lastDayMs: LAST_DAY, tenants: 6 });
+
+  it('draws the funnel from the exported stage counts with stage-to-stage conversion', async () => {
+    const { model } = await build(fx, 'business_performance', 1);
+    const funnel = model.story.funnel ?? [];
+    expect(funnel.map((s) => s.stage)).toEqual(['lead', 'contacted', 'qualified', 'proposal', 'won']);
+    for (const s of funnel) expect(s.current).toBe(await exportedSum(fx, `funnel_${s.stage}`));
+    const [lead, contacted] = funnel;
+    expect(contacted?.conversion).toBeCloseTo((contacted?.current ?? 0) / (lead?.current ?? 1), 12);
+    expect(renderText(model)).toContain(`- lead: ${lead?.current} (previous ${lead?.previous})`);
+  });
+
+  it('shows business targets only where they are set', async () => {
+    const plain = (await build(fx, 'business_performance', 1)).model;
+    expect(renderText(plain)).not.toContain('target');
+    const config = {
+      ...fx.config,
+      reports: {
+        ...fx.config.reports,
+        businessTargets: { conversion: { lead_to_contacted: 0.9 }, netNewMrrUsdPerWeek: 1_000_000 },
+      },
+    };
+    const { model } = await build({ ...fx, config }, 'business_performance', 1);
+    expect(model.story.funnel?.[1]?.target).toBe(0.9);
+    const text = renderText(model);
+    expect(text).toMatch(/contacted: .*target >= 90\.0%: missed/);
+    expect(text).not.toMatch(/qualified: .*target/);
+    expect(text).toContain('Net new MRR target >= $1,000,000: missed');
+  });
+
+  it('builds the MRR waterfall from the exported movements and ends at net new MRR', async () => {
+    const { model } = await build(fx, 'business_performance', 1);
+    const w = model.story.waterfall ?? [];
+    expect(w.map((s) => s.label)).toEqual(['start', 'new', 'expansion', 'contraction', 'churn', 'end']);
+    for (const s of w.slice(1, 5)) expect(s.amount).toBe(await exportedSum(fx, `mrr_${s.label}_usd`));
+    expect(w.at(-1)?.to).toBe(await exportedSum(fx, 'net_new_mrr_usd'));
+    expect(w.some((s) => s.amount < 0)).toBe(true);
+  });
+
+  it('lists clients worst first with the stored scores, weakest component and a sparkline', async () => {
+    const { model, health } = await build(fx, 'client_success');
+    const rows = model.story.clients?.rows ?? [];
+    expect(rows).toHaveLength(6);
+    const scores = rows.map((r) => r.score ?? 0);
+    expect([...scores].sort((a, b) => a - b)).toEqual(scores);
+    const worst = rows[0];
+    const stored = await health.history(worst?.tenant ?? '', '2026-11-14', '2026-11-20');
+    expect(worst?.score).toBe(stored.at(-1)?.score);
+    expect(worst?.sparkline).toEqual(stored.map((s) => s.score));
+    expect(worst?.band).toBe('red');
+    expect(worst?.weakest?.name).toBe('satisfaction');
+    const risk = model.story.atRisk?.find((r) => r.tenant === worst?.tenant);
+    expect(risk?.reasons).toEqual(expect.arrayContaining(['red for 3 days running', '1 P1 incident']));
+    expect(risk?.reasons.some((r) => /^CSAT \d\.\d$/.test(r))).toBe(true);
+  });
+
+  it('shows the bottom 25 of a large fleet and says how many more', async () => {
+    const big = buildReportFixture({ lastDayMs: LAST_DAY, tenants: 40, days: 9, sessionsPerDay: 4 });
+    const { model } = await build(big, 'client_success', 2);
+    expect(model.story.clients?.rows).toHaveLength(CLIENT_TABLE_CAP);
+    expect(model.story.clients?.more).toBe(40 - CLIENT_TABLE_CAP);
+    expect(renderText(model)).toContain(`and ${40 - CLIENT_TABLE_CAP} more clients (40 in all)`);
+  });
+
+  it('computes error budgets from the exported availability and names the tenants behind the breach', async () => {
+    const { model } = await build(fx, 'system_health', 1);
+    const b = model.story.budgets?.find((x) => x.id === 'availability');
+    const days = await fx.source.read({
+      tenant: '*',
+      granularity: 'day',
+      fromMs: LAST_DAY - 29 * DAY,
+      toMs: LAST_DAY + DAY,
+    });
+    let bad = 0;
+    let n = 0;
+    for (const d of days) {
+      const r = d.set.values().find((x: KpiReading) => x.kpi === 'availability');
+      bad += (1 - (r?.value ?? 1)) * (r?.count ?? 0);
+      n += r?.count ?? 0;
+    }
+    expect(b?.days).toBe(30);
+    expect(b?.remaining).toBeCloseTo(1 - bad / (0.001 * n), 9);
+    expect(b?.breached).toBe(true);
+    expect(b?.topTenants[0]?.tenantName).toBe('Globex <Support> & "Co"');
+    expect(model.story.drift?.map((d) => d.kpi)).toEqual(expect.arrayContaining(['fcr_rate', 'resolution_rate']));
+    for (const d of model.story.drift ?? []) expect(d.pValue).toBeGreaterThan(0);
+  });
+
+  it('forecasts next week with an interval that holds held-back days at the stated rate', async () => {
+    const { data, model } = await build(fx, 'executive_summary', 1);
+    const sessions = model.story.forecasts?.find((f) => f.kpi === 'sessions');
+    expect(sessions?.week).not.toBeNull();
+    expect(sessions?.days).toHaveLength(7);
+    // 7 one-day-ahead checks at 95%: fewer than 5 inside would happen with probability < 0.5%.
+    expect(FORECAST_LEVEL).toBe(0.95);
+    expect(sessions?.backtest?.days).toBe(BACKTEST_DAYS);
+    expect(sessions?.backtest?.covered).toBeGreaterThanOrEqual(5);
+    // The last day, held back, lies inside the interval forecast without it.
+    const series = dailySeries(data, 'sessions').map((d) => d.value);
+    const [lastDay] = await fx.source.read({ tenant: '*', granularity: 'day', fromMs: LAST_DAY, toMs: LAST_DAY + DAY });
+    expect(series.at(-1)).toBe(lastDay?.set.values().find((r: KpiReading) => r.kpi === 'sessions')?.value);
+    const f = forecastSteps(series.slice(0, -1), 1);
+    const actual = series.at(-1) ?? 0;
+    expect(Math.abs(actual - (f?.mean[0] ?? 0))).toBeLessThanOrEqual(1.96 * Math.sqrt(f?.variance[0] ?? 0));
+    expect(renderText(model)).toMatch(
+      /Sessions, next 7 days: [\d,]+ \(95% interval [\d,]+ to [\d,]+\); backtest: \d of 7/,
+    );
+  });
+
+  it('lists each audience its own ladder, titled in words, without alarm names', async () => {
+    const sys = (await build(fx, 'system_health', 1)).model;
+    const biz = (await build(fx, 'business_performance', 1)).model;
+    const exec = (await build(fx, 'executive_summary', 1)).model;
+    expect(sys.incidents.table.rows.map((r) => r.title)).toEqual(['Globex <Support> & "Co": Response latency (P1)']);
+    expect(biz.incidents.table.rows.map((r) => r.title)).toEqual(['Fleet: CSAT (P2)']);
+    expect(exec.incidents.total).toBe(2);
+    for (const m of [sys, biz, exec]) {
+      expect(renderHtml(m, [])).not.toContain('agent-kpi-');
+      expect(renderText(m)).not.toContain('agent-kpi-');
+    }
+    const csv = incidentsCsv(exec);
+    expect(csv).toContain('agent-kpi-response_latency-p1-tenant-01');
+    expect(csv.split('\r\n')).toHaveLength(4);
+  });
+});
