@@ -211,7 +211,7 @@ export async function readEventLines(file: string): Promise<FileRecord[]> {
 export function oversizeReason(r: OutgoingRecord): string | undefined {
   const bytes = recordBytes(r);
   return bytes > MAX_BYTES_PER_RECORD
-    ? `record is ${bytes} bytes with its partition key; Kinesis accepts at most ${MAX_BYTES_PER_RECORD} (1 MiB)`
+    ? `record is ${bytes} bytes with its partition key; Kinesis accepts at most 1 MiB (${MAX_BYTES_PER_RECORD} bytes)`
     : undefined;
 }
 

@@ -83,15 +83,17 @@ describe('kpi local --events', () => {
         cwd: ROOT,
         encoding: 'utf8',
         env: { ...process.env, CI: '1' },
-        timeout: 170_000,
+        // Generous: on a shared 2-core machine under load the run alone took over 3 minutes.
+        timeout: 400_000,
       },
     );
     rows = run.status === 0 ? parseCsv(readFileSync(join(exportDir, 'kpis.csv'), 'utf8')) : [];
-  }, 180_000);
+  }, 420_000);
 
   it('exits 0 and prints a summary', () => {
+    // The whole stderr in the failure message: it says why the run stopped.
+    expect({ status: run.status, stderr: run.stderr }).toMatchObject({ status: 0 });
     expect(run.stderr).not.toContain('error:');
-    expect(run.status).toBe(0);
     expect(run.stdout).toContain('Fleet KPIs');
     expect(run.stdout).toContain(`${events.length} accepted, ${BAD_LINES.length} rejected`);
   });

@@ -220,7 +220,9 @@ describe('kpi commands against `kpi local --keep-running`', () => {
     const io = capture();
     expect(await runCli(['send', file, ...local], io)).toBe(1);
     expect(io.stdout()).toContain('Sent 1 of 2');
-    expect(io.stderr()).toMatch(/line 2: record is \d+ bytes with its partition key; Kinesis accepts at most 1048576/);
+    expect(io.stderr()).toMatch(
+      /line 2: record is \d+ bytes with its partition key; Kinesis accepts at most 1 MiB \(1048576 bytes\)/,
+    );
   });
 
   it('kpi send exits 2 for a missing file or a directory, naming it', async () => {
