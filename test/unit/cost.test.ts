@@ -1,13 +1,7 @@
 import { KpiCatalog } from '../../lambdas/core/catalog';
 import { type PipelineConfigInput, parseConfig } from '../../lambdas/core/config/schema';
 import { dynamoDbUnits } from '../../lambdas/core/cost/dynamodb';
-import {
-  type CostEstimate,
-  CostInputError,
-  estimateMonthlyCost,
-  metricsPrice,
-  US_EAST_1_PRICES,
-} from '../../lambdas/core/cost/estimate';
+import { type CostEstimate, CostInputError, estimateMonthlyCost, metricsPrice } from '../../lambdas/core/cost/estimate';
 import { tenantMetricNames } from '../../lambdas/core/dashboards/tenant-metrics';
 
 const catalog = KpiCatalog.builtIn();
