@@ -6,8 +6,11 @@ import type { KpiCatalog } from '../catalog/catalog';
 import type { KpiDefinition, KpiUnit, ReportSection } from '../catalog/types';
 import type { PipelineConfig, ReportKind } from '../config/schema';
 import type { HealthBand, KpiReading } from '../health/types';
+import { formatValue } from './format';
 import { buildStory, incidentLadder, incidentTitle, type ReportStory } from './story';
 import type { DayValues, Instant, ReportData, ReportIncident, ReportPeriod } from './types';
+
+export { formatValue };
 
 /** Rows shown per table before "and N more". Keeps a 1,000-tenant mail readable and small. */
 export const TABLE_CAP = 10;
@@ -223,28 +226,6 @@ export function reportKpis(kind: ReportKind, catalog: KpiCatalog, config: Pipeli
         ((d.report !== undefined && sections.includes(d.report.section)) ||
           (kind === 'executive_summary' && config.reports.targets[d.name] !== undefined)),
     );
-}
-
-/**
- * Formats a KPI value for people: rates as percentages, ms as ms or s, money in dollars. Reports,
- * the text part and the tests use this one function, so the mail and the reader agree.
- */
-export function formatValue(v: number | null, unit: KpiUnit): string {
-  if (v === null) return 'no data';
-  switch (unit) {
-    case 'ratio':
-      return `${(v * 100).toFixed(2)}%`;
-    case 'ms':
-      return v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v).toLocaleString('en-US')} ms`;
-    case 'usd':
-      return `${v < 0 ? '-' : ''}$${Math.abs(v).toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
-    case 'score':
-      return v.toFixed(2);
-    case 'nps':
-      return v.toFixed(1);
-    default:
-      return Math.round(v).toLocaleString('en-US');
-  }
 }
 
 /** Formats a duration in ms as `12 min`, `3.5 h`, `45 s`. */

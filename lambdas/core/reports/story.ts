@@ -6,11 +6,11 @@
  */
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import type { KpiCatalog } from '../catalog/catalog';
-import type { KpiUnit } from '../catalog/types';
 import type { LadderName, PipelineConfig, ReportKind } from '../config/schema';
 import type { HealthBand, HealthScore, KpiReading } from '../health/types';
 import { GRANULARITY_MS } from '../time/buckets';
 import { type ForecastResult, forecastDaily } from './forecast';
+import { formatValue } from './format';
 import { utcDate } from './period';
 import type { DayValues, ReportData, ReportIncident } from './types';
 
@@ -314,24 +314,6 @@ function perPeriod(weekly: number | undefined, kind: 'day' | 'week'): number | u
   return weekly === undefined ? undefined : kind === 'day' ? weekly / 7 : weekly;
 }
 
-function fmt(v: number | null, unit: KpiUnit): string {
-  if (v === null) return 'no data';
-  switch (unit) {
-    case 'ratio':
-      return `${(v * 100).toFixed(2)}%`;
-    case 'ms':
-      return v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v).toLocaleString('en-US')} ms`;
-    case 'usd':
-      return `${v < 0 ? '-' : ''}$${Math.abs(v).toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
-    case 'score':
-      return v.toFixed(2);
-    case 'nps':
-      return v.toFixed(1);
-    default:
-      return Math.round(v).toLocaleString('en-US');
-  }
-}
-
 function tiles(
   data: ReportData,
   catalog: KpiCatalog,
@@ -355,8 +337,8 @@ function tiles(
     let target: Tile['target'];
     if (t !== undefined) {
       const parts: string[] = [];
-      if (t.min !== undefined) parts.push(`>= ${fmt(t.min, def.unit)}`);
-      if (t.max !== undefined) parts.push(`<= ${fmt(t.max, def.unit)}`);
+      if (t.min !== undefined) parts.push(`>= ${formatValue(t.min, def.unit)}`);
+      if (t.max !== undefined) parts.push(`<= ${formatValue(t.max, def.unit)}`);
       const ok =
         current !== null && (t.min === undefined || current >= t.min) && (t.max === undefined || current <= t.max);
       target = { text: parts.join(' and '), status: current === null ? 'no_data' : ok ? 'met' : 'missed' };
@@ -364,8 +346,8 @@ function tiles(
     out.push({
       id: kpi,
       title: `${def.title}${statistic === 'p95' ? ' p95' : ''}`,
-      value: fmt(current, def.unit),
-      previous: fmt(previous, def.unit),
+      value: formatValue(current, def.unit),
+      previous: formatValue(previous, def.unit),
       change: rel(current, previous),
       changeIs: judge(
         def.direction === 'higher_is_better',
@@ -386,7 +368,7 @@ function tiles(
     out[out.indexOf(mrr)] = {
       ...mrr,
       target: {
-        text: `>= ${fmt(mrrTarget, 'usd')}`,
+        text: `>= ${formatValue(mrrTarget, 'usd')}`,
         status: v === null ? 'no_data' : v >= mrrTarget ? 'met' : 'missed',
       },
     };
@@ -401,15 +383,15 @@ function tiles(
   out.push({
     id: 'conversion',
     title: 'Conversion lead to won',
-    value: fmt(cc, 'ratio'),
-    previous: fmt(pc, 'ratio'),
+    value: formatValue(cc, 'ratio'),
+    previous: formatValue(pc, 'ratio'),
     change: rel(cc, pc),
     changeIs: judge(true, cc !== null && pc !== null ? cc - pc : null),
     ...(convTarget === undefined
       ? {}
       : {
           target: {
-            text: `>= ${fmt(convTarget, 'ratio')}`,
+            text: `>= ${formatValue(convTarget, 'ratio')}`,
             status: cc === null ? ('no_data' as const) : cc >= convTarget ? ('met' as const) : ('missed' as const),
           },
         }),
