@@ -166,10 +166,26 @@ export class DynamoDbKpiStore implements KpiStore {
   }
 
   private async readChunk(addresses: readonly KpiItemAddress[], out: Map<string, StoredKpiItem>): Promise<void> {
-    let keys: Array<Record<string, AttributeValue>> = addresses.map((a) => {
+    const keys = addresses.map((a) => {
       const k = kpiItemKey(a);
       return { pk: { S: k.pk }, sk: { S: k.sk } };
     });
+    await this.batchGetAll(keys, (item) => {
+      const stored = this.decode(item);
+      out.set(itemId(kpiItemKey(stored.address)), stored);
+    });
+  }
+
+  /**
+   * One BatchGetItem of at most 100 keys, with retries of failed requests and of unprocessed
+   * keys (DynamoDB's way of throttling a batch read); `onItem` sees every item found.
+   * @throws KpiTableError when retrying cannot help; KpiStoreUnavailableError when retries ran out
+   */
+  private async batchGetAll(
+    first: Array<Record<string, AttributeValue>>,
+    onItem: (item: Record<string, AttributeValue>) => void,
+  ): Promise<void> {
+    let keys = first;
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt > 0) await this.backoff.wait(attempt);
       this.stats.readRequests++;
@@ -185,13 +201,9 @@ export class DynamoDbKpiStore implements KpiStore {
         continue;
       }
       for (const c of res.ConsumedCapacity ?? []) this.stats.consumedRcu += c.CapacityUnits ?? 0;
-      for (const item of res.Responses?.[this.tableName] ?? []) {
-        const stored = this.decode(item);
-        out.set(itemId(kpiItemKey(stored.address)), stored);
-      }
+      for (const item of res.Responses?.[this.tableName] ?? []) onItem(item);
       keys = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       if (keys.length > 0) {
-        // Unprocessed keys are DynamoDB's way of throttling a batch read.
         if (attempt + 1 >= this.backoff.maxAttempts) {
           throw new KpiStoreUnavailableError(this.tableName, attempt + 1, new Error('UnprocessedKeys'));
         }
@@ -242,30 +254,12 @@ export class DynamoDbKpiStore implements KpiStore {
   async readLedgers(hourStarts: readonly number[]): Promise<Map<number, ReadonlySet<string>>> {
     const out = new Map<number, ReadonlySet<string>>();
     for (let i = 0; i < hourStarts.length; i += MAX_BATCH_GET_KEYS) {
-      let keys: Array<Record<string, AttributeValue>> = hourStarts
+      const keys = hourStarts
         .slice(i, i + MAX_BATCH_GET_KEYS)
         .map((h) => ({ pk: { S: ROLLUP_LEDGER_PK }, sk: { S: formatBucket(h) } }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await this.backoff.wait(attempt);
-        this.stats.readRequests++;
-        let res: Awaited<ReturnType<typeof this.batchGet>>;
-        try {
-          res = await this.batchGet(keys);
-        } catch (err) {
-          if (!isRetryable(err)) throw new KpiTableError(this.tableName, err);
-          if (attempt + 1 >= this.backoff.maxAttempts)
-            throw new KpiStoreUnavailableError(this.tableName, attempt + 1, err);
-          this.stats.retries++;
-          continue;
-        }
-        for (const item of res.Responses?.[this.tableName] ?? []) {
-          out.set(parseBucket(item.sk?.S ?? ''), new Set(item.tenants?.SS ?? []));
-        }
-        keys = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        if (keys.length > 0 && attempt + 1 >= this.backoff.maxAttempts) {
-          throw new KpiStoreUnavailableError(this.tableName, attempt + 1, new Error('UnprocessedKeys'));
-        }
-      }
+      await this.batchGetAll(keys, (item) => {
+        out.set(parseBucket(item.sk?.S ?? ''), new Set(item.tenants?.SS ?? []));
+      });
     }
     return out;
   }
