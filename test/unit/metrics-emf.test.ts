@@ -30,7 +30,7 @@ const catalog = KpiCatalog.builtIn();
 /** The minute the documents are stamped with. */
 const MINUTE_MS = Date.UTC(2026, 10, 22, 10, 0);
 
-// CloudWatch (and Powertools, against Date.now()) refuse EMF timestamps older than 14 days: the
+// CloudWatch (and Powertools, against the system clock) refuse EMF timestamps older than 14 days: the
 // tests' clock stands five minutes after the documents' minute, whenever the suite runs.
 beforeAll(() => {
   jest.spyOn(Date, 'now').mockReturnValue(MINUTE_MS + 5 * 60_000);

@@ -7,7 +7,7 @@
  * Options: `--events N`, `--tenants N`, `--seed N`, `--shards N`, `--batch-size N`,
  * `--span-hours N`, `--no-faults`, `--json` (print the result as JSON only).
  */
-import { DEFAULT_FAULTS, type FaultRates, type LoadRunResult, runLoad } from './load-run';
+import { DEFAULT_FAULTS, type FaultRates, type LoadRunResult, runLoad } from '../test/support/load-run';
 
 interface SoakArgs {
   events: number;
