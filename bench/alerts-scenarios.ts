@@ -170,7 +170,8 @@ export function alertScenarios(fleet: readonly SimulatedTenant[]): AlertScenario
     toMs: at(12),
     problem: { tenant: busy.id, startMs: at(10), endMs: at(12), expected: 'P2' },
   });
-  for (const seed of [31, 32]) {
+  // One clean day keeps a full run near 3 minutes on 2 shared cores (a day is ~45 s of it).
+  for (const seed of [31]) {
     scenarios.push({
       name: `clean day (seed ${seed})`,
       description: '20 tenants, 24 h, no problem',
