@@ -6,6 +6,7 @@
  */
 import { KpiSet } from '../../lambdas/core/aggregates';
 import type { AlarmStateChangeEvent } from '../../lambdas/core/alarm-evaluator';
+import { isPagingAlarmName } from '../../lambdas/core/alarms/rules';
 import { KpiCatalog } from '../../lambdas/core/catalog';
 import { parseConfig } from '../../lambdas/core/config/schema';
 import { parseAlarmStateChange } from '../../lambdas/core/incidents/alarm-event';
@@ -168,6 +169,40 @@ describe('evaluateTenantAlarms', () => {
       T0 + 30 * MIN,
     );
     expect(r.transitions.filter((t) => t.toState === 'ALARM')).toEqual([]);
+  });
+
+  it('keeps the minimum-evidence guard: a few failures among a handful of requests page no one', () => {
+    // 4 requests a minute, one of them failing in 3 minutes: a 15% error rate over 20 requests,
+    // far above the 1% threshold but below the default 50 events and 5 failures of evidence.
+    const data = [];
+    for (let m = 0; m < 30; m++) {
+      data.push(
+        ...bucketDatapoints(
+          apiMinute('big', 4, m >= 10 && m < 13 ? 1 : 0),
+          big!.kpis,
+          'AgentKpi',
+          { Tenant: 'big' },
+          T0 + m * MIN,
+        ),
+      );
+    }
+    const alarms = [];
+    let states: TenantAlarmStates = {};
+    for (let m = 5; m <= 30; m++) {
+      const r = evaluateTenantAlarms(
+        big!,
+        data.filter((d) => d.timestampMs < T0 + m * MIN),
+        states,
+        T0 + m * MIN,
+      );
+      alarms.push(
+        ...r.transitions
+          .filter((t) => t.toState === 'ALARM' && isPagingAlarmName(t.alarmName, 'acme'))
+          .map((t) => t.alarmName),
+      );
+      states = r.states;
+    }
+    expect(alarms).toEqual([]);
   });
 
   it('refuses an instant that is not a whole minute', () => {

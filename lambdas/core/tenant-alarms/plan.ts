@@ -13,8 +13,13 @@
  *
  * Pure: no SDK, no environment.
  */
-import type { AlarmDefinitions, CompositeAlarmDefinition, MetricAlarmDefinition } from '../alarm-evaluator';
-import { resolveAlarmRules } from '../alarms/rules';
+import type {
+  AlarmDefinitions,
+  CompositeAlarmDefinition,
+  MetricAlarmDefinition,
+  MetricQueryDefinition,
+} from '../alarm-evaluator';
+import { type AlarmSpec, evidenceExpression, resolveAlarmRules } from '../alarms/rules';
 import type { KpiCatalog, KpiDefinition } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
 
@@ -45,6 +50,27 @@ export interface TenantAlarmPlanOptions {
    * @default true
    */
   readonly hourBuckets?: boolean;
+}
+
+/**
+ * The queries of a threshold or burn-window alarm, read from `namespace`: its metric alone, or,
+ * when the rule has a minimum-evidence guard, the guard's metric math over the statistic (`v`)
+ * and its sample count (`n`), exactly as KpiAlarms synthesizes the CloudWatch alarm.
+ */
+function metricQueries(spec: Exclude<AlarmSpec, { kind: 'anomaly' }>, namespace: string): MetricQueryDefinition[] {
+  const stat = (statistic: string) => ({
+    namespace,
+    metricName: spec.metric.metricName,
+    dimensions: spec.metric.dimensions,
+    periodSeconds: spec.metric.periodSeconds,
+    stat: statistic,
+  });
+  if (spec.evidence === undefined) return [{ id: 'm1', returnData: true, metricStat: stat(spec.metric.statistic) }];
+  return [
+    { id: 'v', returnData: false, metricStat: stat(spec.metric.statistic) },
+    { id: 'n', returnData: false, metricStat: stat('SampleCount') },
+    { id: 'e1', returnData: true, expression: evidenceExpression(spec.evidence) },
+  ];
 }
 
 /**
@@ -96,20 +122,9 @@ export function tenantAlarmPlans(
       evaluationPeriods: spec.evaluationPeriods,
       datapointsToAlarm: spec.datapointsToAlarm,
       treatMissingData: spec.treatMissingData,
-      // As CloudWatch alarms are created (`evaluateLowSampleCountPercentile` unset evaluates).
-      metrics: [
-        {
-          id: 'm1',
-          returnData: true,
-          metricStat: {
-            namespace: hour ? `${spec.metric.namespace}${HOUR_NAMESPACE_SUFFIX}` : spec.metric.namespace,
-            metricName: spec.metric.metricName,
-            dimensions: spec.metric.dimensions,
-            periodSeconds: spec.metric.periodSeconds,
-            stat: spec.metric.statistic,
-          },
-        },
-      ],
+      // As CloudWatch alarms are created (`evaluateLowSampleCountPercentile` unset evaluates),
+      // the minimum-evidence guard included: without it one failure among a few events pages.
+      metrics: metricQueries(spec, hour ? `${spec.metric.namespace}${HOUR_NAMESPACE_SUFFIX}` : spec.metric.namespace),
       periodSeconds: spec.metric.periodSeconds,
     });
   }

@@ -1,0 +1,361 @@
+/**
+ * `npm run bench -- alerts`: alert quality over labelled scenarios (bench/alerts-scenarios.ts).
+ *
+ * Each scenario's simulated records go through the real pieces of the pipeline, in memory:
+ * the aggregator's use case (AggregateBatch, a minute of records per batch, over an in-memory
+ * KPI store) publishing EMF documents through the real EMF adapter; the alarms of the
+ * synthesized CDK app plus the per-tenant rules the pipeline evaluates itself, in the project's
+ * evaluator (the local mode's evaluateLocalAlarms); every state change as a CloudWatch event
+ * into the real alarm router handler over the in-memory incident store; the ladder's own
+ * decisions (stepBeforePage) for when its level-1 page goes out.
+ *
+ * What counts as a page: the level-1 page of a ladder run (the first page of an incident, and
+ * the page of a raise to a higher severity). Climbing to level 2 when nobody acknowledges is not
+ * counted: it is the same notification repeated to the next person.
+ * An incident belongs to a scenario's problem when it opened between the problem's start and 30
+ * minutes after its end and its tenant is the problem's tenant, or the fleet (`*`); every tenant's
+ * incident belongs to a fleet-wide problem.
+ */
+
+import { configWithFleet } from '../cli/commands/local';
+import { type SynthesizedTemplates, synthesizeTemplatesInChild } from '../cli/commands/synth';
+import { CapturedMetrics, evaluateLocalAlarms, LOCAL_ACCOUNT } from '../cli/local/runner';
+import { simulatedFleet } from '../cli/local/simulator';
+import { catalogFor, LOCAL_REGION } from '../cli/wiring';
+import { EmfKpiMetrics } from '../lambdas/adapters/metrics-emf';
+import { KpiSet } from '../lambdas/core/aggregates';
+import {
+  AggregateBatch,
+  itemId,
+  type KpiItemWrite,
+  type KpiStore,
+  type KpiWriteOutcome,
+  kpiItemKey,
+  type MergedSources,
+  type OpenPeriod,
+  type StoredKpiItem,
+  type StreamRecord,
+} from '../lambdas/core/aggregation';
+import { alarmStateChangeEvent } from '../lambdas/core/alarm-evaluator';
+import type { KpiCatalog } from '../lambdas/core/catalog';
+import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../lambdas/core/config/schema';
+import { type LadderRun, type LadderStarter, stepBeforePage } from '../lambdas/core/escalation/ladder';
+import { InMemoryIncidentStore, resolveQuietIncident } from '../lambdas/core/incidents';
+import type { Incident } from '../lambdas/core/incidents/types';
+import { tenantAlarmDefinitions } from '../lambdas/core/tenant-alarms';
+import { createAlarmRouterHandler } from '../lambdas/handlers/alarm-router/handler';
+import { loadConfigFile } from '../lib/config/load';
+import { type AlertScenario, alertScenarios } from './alerts-scenarios';
+import type { BenchResult } from './run';
+
+const MIN = 60_000;
+/** Incidents opened this long after a problem's end still belong to it (late alarms, slow windows). */
+const BELONGS_AFTER_END_MS = 30 * MIN;
+/** The ladder's poll, as the state machine uses it. */
+const POLL_SECONDS = 60;
+const QUIET_LOGGER = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+/** An in-memory KpiStore: items kept serialized as DynamoDB keeps them; roll-ups are not needed here. */
+class MemoryKpiStore implements KpiStore {
+  private readonly items = new Map<
+    string,
+    { address: KpiItemWrite['address']; kpis: Uint8Array; version: number; watermarks: Record<string, string> }
+  >();
+
+  constructor(private readonly catalog: KpiCatalog) {}
+
+  async readLedgers(): Promise<Map<number, ReadonlySet<string>>> {
+    return new Map();
+  }
+  async addToLedger(): Promise<void> {}
+  async openPeriods(): Promise<OpenPeriod[]> {
+    return [];
+  }
+  async closePeriod(): Promise<void> {}
+  async readSources(): Promise<MergedSources> {
+    return { set: new KpiSet(this.catalog), stamp: 0, items: 0 };
+  }
+  async putRollup(): Promise<'written'> {
+    return 'written';
+  }
+  async read(addresses: readonly KpiItemWrite['address'][]): Promise<Map<string, StoredKpiItem>> {
+    const out = new Map<string, StoredKpiItem>();
+    for (const a of addresses) {
+      const id = itemId(kpiItemKey(a));
+      const item = this.items.get(id);
+      if (item !== undefined) {
+        out.set(id, {
+          address: item.address,
+          set: KpiSet.deserialize(item.kpis, this.catalog),
+          version: item.version,
+          watermarks: item.watermarks,
+        });
+      }
+    }
+    return out;
+  }
+  async write(writes: readonly KpiItemWrite[]): Promise<KpiWriteOutcome[]> {
+    return writes.map((w) => {
+      const id = itemId(kpiItemKey(w.address));
+      this.items.set(id, {
+        address: w.address,
+        kpis: w.set.serialize(),
+        version: (w.expectedVersion ?? 0) + 1,
+        watermarks: { ...w.watermarks },
+      });
+      return 'written';
+    });
+  }
+}
+
+/** Folds the records minute by minute through the aggregator; returns the EMF documents it published. */
+async function aggregate(config: PipelineConfig, catalog: KpiCatalog, scenario: AlertScenario): Promise<string[]> {
+  const metrics = new CapturedMetrics({
+    namespace: config.metricsNamespace,
+    serviceName: 'aggregator',
+    logger: QUIET_LOGGER,
+  });
+  const batch = new AggregateBatch({
+    catalog,
+    store: new MemoryKpiStore(catalog),
+    quarantine: { put: async () => ({ failedSequenceNumbers: [] }) },
+    metrics: new EmfKpiMetrics({ metrics, catalog, perTenantAlarmTenants: perTenantAlarmTenants(config) }),
+    retention: config.retention,
+  });
+  const encoder = new TextEncoder();
+  const records = scenario.records;
+  let seq = 0n;
+  let i = 0;
+  while (i < records.length) {
+    const minuteEnd = Math.floor(records[i]!.sentAtMs / MIN) * MIN + MIN;
+    const chunk: StreamRecord[] = [];
+    for (; i < records.length && records[i]!.sentAtMs < minuteEnd; i++) {
+      const r = records[i]!;
+      chunk.push({
+        shardId: 'shardId-000000000000',
+        sequenceNumber: (10n ** 20n + seq++).toString(),
+        data: encoder.encode(r.data),
+        arrivalMs: r.sentAtMs,
+        partitionKey: r.partitionKey,
+      });
+    }
+    const report = await batch.run(chunk, minuteEnd);
+    if (report.rejected > 0) throw new Error(`${scenario.name}: ${report.rejected} simulated records were rejected`);
+  }
+  return metrics.documents;
+}
+
+/** One level-1 page: the first of an incident or the page of a raise. */
+interface BenchPage {
+  readonly incidentId: string;
+  readonly severity: Severity;
+  readonly atMs: number;
+}
+
+interface PendingRun {
+  readonly incidentId: string;
+  readonly severity: Severity;
+  dueMs: number;
+}
+
+/**
+ * Routes the state changes through the real router and plays the ladders' level-1 decisions on a
+ * simulated clock; returns every incident and every level-1 page.
+ */
+async function escalate(
+  config: PipelineConfig,
+  transitions: ReturnType<typeof evaluateLocalAlarms>['transitions'],
+  endMs: number,
+): Promise<{ incidents: Incident[]; pages: BenchPage[] }> {
+  const store = new InMemoryIncidentStore();
+  const pending: PendingRun[] = [];
+  const pages: BenchPage[] = [];
+  let clock = 0;
+  const ladder: LadderStarter = {
+    start: async (incidentId: string, run: LadderRun) => {
+      pending.push({ incidentId, severity: run.severity, dueMs: clock });
+      return `arn:bench:${run.name}`;
+    },
+  };
+  const router = createAlarmRouterHandler({
+    config,
+    store,
+    ladder,
+    log: { info: () => {}, warn: () => {} },
+  });
+  const runLaddersUntil = async (untilMs: number) => {
+    for (;;) {
+      pending.sort((a, b) => a.dueMs - b.dueMs);
+      const run = pending[0];
+      if (run === undefined || run.dueMs > untilMs) return;
+      pending.shift();
+      const nowMs = run.dueMs;
+      let incident = await store.update(run.incidentId, (i) => resolveQuietIncident(config, i, nowMs));
+      const next = stepBeforePage(incident, 1, { config, nowMs, pollSeconds: POLL_SECONDS, severity: run.severity });
+      if (next === undefined) {
+        pages.push({ incidentId: incident.id, severity: run.severity, atMs: nowMs });
+        incident = await store.update(incident.id, (i) => ({
+          ...i,
+          level: 1,
+          paged: [...i.paged, { contactId: 'bench', channel: 'email', atMs: nowMs, level: 1 }],
+        }));
+      } else if (next.next === 'wait') {
+        pending.push({ ...run, dueMs: nowMs + next.waitSeconds * 1000 });
+      }
+    }
+  };
+  let n = 0;
+  for (const t of transitions) {
+    await runLaddersUntil(t.atMs);
+    clock = t.atMs;
+    await router(alarmStateChangeEvent(t, { account: LOCAL_ACCOUNT, region: LOCAL_REGION, eventId: `bench-${n++}` }));
+  }
+  await runLaddersUntil(endMs);
+  return { incidents: await store.listBetween(0, Number.MAX_SAFE_INTEGER), pages };
+}
+
+/** The figures of one scenario. */
+export interface ScenarioOutcome {
+  readonly name: string;
+  readonly description: string;
+  readonly problem: boolean;
+  readonly expected?: string;
+  readonly detected: boolean;
+  /** First page of the problem's incidents after its start, ms; undefined when none paged. */
+  readonly timeToFirstPageMs?: number;
+  readonly firstPageSeverity?: Severity;
+  /** First P1 page of the problem after its start, ms; undefined when none. */
+  readonly timeToFirstP1PageMs?: number;
+  readonly problemIncidents: number;
+  readonly problemPages: number;
+  readonly falsePagesHigh: number;
+  readonly falsePagesLow: number;
+  readonly falseIncidents: string[];
+  readonly records: number;
+  readonly seconds: number;
+}
+
+const HIGH: ReadonlySet<Severity> = new Set(['P1', 'P2']);
+
+function belongs(scenario: AlertScenario, incident: Incident): boolean {
+  const p = scenario.problem;
+  if (p === undefined) return false;
+  const tenants = new Set([incident.tenant, ...(incident.alerts ?? []).map((a) => a.tenant)]);
+  return (
+    incident.openedAt >= p.startMs &&
+    incident.openedAt < p.endMs + BELONGS_AFTER_END_MS &&
+    // A fleet-wide problem is every tenant's problem.
+    (p.tenant === '*' || tenants.has(p.tenant) || tenants.has('*'))
+  );
+}
+
+async function runScenario(
+  config: PipelineConfig,
+  catalog: KpiCatalog,
+  templates: SynthesizedTemplates,
+  scenario: AlertScenario,
+): Promise<ScenarioOutcome> {
+  const started = Date.now();
+  const emf = await aggregate(config, catalog, scenario);
+  const alarms = evaluateLocalAlarms(
+    templates,
+    emf,
+    scenario.fromMs,
+    scenario.toMs,
+    tenantAlarmDefinitions(config, catalog, perTenantAlarmTenants(config)),
+  );
+  const { incidents, pages } = await escalate(config, alarms.transitions, scenario.toMs + 60 * MIN);
+  const ours = new Set(incidents.filter((i) => belongs(scenario, i)).map((i) => i.id));
+  const problemPages = pages.filter((p) => ours.has(p.incidentId));
+  const falsePages = pages.filter((p) => !ours.has(p.incidentId));
+  const first = problemPages[0];
+  const firstP1 = problemPages.find((p) => p.severity === 'P1');
+  const describe = (i: Incident) => {
+    const rules = [...new Set((i.alerts ?? []).map((a) => a.ruleId))].join(', ');
+    return `${new Date(i.openedAt).toISOString().slice(11, 16)} ${i.severity} ${i.tenant}: ${rules}`;
+  };
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    problem: scenario.problem !== undefined,
+    ...(scenario.problem === undefined ? {} : { expected: scenario.problem.expected }),
+    detected: first !== undefined,
+    ...(first === undefined
+      ? {}
+      : { timeToFirstPageMs: first.atMs - scenario.problem!.startMs, firstPageSeverity: first.severity }),
+    ...(firstP1 === undefined ? {} : { timeToFirstP1PageMs: firstP1.atMs - scenario.problem!.startMs }),
+    problemIncidents: ours.size,
+    problemPages: problemPages.length,
+    falsePagesHigh: falsePages.filter((p) => HIGH.has(p.severity)).length,
+    falsePagesLow: falsePages.filter((p) => !HIGH.has(p.severity)).length,
+    falseIncidents: incidents.filter((i) => !ours.has(i.id) && i.paged.length > 0).map(describe),
+    records: scenario.records.length,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+const minutes = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / MIN).toFixed(0)} min`);
+
+/** The Markdown table BENCHMARKS.md carries. */
+export function outcomeTable(outcomes: readonly ScenarioOutcome[]): string {
+  const lines = [
+    '| scenario | expected | recall | first page (severity) | first P1 page | incidents / problem | pages / problem | false pages P1/P2 | false P3/P4 |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const o of outcomes) {
+    lines.push(
+      `| ${o.name} | ${o.expected ?? '-'} | ${o.problem ? (o.detected ? '1/1' : '0/1') : '-'} | ` +
+        `${o.problem ? `${minutes(o.timeToFirstPageMs)}${o.firstPageSeverity ? ` (${o.firstPageSeverity})` : ''}` : '-'} | ` +
+        `${minutes(o.timeToFirstP1PageMs)} | ` +
+        `${o.problem ? o.problemIncidents : '-'} | ${o.problem ? o.problemPages : '-'} | ${o.falsePagesHigh} | ${o.falsePagesLow} |`,
+    );
+  }
+  const problems = outcomes.filter((o) => o.problem);
+  const clean = outcomes.filter((o) => !o.problem);
+  const sum = (xs: readonly ScenarioOutcome[], f: (o: ScenarioOutcome) => number) => xs.reduce((s, o) => s + f(o), 0);
+  lines.push(
+    `| **total** | | ${problems.filter((o) => o.detected).length}/${problems.length} | ` +
+      `${problems.filter((o) => o.timeToFirstPageMs !== undefined && o.timeToFirstPageMs <= 5 * MIN).length}/${problems.length} paged within 5 min | ` +
+      `P1 problems paged at P1 within 5 min: ${problems.filter((o) => o.expected === 'P1' && (o.timeToFirstP1PageMs ?? Infinity) <= 5 * MIN).length}/${problems.filter((o) => o.expected === 'P1').length} | ` +
+      `${(sum(problems, (o) => o.problemIncidents) / problems.length).toFixed(2)} | ` +
+      `${(sum(problems, (o) => o.problemPages) / problems.length).toFixed(2)} | ` +
+      `${(sum(clean, (o) => o.falsePagesHigh) / Math.max(1, clean.length)).toFixed(1)} per clean day | ` +
+      `${(sum(clean, (o) => o.falsePagesLow) / Math.max(1, clean.length)).toFixed(1)} per clean day |`,
+  );
+  return lines.join('\n');
+}
+
+/** Runs every scenario; prints the Markdown table and each unexpected incident. */
+export async function run(): Promise<BenchResult[]> {
+  const fleet = simulatedFleet(20, 42);
+  const config = configWithFleet(loadConfigFile(`${__dirname}/../config/pipeline.json`), fleet);
+  const catalog = catalogFor(config);
+  const synthStarted = Date.now();
+  const templates = await synthesizeTemplatesInChild(config);
+  const synthSeconds = (Date.now() - synthStarted) / 1000;
+  const outcomes: ScenarioOutcome[] = [];
+  for (const scenario of alertScenarios(fleet)) outcomes.push(await runScenario(config, catalog, templates, scenario));
+  console.log(`\n${outcomeTable(outcomes)}\n`);
+  for (const o of outcomes) {
+    console.log(`${o.name}: ${o.description}; ${o.records.toLocaleString('en-US')} records, ${o.seconds.toFixed(1)} s`);
+    for (const f of o.falseIncidents) console.log(`  paged outside the problem: ${f}`);
+  }
+  const results: BenchResult[] = [{ name: 'synthesis', value: synthSeconds, unit: 's' }];
+  for (const o of outcomes) {
+    if (o.problem) {
+      results.push({
+        name: `${o.name}: first page`,
+        value: o.timeToFirstPageMs === undefined ? -1 : o.timeToFirstPageMs / MIN,
+        unit: 'min',
+        note: `${o.problemIncidents} incident(s), ${o.problemPages} page(s); -1 = missed`,
+      });
+    }
+    results.push({
+      name: `${o.name}: false pages`,
+      value: o.falsePagesHigh + o.falsePagesLow,
+      unit: 'pages',
+      note: `${o.falsePagesHigh} P1/P2, ${o.falsePagesLow} P3/P4`,
+    });
+  }
+  return results;
+}
