@@ -20,25 +20,14 @@ import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { localClientConfig, startDynamoDb } from '../cli/local/standins';
 import { DynamoDbKpiStore } from '../lambdas/adapters/kpi-store-dynamodb';
-import { KpiSet } from '../lambdas/core/aggregates';
-import {
-  AggregateBatch,
-  itemId,
-  type KpiItemAddress,
-  type KpiItemWrite,
-  type KpiStore,
-  type KpiWriteOutcome,
-  kpiItemKey,
-  type MergedSources,
-  type OpenPeriod,
-  type StoredKpiItem,
-} from '../lambdas/core/aggregation';
+import { AggregateBatch, type KpiStore } from '../lambdas/core/aggregation';
 import { KpiCatalog } from '../lambdas/core/catalog';
 import type { AgentEvent } from '../lambdas/core/events/contract';
 import { decodeEvent } from '../lambdas/core/events/decode';
 import { createAggregatorHandler } from '../lambdas/handlers/aggregator/handler';
 import { createKpiTable } from '../test/support/aggregator-harness';
 import { arbEvent } from '../test/support/events';
+import { MemoryKpiStore } from './memory-kpi-store';
 import type { BenchResult } from './run';
 
 const EVENTS = 10_000;
@@ -49,64 +38,6 @@ const START_MS = Date.UTC(2026, 10, 22, 8, 0, 0);
 const NOW_MS = START_MS + 10 * 60_000;
 const catalog = KpiCatalog.builtIn();
 const logger = new Logger({ serviceName: 'aggregator-bench', logLevel: 'SILENT' });
-
-interface MemoryItem {
-  readonly address: KpiItemAddress;
-  readonly kpis: Uint8Array;
-  readonly version: number;
-  readonly watermarks: Readonly<Record<string, string>>;
-}
-
-/**
- * An in-memory KpiStore with the same contract, to measure the aggregation's CPU cost alone. It
- * keeps items serialized and deserializes them on read, as the DynamoDB store does, so the item
- * codec is part of the figure.
- */
-class MemoryKpiStore implements KpiStore {
-  private readonly items = new Map<string, MemoryItem>();
-
-  // Roll-ups are not part of this figure (bench/writes.bench.ts counts their cost): no ledger, nothing open.
-  async readLedgers(): Promise<Map<number, ReadonlySet<string>>> {
-    return new Map();
-  }
-  async addToLedger(): Promise<void> {}
-  async openPeriods(): Promise<OpenPeriod[]> {
-    return [];
-  }
-  async closePeriod(): Promise<void> {}
-  async readSources(): Promise<MergedSources> {
-    return { set: new KpiSet(catalog), stamp: 0, items: 0 };
-  }
-  async putRollup(): Promise<'written'> {
-    return 'written';
-  }
-
-  async read(addresses: readonly KpiItemAddress[]): Promise<Map<string, StoredKpiItem>> {
-    const out = new Map<string, StoredKpiItem>();
-    for (const a of addresses) {
-      const id = itemId(kpiItemKey(a));
-      const item = this.items.get(id);
-      if (item !== undefined) {
-        out.set(id, {
-          address: item.address,
-          set: KpiSet.deserialize(item.kpis, catalog),
-          version: item.version,
-          watermarks: item.watermarks,
-        });
-      }
-    }
-    return out;
-  }
-
-  async write(writes: readonly KpiItemWrite[]): Promise<KpiWriteOutcome[]> {
-    return writes.map((w) => {
-      const id = itemId(kpiItemKey(w.address));
-      const version = (w.expectedVersion ?? 0) + 1;
-      this.items.set(id, { address: w.address, kpis: w.set.serialize(), version, watermarks: { ...w.watermarks } });
-      return 'written';
-    });
-  }
-}
 
 /** Wall-clock and CPU milliseconds of one pass. */
 interface Timing {
@@ -220,12 +151,12 @@ export async function run(): Promise<BenchResult[]> {
       if (tenants === 50) {
         // Warm-up passes first so every measurement runs JIT-compiled code; then interleaved rounds,
         // each handler round on a fresh store (every round writes the same 10,000 events).
-        await timeHandler(new MemoryKpiStore(), batches);
+        await timeHandler(new MemoryKpiStore(catalog), batches);
         await decodeOnly(batches);
         const mem: Timing[] = [];
         const dec: Timing[] = [];
         for (let round = 0; round < ROUNDS; round++) {
-          mem.push(await timeHandler(new MemoryKpiStore(), batches));
+          mem.push(await timeHandler(new MemoryKpiStore(catalog), batches));
           dec.push(await decodeOnly(batches));
         }
         const rate = (ms: number) => Math.round(EVENTS / (ms / 1000));

@@ -23,19 +23,7 @@ import { CapturedMetrics, evaluateLocalAlarms, LOCAL_ACCOUNT } from '../cli/loca
 import { simulatedFleet } from '../cli/local/simulator';
 import { catalogFor, LOCAL_REGION } from '../cli/wiring';
 import { EmfKpiMetrics } from '../lambdas/adapters/metrics-emf';
-import { KpiSet } from '../lambdas/core/aggregates';
-import {
-  AggregateBatch,
-  itemId,
-  type KpiItemWrite,
-  type KpiStore,
-  type KpiWriteOutcome,
-  kpiItemKey,
-  type MergedSources,
-  type OpenPeriod,
-  type StoredKpiItem,
-  type StreamRecord,
-} from '../lambdas/core/aggregation';
+import { AggregateBatch, type StreamRecord } from '../lambdas/core/aggregation';
 import { alarmStateChangeEvent } from '../lambdas/core/alarm-evaluator';
 import type { KpiCatalog } from '../lambdas/core/catalog';
 import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../lambdas/core/config/schema';
@@ -46,6 +34,7 @@ import { tenantAlarmDefinitions } from '../lambdas/core/tenant-alarms';
 import { createAlarmRouterHandler } from '../lambdas/handlers/alarm-router/handler';
 import { loadConfigFile } from '../lib/config/load';
 import { type AlertScenario, alertScenarios } from './alerts-scenarios';
+import { MemoryKpiStore } from './memory-kpi-store';
 import type { BenchResult } from './run';
 
 const MIN = 60_000;
@@ -54,59 +43,6 @@ const BELONGS_AFTER_END_MS = 30 * MIN;
 /** The ladder's poll, as the state machine uses it. */
 const POLL_SECONDS = 60;
 const QUIET_LOGGER = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-
-/** An in-memory KpiStore: items kept serialized as DynamoDB keeps them; roll-ups are not needed here. */
-class MemoryKpiStore implements KpiStore {
-  private readonly items = new Map<
-    string,
-    { address: KpiItemWrite['address']; kpis: Uint8Array; version: number; watermarks: Record<string, string> }
-  >();
-
-  constructor(private readonly catalog: KpiCatalog) {}
-
-  async readLedgers(): Promise<Map<number, ReadonlySet<string>>> {
-    return new Map();
-  }
-  async addToLedger(): Promise<void> {}
-  async openPeriods(): Promise<OpenPeriod[]> {
-    return [];
-  }
-  async closePeriod(): Promise<void> {}
-  async readSources(): Promise<MergedSources> {
-    return { set: new KpiSet(this.catalog), stamp: 0, items: 0 };
-  }
-  async putRollup(): Promise<'written'> {
-    return 'written';
-  }
-  async read(addresses: readonly KpiItemWrite['address'][]): Promise<Map<string, StoredKpiItem>> {
-    const out = new Map<string, StoredKpiItem>();
-    for (const a of addresses) {
-      const id = itemId(kpiItemKey(a));
-      const item = this.items.get(id);
-      if (item !== undefined) {
-        out.set(id, {
-          address: item.address,
-          set: KpiSet.deserialize(item.kpis, this.catalog),
-          version: item.version,
-          watermarks: item.watermarks,
-        });
-      }
-    }
-    return out;
-  }
-  async write(writes: readonly KpiItemWrite[]): Promise<KpiWriteOutcome[]> {
-    return writes.map((w) => {
-      const id = itemId(kpiItemKey(w.address));
-      this.items.set(id, {
-        address: w.address,
-        kpis: w.set.serialize(),
-        version: (w.expectedVersion ?? 0) + 1,
-        watermarks: { ...w.watermarks },
-      });
-      return 'written';
-    });
-  }
-}
 
 /** Folds the records minute by minute through the aggregator; returns the EMF documents it published. */
 async function aggregate(config: PipelineConfig, catalog: KpiCatalog, scenario: AlertScenario): Promise<string[]> {
