@@ -10,7 +10,12 @@
  * Cost: one small Query of the open marks per hour or day read, plus one Query of minutes per
  * open hour in the range.
  */
-import { type DynamoDBClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/client-dynamodb';
 import { KpiSet } from '../core/aggregates';
 import { kpiPartitionKey, OPEN_PERIODS_PK, parseKpiItemKey, parseOpenPeriodSortKey } from '../core/aggregation';
 import type { KpiCatalog } from '../core/catalog';
@@ -72,27 +77,48 @@ export class DynamoDbKpiReader implements KpiSource {
   /** The periods whose hour or day items are not rolled up yet. */
   private async openPeriods(): Promise<Array<{ granularity: 'hour' | 'day'; bucketStartMs: number }>> {
     const out: Array<{ granularity: 'hour' | 'day'; bucketStartMs: number }> = [];
-    let startKey: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      this.queries++;
-      const res: QueryCommandOutput = await this.props.client.send(
-        new QueryCommand({
-          TableName: this.props.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': { S: OPEN_PERIODS_PK }, ':from': { S: 'day#' }, ':to': { S: 'hour#~' } },
-          ConsistentRead: this.props.consistentRead ?? false,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of res.Items ?? []) out.push(parseOpenPeriodSortKey(item.sk?.S ?? ''));
-      startKey = res.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    await this.queryAll(
+      {
+        ':pk': { S: OPEN_PERIODS_PK },
+        ':from': { S: 'day#' },
+        ':to': { S: 'hour#~' },
+      },
+      undefined,
+      (item) => out.push(parseOpenPeriodSortKey(item.sk?.S ?? '')),
+    );
     return out;
   }
 
   private async readStored(q: KpiQuery): Promise<KpiBucket[]> {
     const out: KpiBucket[] = [];
     const first = bucketStart(q.fromMs, q.granularity);
+    await this.queryAll(
+      {
+        ':pk': { S: kpiPartitionKey(q.tenant, q.granularity) },
+        ':from': { S: formatBucket(first) },
+        // BETWEEN is inclusive; bucket starts are whole minutes, so toMs - 1 excludes one starting at toMs.
+        ':to': { S: formatBucket(q.toMs - 1) },
+      },
+      'pk, sk, kpis',
+      (item) => {
+        const address = parseKpiItemKey({ pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' });
+        if (address.bucketStartMs < first || address.bucketStartMs >= q.toMs) return;
+        const bytes = item.kpis?.B;
+        out.push({
+          bucketStartMs: address.bucketStartMs,
+          set: bytes === undefined ? new KpiSet(this.props.catalog) : KpiSet.deserialize(bytes, this.props.catalog),
+        });
+      },
+    );
+    return out;
+  }
+
+  /** Every page of `pk = :pk AND sk BETWEEN :from AND :to`; `onItem` sees each item in order. */
+  private async queryAll(
+    values: NonNullable<QueryCommandInput['ExpressionAttributeValues']>,
+    projection: string | undefined,
+    onItem: (item: NonNullable<QueryCommandOutput['Items']>[number]) => void,
+  ): Promise<void> {
     let startKey: QueryCommandOutput['LastEvaluatedKey'];
     do {
       this.queries++;
@@ -100,28 +126,14 @@ export class DynamoDbKpiReader implements KpiSource {
         new QueryCommand({
           TableName: this.props.tableName,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': { S: kpiPartitionKey(q.tenant, q.granularity) },
-            ':from': { S: formatBucket(first) },
-            // BETWEEN is inclusive; bucket starts are whole minutes, so toMs - 1 excludes one starting at toMs.
-            ':to': { S: formatBucket(q.toMs - 1) },
-          },
-          ProjectionExpression: 'pk, sk, kpis',
+          ExpressionAttributeValues: values,
+          ProjectionExpression: projection,
           ConsistentRead: this.props.consistentRead ?? false,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of res.Items ?? []) {
-        const address = parseKpiItemKey({ pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' });
-        if (address.bucketStartMs < first || address.bucketStartMs >= q.toMs) continue;
-        const bytes = item.kpis?.B;
-        out.push({
-          bucketStartMs: address.bucketStartMs,
-          set: bytes === undefined ? new KpiSet(this.props.catalog) : KpiSet.deserialize(bytes, this.props.catalog),
-        });
-      }
+      for (const item of res.Items ?? []) onItem(item);
       startKey = res.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return out;
   }
 }
