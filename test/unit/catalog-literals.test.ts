@@ -51,7 +51,7 @@ function withoutComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -60,7 +60,7 @@ function literalsIn(file: string, text: string): string[] {
   const code = withoutComments(text);
   const found: string[] = [];
   for (const { name } of BUILT_IN_KPIS) {
-    if (new RegExp(`(['"\`])${escape(name)}\\1`).test(code)) found.push(`${file}: ${name}`);
+    if (new RegExp(`(['"\`])${escapeRegExp(name)}\\1`).test(code)) found.push(`${file}: ${name}`);
   }
   return found;
 }
