@@ -22,6 +22,7 @@
  */
 import type { KpiCatalog, KpiDefinition } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
+import { ConfigurationError } from '../configuration-error';
 
 /** The one metric dimension. */
 export const TENANT_DIMENSION = 'Tenant';
@@ -29,9 +30,9 @@ export const TENANT_DIMENSION = 'Tenant';
 export const FLEET_TENANT = 'ALL';
 
 /** A KPI's SLO or alarm set-up that the metric contract cannot serve. */
-export class MetricContractError extends Error {
+export class MetricContractError extends ConfigurationError {
   constructor(message: string) {
-    super(message);
+    super('alarms.slos', message, message);
     this.name = 'MetricContractError';
   }
 }

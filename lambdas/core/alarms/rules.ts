@@ -22,6 +22,7 @@ import {
   SEVERITIES,
   type Severity,
 } from '../config/schema';
+import { ConfigurationError } from '../configuration-error';
 import { sloMetric, TENANT_DIMENSION, tenantDimensionValue } from './metric-contract';
 import { ALARM_TAGS, type AlarmIdentity, formatAlarmName } from './naming';
 import { chunkRuleChildren, MAX_RULE_CHARS, MAX_RULE_CHILDREN } from './rule-length';
@@ -205,9 +206,13 @@ export interface ResolveAlarmRulesOptions {
 }
 
 /** An alarm rule the configuration makes impossible; says which key to change. */
-export class AlarmRuleError extends Error {
-  constructor(message: string) {
-    super(message);
+export class AlarmRuleError extends ConfigurationError {
+  /**
+   * @param message names the key and the rule, for people
+   * @param key the configuration key to change (`alarms` when the message names it)
+   */
+  constructor(message: string, key = 'alarms') {
+    super(key, message, message);
     this.name = 'AlarmRuleError';
   }
 }
@@ -383,6 +388,7 @@ function checkOverrideIds(config: PipelineConfig, catalog: KpiCatalog, sloRuleId
     if (!known.has(id)) {
       throw new AlarmRuleError(
         `alarms.overrides names rule "${id}", which does not exist; rule ids are ${[...known].sort().join(', ')}`,
+        `alarms.overrides.${id}`,
       );
     }
     if (sloRuleIds.has(id)) {

@@ -25,6 +25,7 @@ import {
   KPI_UNITS,
   REPORT_TARGET_STATISTICS,
 } from '../catalog/types';
+import { ConfigurationError } from '../configuration-error';
 import {
   ALARM_PERIOD_RULE,
   FLEET_SCOPE,
@@ -699,12 +700,14 @@ export type SilenceConfig = PipelineConfig['silences'][number];
 /** One custom KPI declaration. */
 export type CustomKpiConfig = PipelineConfig['customKpis'][number];
 
-/** A configuration that breaks a rule; `issues` name each key and rule. */
-export class ConfigError extends Error {
+/** A configuration that breaks a rule; `issues` name each key and rule (`key` and `rule`: the first). */
+export class ConfigError extends ConfigurationError {
   /** One entry per broken rule: the dotted key and what it must satisfy. */
   readonly issues: ReadonlyArray<{ key: string; rule: string }>;
   constructor(source: string, issues: ReadonlyArray<{ key: string; rule: string }>) {
     super(
+      issues[0]?.key ?? '',
+      issues[0]?.rule ?? 'is invalid',
       `Invalid configuration ${source}:\n${issues.map((i) => `  - ${i.key || '(root)'}: ${i.rule}`).join('\n')}\n` +
         'Fix the keys above (README.md, section Configuration, lists every key and its default).',
     );
