@@ -10,6 +10,7 @@ import { decodeEvent } from '../../lambdas/core/events/decode';
 import { parseRfc3339 } from '../../lambdas/core/events/rfc3339';
 import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
 import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
+import { scopeLabel } from '../../lambdas/core/vocabulary';
 import { loadConfigFile } from '../../lib/config/load';
 import {
   type LocalRun,
@@ -468,7 +469,7 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
     const t = incidentTimings(i);
     return [
       sev(i.severity, io),
-      i.tenant === '*' ? 'fleet' : i.tenant,
+      scopeLabel(i.tenant),
       clock(i.openedAt),
       `${alertsOf(i).length}`,
       `${i.paged.length}`,

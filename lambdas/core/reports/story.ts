@@ -10,6 +10,7 @@ import { KPI } from '../catalog/names';
 import type { LadderName, PipelineConfig, ReportKind } from '../config/schema';
 import type { HealthBand, HealthScore, KpiReading } from '../health/types';
 import { GRANULARITY_MS } from '../time/buckets';
+import { isFleet } from '../vocabulary';
 import { type ForecastResult, forecastDaily } from './forecast';
 import { formatValue } from './format';
 import { utcDate } from './period';
@@ -203,7 +204,7 @@ export function incidentLadder(i: ReportIncident, catalog: KpiCatalog): LadderNa
 
 /** An incident's title in words: `Acme Voice: Voice response latency (P1)`. */
 export function incidentTitle(i: ReportIncident, catalog: KpiCatalog, config: PipelineConfig): string {
-  const who = i.tenant === '*' ? 'Fleet' : (config.tenants.find((t) => t.id === i.tenant)?.name ?? i.tenant);
+  const who = isFleet(i.tenant) ? 'Fleet' : (config.tenants.find((t) => t.id === i.tenant)?.name ?? i.tenant);
   const kpi = incidentKpi(catalog, i.ruleId);
   const what =
     (kpi === undefined ? undefined : catalog.get(kpi)?.title) ??
