@@ -1,6 +1,9 @@
 /**
  * The built-in KPIs of the event contract, with the default alarm rules of the operations spec.
- * One entry per KPI: the aggregator, alarms, dashboards, reports and the README table read them.
+ * One entry per KPI: the aggregator, alarms, dashboards, reports, the health score, the CLI
+ * summary and the README table read them. An entry's report target is either written here or
+ * taken from one of its own alarm rules (`target: { rule: 'P2' }`), so a bound is written once.
+ * Data only: the builders live in `builders.ts`, the names code refers to in `names.ts`.
  */
 import { type AlarmWindow, anomaly, def, eq, present, threshold } from './builders';
 import type { BuiltInKpiName } from './names';
