@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 /**
  * The CDK app: `cdk synth|deploy [-c config=PATH]`. The configuration is validated before any
- * stack is built, so a wrong file stops synth with the key and the rule it breaks.
+ * stack is built, so a wrong file stops synth with the key and the rule it breaks (exit code 2).
  */
 import { App } from 'aws-cdk-lib';
-import { InvalidCustomKpiError } from '../lambdas/core/catalog';
 import { assertDeliverableAddresses } from '../lambdas/core/config/example-addresses';
-import { ConfigError } from '../lambdas/core/config/schema';
+import { ConfigurationError } from '../lambdas/core/configuration-error';
 import { buildApp } from '../lib/app';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../lib/config/load';
 
@@ -23,12 +22,11 @@ try {
   buildApp(app, config, {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
+  app.synth();
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof InvalidCustomKpiError) {
-    // The message already names each key and rule; a stack trace would only bury it.
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
+  if (!(err instanceof ConfigurationError)) throw err;
+  // Every configuration error (schema, catalog, alarm rules) already names the key and the rule;
+  // a stack trace would only bury it. Exit 2, as the `kpi` command does for the same error.
+  console.error(err.message);
+  process.exitCode = 2;
 }
-app.synth();

@@ -4,8 +4,8 @@
  * by item, with the dated price list and the traffic assumptions it rests on.
  */
 import { parseArgs } from 'node:util';
-import { InvalidCustomKpiError } from '../lambdas/core/catalog';
-import { ConfigError, type PipelineConfig } from '../lambdas/core/config/schema';
+import type { PipelineConfig } from '../lambdas/core/config/schema';
+import { ConfigurationError } from '../lambdas/core/configuration-error';
 import {
   type CostEstimate,
   CostInputError,
@@ -57,9 +57,9 @@ function main(argv: string[]): number {
   try {
     config = loadConfigFile(values.config);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigurationError) {
       console.error(err.message);
-      return 1;
+      return 2;
     }
     throw err;
   }
@@ -92,7 +92,11 @@ function main(argv: string[]): number {
     );
     return 0;
   } catch (err) {
-    if (err instanceof CostInputError || err instanceof InvalidCustomKpiError) {
+    if (err instanceof ConfigurationError) {
+      console.error(err.message);
+      return 2;
+    }
+    if (err instanceof CostInputError) {
       console.error(err.message);
       return 1;
     }

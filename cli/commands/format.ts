@@ -2,26 +2,16 @@
  * Terminal formatting shared by the commands: KPI values by unit, aligned tables, optional colour.
  */
 import pc from 'picocolors';
-import type { KpiCatalog } from '../../lambdas/core/catalog';
+import type { KpiCatalog, KpiUnit } from '../../lambdas/core/catalog';
 import type { ExportRow } from '../../lambdas/core/export';
+import { formatValue } from '../../lambdas/core/reports/format';
 
-/** Formats a KPI value for people: rates as percentages, durations in ms/s, money in dollars. */
-export function formatKpiValue(value: number | null | undefined, unit: string | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '-';
-  switch (unit) {
-    case 'ratio':
-      return `${(value * 100).toFixed(value >= 0.999 && value < 1 ? 2 : 1)}%`;
-    case 'ms':
-      return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
-    case 'usd':
-      return `$${value.toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
-    case 'score':
-      return value.toFixed(2);
-    case 'nps':
-      return value.toFixed(0);
-    default:
-      return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(2);
-  }
+/**
+ * A KPI value in a terminal table: the reports' one formatter ({@link formatValue}), with `-` for
+ * a cell without data so the columns stay narrow.
+ */
+export function formatKpiValue(value: number | null | undefined, unit: KpiUnit): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '-' : formatValue(value, unit);
 }
 
 /** A left-aligned text table; the first row is the header. */

@@ -10,6 +10,7 @@ import { decodeEvent } from '../../lambdas/core/events/decode';
 import { parseRfc3339 } from '../../lambdas/core/events/rfc3339';
 import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
 import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
+import { scopeLabel } from '../../lambdas/core/vocabulary';
 import { loadConfigFile } from '../../lib/config/load';
 import {
   type LocalRun,
@@ -384,30 +385,6 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
   }
 }
 
-/** The KPIs shown in the summary, in this order, when they have data. */
-const SUMMARY_KPIS = [
-  'sessions',
-  'turns',
-  'response_latency',
-  'api_requests',
-  'api_error_rate',
-  'api_latency',
-  'availability',
-  'synthesis_latency',
-  'synthesis_success_rate',
-  'cache_hit_rate',
-  'fcr_rate',
-  'resolution_rate',
-  'escalation_rate',
-  'csat',
-  'nps',
-  'active_users',
-  'won_value_usd',
-  'net_new_mrr_usd',
-  'tickets_opened',
-  'rejected_events',
-];
-
 function clock(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')}Z`;
 }
@@ -429,10 +406,11 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
   const byKpi = new Map(result.fleetDays.map((r) => [`${r.bucketStart}|${r.kpi}`, r]));
   const days = [...new Set(result.fleetDays.map((r) => r.bucketStart))].sort();
   const rows: string[][] = [['KPI', ...days.map((d) => d.slice(0, 10)), 'count', 'p95']];
-  for (const name of SUMMARY_KPIS) {
-    const def = catalog.get(name);
+  // The catalog's summary KPIs, catalog order, when they have data.
+  for (const def of catalog.summaryKpis()) {
+    const name = def.name;
     const cells = days.map((d) => byKpi.get(`${d}|${name}`));
-    if (def === undefined || cells.every((c) => c === undefined)) continue;
+    if (cells.every((c) => c === undefined)) continue;
     const last = cells.filter((c) => c !== undefined).at(-1);
     rows.push([
       name,
@@ -491,7 +469,7 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
     const t = incidentTimings(i);
     return [
       sev(i.severity, io),
-      i.tenant === '*' ? 'fleet' : i.tenant,
+      scopeLabel(i.tenant),
       clock(i.openedAt),
       `${alertsOf(i).length}`,
       `${i.paged.length}`,

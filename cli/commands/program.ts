@@ -5,7 +5,7 @@
  * SDKs of another.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError } from '../../lambdas/core/config/schema';
+import { ConfigurationError } from '../../lambdas/core/configuration-error';
 import { CommandFailedError, EXIT, UsageError } from './errors';
 
 /** Where a command writes; tests capture it, the real CLI uses the process streams. */
@@ -250,7 +250,7 @@ function exitCodeFor(err: unknown, io: CliIo): number {
     // `kpi` alone prints the help with a non-zero code: a script calling it that way is a usage error.
     return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
-  if (err instanceof UsageError || err instanceof ConfigError) {
+  if (err instanceof UsageError || err instanceof ConfigurationError) {
     io.err(`error: ${err.message}\n`);
     return EXIT.usage;
   }

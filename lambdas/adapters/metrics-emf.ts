@@ -32,11 +32,15 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KpiSet } from '../core/aggregates';
 import type { AppliedMinuteDelta, KpiMetricsSink } from '../core/aggregation';
-import { TENANT_DIMENSION as CONTRACT_TENANT_DIMENSION, FLEET_TENANT } from '../core/alarms/metric-contract';
+import {
+  FLEET_DIMENSION_VALUE as CONTRACT_FLEET_DIMENSION_VALUE,
+  TENANT_DIMENSION as CONTRACT_TENANT_DIMENSION,
+} from '../core/alarms/metric-contract';
 import type { KpiCatalog, KpiDefinition } from '../core/catalog';
+import { isFleet } from '../core/vocabulary';
 
 /** The dimension value of fleet metrics (the metric contract's). */
-export const FLEET_DIMENSION_VALUE = FLEET_TENANT;
+export const FLEET_DIMENSION_VALUE = CONTRACT_FLEET_DIMENSION_VALUE;
 /** The dimension name (the metric contract's). */
 export const TENANT_DIMENSION = CONTRACT_TENANT_DIMENSION;
 /** The default namespace. */
@@ -103,14 +107,14 @@ export class EmfKpiMetrics implements KpiMetricsSink {
 
   publish(deltas: readonly AppliedMinuteDelta[]): void {
     for (const d of deltas) {
-      const dimension = d.tenant === '*' ? FLEET_DIMENSION_VALUE : this.perTenant.has(d.tenant) ? d.tenant : undefined;
+      const dimension = isFleet(d.tenant) ? FLEET_DIMENSION_VALUE : this.perTenant.has(d.tenant) ? d.tenant : undefined;
       if (dimension === undefined) continue;
       const values = this.metricValues(d.set);
       const names = this.perTenantNames;
       this.emit(
         dimension,
         d.bucketStartMs,
-        d.tenant === '*' || names === undefined ? values : values.filter((m) => names.has(m.name)),
+        isFleet(d.tenant) || names === undefined ? values : values.filter((m) => names.has(m.name)),
       );
     }
   }

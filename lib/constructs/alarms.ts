@@ -35,6 +35,7 @@ import {
 } from '../../lambdas/core/alarms/rules';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
 import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../../lambdas/core/config/schema';
+import { scopeLabel } from '../../lambdas/core/vocabulary';
 
 /** Properties of {@link KpiAlarms}. */
 export interface KpiAlarmsProps {
@@ -72,7 +73,7 @@ function metricOf(m: AlarmMetricStat): cloudwatch.Metric {
  * id, so CloudFormation replaces that one alarm in place and no other resource moves.
  */
 function constructId(spec: AlarmSpec | CompositeSpec): string {
-  const scope = spec.identity.tenant === '*' ? 'fleet' : `tenant-${spec.identity.tenant}`;
+  const scope = scopeLabel(spec.identity.tenant, (t) => `tenant-${t}`);
   return `${spec.role}::${scope}::${spec.identity.ruleId}`;
 }
 

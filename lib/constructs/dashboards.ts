@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FLEET_DIMENSION_VALUE } from '../../lambdas/core/alarms/metric-contract';
 import type { KpiCatalog, KpiDefinition } from '../../lambdas/core/catalog';
 import {
   type PipelineConfig,
@@ -24,7 +25,7 @@ export const CLOUDWATCH_MAX_WIDGETS = 500;
 /** CloudWatch's limit of alarms in one alarm status widget. */
 const MAX_ALARMS_PER_STATUS_WIDGET = 100;
 /** The metric dimension value of fleet-wide KPI metrics. */
-export const FLEET_TENANT_DIMENSION = 'ALL';
+export const FLEET_TENANT_DIMENSION = FLEET_DIMENSION_VALUE;
 
 /**
  * Splits widgets into pages of at most `max`, in order, so a dashboard never exceeds CloudWatch's

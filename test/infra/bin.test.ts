@@ -17,11 +17,15 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runApp(configPath: string): { status: number | null; stderr: string } {
+function runApp(configPath: string, context: Record<string, unknown> = {}): { status: number | null; stderr: string } {
   const result = spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'bin/app.ts'], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: configPath }), CDK_OUTDIR: join(dir, 'out') },
+    env: {
+      ...process.env,
+      CDK_CONTEXT_JSON: JSON.stringify({ config: configPath, ...context }),
+      CDK_OUTDIR: join(dir, 'out'),
+    },
   });
   return { status: result.status, stderr: result.stderr };
 }
@@ -34,7 +38,7 @@ describe('bin/app.ts', () => {
       JSON.stringify({ stream: { mode: 'provisioned' }, tenants: [{ id: 'Bad Id', name: 'x', tier: 'gold' }] }),
     );
     const { status, stderr } = runApp(path);
-    expect(status).toBe(1);
+    expect(status).toBe(2);
     expect(stderr).toContain('Invalid configuration');
     expect(stderr).toContain('stream.shardCount: is required when mode is "provisioned"');
     expect(stderr).toContain('tenants.0.id');
@@ -43,16 +47,32 @@ describe('bin/app.ts', () => {
 
   it('refuses the shipped example.com contacts and recipients, naming the keys to set', () => {
     const { status, stderr } = runApp(join(root, 'config', 'pipeline.json'));
-    expect(status).toBe(1);
+    expect(status).toBe(2);
     expect(stderr).toContain('escalation.contacts.oncall.email: is "oncall@example.com"');
     expect(stderr).toContain('reports.schedules.system_health.recipients.0');
     expect(stderr).toContain('deployment.allowExampleAddresses: set it to true');
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('fails synth with exit 2 and no stack trace for an alarms.overrides id that names no rule', () => {
+    const path = join(dir, 'bad-override.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        deployment: { allowExampleAddresses: true },
+        alarms: { overrides: { 'response_latency-p9': { threshold: 1 } } },
+      }),
+    );
+    // Bundling is skipped: the plan fails before any asset matters.
+    const { status, stderr } = runApp(path, { 'aws:cdk:bundling-stacks': [] });
+    expect(status).toBe(2);
+    expect(stderr).toContain('alarms.overrides names rule "response_latency-p9", which does not exist');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('fails synth when the file named by -c config does not exist', () => {
     const { status, stderr } = runApp(join(dir, 'missing.json'));
-    expect(status).toBe(1);
+    expect(status).toBe(2);
     expect(stderr).toContain('cannot read the file (ENOENT)');
   });
 });

@@ -173,7 +173,7 @@ describe('computeHealthScore', () => {
 
   describe('satisfaction', () => {
     it('scores CSAT and NPS against their targets', () => {
-      const day = withKpi(withKpi(healthyDay(), r('csat', 3, 20)), r('nps', -10, 20));
+      const day = withKpi(withKpi(healthyDay(), r('csat', 2.75, 20)), r('nps', -10, 20));
       const s = computeHealthScore(input(day), settings);
       const sat = component(s, 'satisfaction');
       expect(sat.inputs.find((i) => i.name === 'csat')?.score).toBe(50);
@@ -196,12 +196,13 @@ describe('computeHealthScore', () => {
       expect(bandOf(score, settings.bands)).toBe(band);
     });
 
-    // CSAT alone: score = 100 * (csat - 2) / (4 - 2), so these CSATs give exactly 59, 60, 79, 80.
+    // CSAT alone: score = 100 * (csat - 2) / (3.5 - 2) (3.5: the CSAT target of the catalog, shared
+    // with the report and the P2 alarm), so these CSATs give exactly 59, 60, 79, 80.
     it.each([
-      [3.18, 59, 'red'],
-      [3.2, 60, 'yellow'],
-      [3.58, 79, 'yellow'],
-      [3.6, 80, 'green'],
+      [2.885, 59, 'red'],
+      [2.9, 60, 'yellow'],
+      [3.185, 79, 'yellow'],
+      [3.2, 80, 'green'],
     ])('a tenant with only CSAT %p scores %p, band %p', (csat, score, band) => {
       const s = computeHealthScore(input([r('csat', csat, 20)], { baseline: [] }), settings);
       expect(s.score).toBe(score);
@@ -210,7 +211,7 @@ describe('computeHealthScore', () => {
 
     it('follows configured band edges', () => {
       const custom = parseConfig({ healthScore: { bands: { green: 90, yellow: 70 } } }).healthScore;
-      const s = computeHealthScore(input([r('csat', 3.6, 20)], { baseline: [] }), custom);
+      const s = computeHealthScore(input([r('csat', 3.2, 20)], { baseline: [] }), custom);
       expect(s.band).toBe('yellow');
     });
   });
@@ -274,7 +275,7 @@ describe('computeHealthScore', () => {
   describe('trend and churn risk', () => {
     it('reports the change since the previous scored day', () => {
       const s = computeHealthScore(
-        input([r('csat', 3.6, 20)], {
+        input([r('csat', 3.2, 20)], {
           baseline: [],
           history: [scoredDay('2026-11-19', 'green', 90), scoredDay('2026-11-18', 'green', 94)],
         }),
@@ -288,7 +289,7 @@ describe('computeHealthScore', () => {
 
     it('flags a band drop', () => {
       const s = computeHealthScore(
-        input([r('csat', 3.2, 20)], { baseline: [], history: [scoredDay('2026-11-19', 'green', 85)] }),
+        input([r('csat', 2.9, 20)], { baseline: [], history: [scoredDay('2026-11-19', 'green', 85)] }),
         settings,
       );
       expect(s.band).toBe('yellow');

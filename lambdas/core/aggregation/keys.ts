@@ -15,9 +15,10 @@
  */
 import { TENANT_ID_PATTERN } from '../events/contract';
 import { formatBucket, GRANULARITIES, GRANULARITY_MS, type Granularity, parseBucket } from '../time/buckets';
+import { FLEET_SCOPE } from '../vocabulary';
 
 /** The fleet-wide tenant: every tenant's events merged. */
-export const FLEET_TENANT = '*';
+export const FLEET_TENANT = FLEET_SCOPE;
 
 /** Prefix of every KPI item's partition key (the table may later hold other item kinds). */
 export const KPI_KEY_PREFIX = 'kpi';

@@ -4,6 +4,7 @@
  * severity, and when it would have resolved.
  */
 import { parseAlarmName } from '../alarms/naming';
+import { scopeLabel } from '../vocabulary';
 import type { AnomalyBandOptions } from './anomaly';
 import { parseEmfLines } from './emf';
 import { evaluateAlarms } from './evaluator';
@@ -200,7 +201,7 @@ export function formatBacktest(report: BacktestReport, format: 'table' | 'json' 
   for (const r of report.rows) {
     table.push([
       r.severity,
-      r.tenant === '*' ? 'fleet' : r.tenant,
+      scopeLabel(r.tenant),
       r.ruleId,
       iso(r.firedAtMs),
       r.resolvedAtMs === undefined ? 'still firing' : iso(r.resolvedAtMs),

@@ -5,6 +5,8 @@
  * writes for these (`Fn::Join`, `Fn::GetAtt <alarm> Arn`, `Ref`) are resolved; composite rules come
  * back with alarm names instead of ARNs.
  */
+
+import { COMPARISON_OPERATORS, MISSING_DATA_TREATMENTS } from '../vocabulary';
 import { alarmNameOf } from './composite-rule';
 import {
   type AlarmDefinitions,
@@ -22,16 +24,8 @@ type Json = Record<string, unknown>;
 const ALARM = 'AWS::CloudWatch::Alarm';
 const COMPOSITE = 'AWS::CloudWatch::CompositeAlarm';
 const DETECTOR = 'AWS::CloudWatch::AnomalyDetector';
-const COMPARISONS: readonly ComparisonOperator[] = [
-  'GreaterThanThreshold',
-  'GreaterThanOrEqualToThreshold',
-  'LessThanThreshold',
-  'LessThanOrEqualToThreshold',
-  'LessThanLowerOrGreaterThanUpperThreshold',
-  'LessThanLowerThreshold',
-  'GreaterThanUpperThreshold',
-];
-const TREATMENTS: readonly TreatMissingData[] = ['missing', 'notBreaching', 'breaching', 'ignore'];
+const COMPARISONS: readonly ComparisonOperator[] = COMPARISON_OPERATORS;
+const TREATMENTS: readonly TreatMissingData[] = MISSING_DATA_TREATMENTS;
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -2,22 +2,13 @@
  * Shapes of the local alarm evaluator: metric datapoints as EMF carries them, alarm definitions as
  * a synthesized CloudFormation template declares them, and the state transitions it produces.
  */
+import type { ComparisonOperator, TreatMissingData } from '../vocabulary';
 
 /** A CloudWatch alarm state. */
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
-/** How an alarm treats missing datapoints. */
-export type TreatMissingData = 'missing' | 'notBreaching' | 'breaching' | 'ignore';
-
-/** CloudWatch comparison operators. */
-export type ComparisonOperator =
-  | 'GreaterThanThreshold'
-  | 'GreaterThanOrEqualToThreshold'
-  | 'LessThanThreshold'
-  | 'LessThanOrEqualToThreshold'
-  | 'LessThanLowerOrGreaterThanUpperThreshold'
-  | 'LessThanLowerThreshold'
-  | 'GreaterThanUpperThreshold';
+/** Comparison operators and missing-data treatments: the pipeline's one vocabulary. */
+export type { ComparisonOperator, TreatMissingData };
 
 /** One metric observation: what one EMF document carries for one metric. */
 export interface MetricDatum {

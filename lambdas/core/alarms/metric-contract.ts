@@ -5,7 +5,7 @@
  * without an edit here.
  *
  * - Namespace: `config.metricsNamespace` (default `AgentKpi`).
- * - One dimension, {@link TENANT_DIMENSION} (`Tenant`): {@link FLEET_TENANT} (`ALL`) for the
+ * - One dimension, {@link TENANT_DIMENSION} (`Tenant`): {@link FLEET_DIMENSION_VALUE} (`ALL`) for the
  *   fleet, or the tenant id for tenants whose tier has `perTenantAlarms` (each tenant x metric is
  *   a billed custom metric, so only those tiers get one).
  * - Per minute bucket, every KPI with a `metric`:
@@ -22,16 +22,22 @@
  */
 import type { KpiCatalog, KpiDefinition } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
+import { ConfigurationError } from '../configuration-error';
+import { isFleet } from '../vocabulary';
 
 /** The one metric dimension. */
 export const TENANT_DIMENSION = 'Tenant';
-/** Value of {@link TENANT_DIMENSION} for fleet-wide metrics. */
-export const FLEET_TENANT = 'ALL';
+/**
+ * Value of {@link TENANT_DIMENSION} for fleet-wide metrics: the metric-side name of the fleet
+ * scope (`*` in KPI items). CloudWatch keeps metrics under it, and alarms and dashboards read
+ * them by it, so it never changes.
+ */
+export const FLEET_DIMENSION_VALUE = 'ALL';
 
 /** A KPI's SLO or alarm set-up that the metric contract cannot serve. */
-export class MetricContractError extends Error {
+export class MetricContractError extends ConfigurationError {
   constructor(message: string) {
-    super(message);
+    super('alarms.slos', message, message);
     this.name = 'MetricContractError';
   }
 }
@@ -51,7 +57,7 @@ export interface SloMetric {
 
 /** The dimension value for a scope: `ALL` for the fleet (`*`), else the tenant id. */
 export function tenantDimensionValue(tenant: string): string {
-  return tenant === '*' ? FLEET_TENANT : tenant;
+  return isFleet(tenant) ? FLEET_DIMENSION_VALUE : tenant;
 }
 
 /**

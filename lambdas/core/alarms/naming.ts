@@ -7,6 +7,7 @@
  * `scope` is `fleet` or `tenant-<tenantId>`; tenant ids cannot contain `/`, so parsing is exact.
  */
 import { LADDERS, type LadderName, SEVERITIES, type Severity } from '../config/schema';
+import { scopeLabel } from '../vocabulary';
 
 /** What an alarm's name says about it. */
 export interface AlarmIdentity {
@@ -30,7 +31,7 @@ export class AlarmNameError extends Error {
 
 /** Builds the alarm name for an identity. */
 export function formatAlarmName(id: AlarmIdentity): string {
-  const scope = id.tenant === '*' ? 'fleet' : `tenant-${id.tenant}`;
+  const scope = scopeLabel(id.tenant, (t) => `tenant-${t}`);
   return `${id.deployment}/${id.severity}/${id.ladder}/${scope}/${id.ruleId}`;
 }
 

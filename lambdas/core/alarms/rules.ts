@@ -22,12 +22,20 @@ import {
   SEVERITIES,
   type Severity,
 } from '../config/schema';
+import { ConfigurationError } from '../configuration-error';
+import {
+  ALARM_PERIOD_RULE,
+  FLEET_SCOPE,
+  isAlarmPeriod,
+  isFleet,
+  scopeLabel,
+  type TreatMissingData,
+} from '../vocabulary';
 import { sloMetric, TENANT_DIMENSION, tenantDimensionValue } from './metric-contract';
 import { ALARM_TAGS, type AlarmIdentity, formatAlarmName } from './naming';
 import { chunkRuleChildren, MAX_RULE_CHARS, MAX_RULE_CHILDREN } from './rule-length';
 
-/** How an alarm treats missing datapoints (CloudWatch `TreatMissingData`). */
-export type TreatMissingData = 'missing' | 'notBreaching' | 'breaching' | 'ignore';
+export type { TreatMissingData };
 
 /** What an alarm is for: `page` alarms open incidents; `window` and `rollup` alarms never do. */
 export type AlarmRole = 'page' | 'window' | 'rollup';
@@ -205,9 +213,13 @@ export interface ResolveAlarmRulesOptions {
 }
 
 /** An alarm rule the configuration makes impossible; says which key to change. */
-export class AlarmRuleError extends Error {
-  constructor(message: string) {
-    super(message);
+export class AlarmRuleError extends ConfigurationError {
+  /**
+   * @param message names the key and the rule, for people
+   * @param key the configuration key to change (`alarms` when the message names it)
+   */
+  constructor(message: string, key = 'alarms') {
+    super(key, message, message);
     this.name = 'AlarmRuleError';
   }
 }
@@ -272,8 +284,8 @@ function nameFor(id: AlarmIdentity, role: AlarmRole): string {
  * at most 1 day for periods under an hour, at most 7 days otherwise.
  */
 function checkRange(ruleId: string, periodSeconds: number, evaluationPeriods: number, datapointsToAlarm: number) {
-  if (!(periodSeconds === 10 || periodSeconds === 30 || (periodSeconds >= 60 && periodSeconds % 60 === 0))) {
-    throw new AlarmRuleError(`Alarm rule "${ruleId}": period ${periodSeconds} s must be 10, 30 or a multiple of 60`);
+  if (!isAlarmPeriod(periodSeconds)) {
+    throw new AlarmRuleError(`Alarm rule "${ruleId}": period ${periodSeconds} s ${ALARM_PERIOD_RULE}`);
   }
   if (periodSeconds > DAY_SECONDS) {
     throw new AlarmRuleError(`Alarm rule "${ruleId}": period ${periodSeconds} s is longer than CloudWatch's 1 day`);
@@ -383,6 +395,7 @@ function checkOverrideIds(config: PipelineConfig, catalog: KpiCatalog, sloRuleId
     if (!known.has(id)) {
       throw new AlarmRuleError(
         `alarms.overrides names rule "${id}", which does not exist; rule ids are ${[...known].sort().join(', ')}`,
+        `alarms.overrides.${id}`,
       );
     }
     if (sloRuleIds.has(id)) {
@@ -411,7 +424,7 @@ export function resolveAlarmRules(
 ): AlarmPlan {
   const maxAlarms = options.maxAlarms ?? DEFAULT_MAX_ALARMS;
   const deployment = config.name;
-  const scopes = ['*', ...(options.tenants ?? perTenantAlarmTenants(config))];
+  const scopes = [FLEET_SCOPE, ...(options.tenants ?? perTenantAlarmTenants(config))];
 
   const slos = config.alarms.slos.map((slo) => {
     const kpi = catalog.get(slo.kpi);
@@ -456,7 +469,7 @@ export function resolveAlarmRules(
       const minSamples = floor === undefined ? undefined : windowed ? floor : Math.ceil(floor / r.evaluationPeriods);
       const periodSeconds = windowed ? r.periodSeconds * r.evaluationPeriods : r.periodSeconds;
       const metric = stat(config, r.kpi.metric!.name, tenant, r.rule.statistic, periodSeconds);
-      const scopeText = tenant === '*' ? 'fleet' : `tenant ${tenant}`;
+      const scopeText = scopeLabel(tenant, (t) => `tenant ${t}`);
       const base = {
         name: nameFor(identity, 'page'),
         identity,
@@ -557,7 +570,7 @@ export function resolveAlarmRules(
           description:
             `${severity}: SLO ${slo.id} (${slo.kpi}, objective ${slo.objective} over ${slo.windowDays} d) is burning its ` +
             `error budget at ${b.factor}x over ${formatWindow(b.longWindowMinutes)} and ${formatWindow(b.shortWindowMinutes)}` +
-            (tenant === '*' ? '' : ` for tenant ${tenant}`),
+            (isFleet(tenant) ? '' : ` for tenant ${tenant}`),
           operator: 'AND',
           children,
           tags: tagsFor(identity, 'page'),

@@ -1,39 +1,16 @@
 /**
  * The built-in KPIs of the event contract, with the default alarm rules of the operations spec.
- * One entry per KPI: the aggregator, alarms, dashboards, reports and the README table read them.
+ * One entry per KPI: the aggregator, alarms, dashboards, reports, the health score, the CLI
+ * summary and the README table read them. An entry's report target is either written here or
+ * taken from one of its own alarm rules (`target: { rule: 'P2' }`), so a bound is written once.
+ * Data only: the builders live in `builders.ts`, the names code refers to in `names.ts`.
  */
-import type {
-  AlarmComparison,
-  AlarmSeverity,
-  DefaultAlarmRule,
-  KpiCondition,
-  KpiDefinition,
-  ReportSection,
-} from './types';
+import { type AlarmWindow, anomaly, def, eq, present, threshold } from './builders';
+import type { BuiltInKpiName } from './names';
+import type { KpiDefinition } from './types';
 
 /** The pseudo event type of `rejected_events` (fed by the decoder, not by producers). */
 export const REJECTION_EVENT_TYPE = 'pipeline.rejection';
-
-const eq = (field: string, value: string | number | boolean): KpiCondition => ({ field, op: 'eq', value });
-const present = (field: string): KpiCondition => ({ field, op: 'present' });
-
-interface RuleInput {
-  severity: AlarmSeverity;
-  statistic: string;
-  comparison: AlarmComparison;
-  threshold: number;
-  description: string;
-  ladder?: 'technical' | 'business';
-  /** Evaluation window, when the 1-minute default does not suit the KPI. */
-  window?: AlarmWindow;
-}
-
-/** Period and M-out-of-N of a rule. */
-interface AlarmWindow {
-  periodSeconds: number;
-  evaluationPeriods: number;
-  datapointsToAlarm: number;
-}
 
 /**
  * For shares of conversations, reviews and feedback: a tenant has only a few such events a minute,
@@ -44,82 +21,6 @@ interface AlarmWindow {
 const CONVERSATION_SHARE_P3: AlarmWindow = { periodSeconds: 900, evaluationPeriods: 4, datapointsToAlarm: 3 };
 /** The same reasoning at P2 (30-minute response): 15-minute periods, 2 of 3 breaching. */
 const SAMPLED_SCORE_P2: AlarmWindow = { periodSeconds: 900, evaluationPeriods: 3, datapointsToAlarm: 2 };
-
-/**
- * A threshold rule with the defaults: 1-minute periods, 3 of 5 breaching to alarm (rides out
- * one noisy minute, still pages within 5 minutes: the MTTD target), missing data stays missing
- * so a quiet tenant neither alarms nor clears.
- */
-function threshold(kpi: string, r: RuleInput): DefaultAlarmRule {
-  return {
-    id: `${kpi}-${r.severity.toLowerCase()}`,
-    severity: r.severity,
-    kind: 'threshold',
-    statistic: r.statistic,
-    comparison: r.comparison,
-    threshold: r.threshold,
-    periodSeconds: r.window?.periodSeconds ?? 60,
-    evaluationPeriods: r.window?.evaluationPeriods ?? 5,
-    datapointsToAlarm: r.window?.datapointsToAlarm ?? 3,
-    treatMissingData: 'missing',
-    ladder: r.ladder ?? 'technical',
-    description: r.description,
-  };
-}
-
-/** An anomaly-band rule: 2 standard deviations, 5-minute periods so the model sees a smoother series. */
-function anomaly(
-  kpi: string,
-  severity: AlarmSeverity,
-  statistic: string,
-  comparison: AlarmComparison,
-  description: string,
-): DefaultAlarmRule {
-  return {
-    id: `${kpi}-anomaly`,
-    severity,
-    kind: 'anomaly',
-    statistic,
-    comparison,
-    threshold: 2,
-    periodSeconds: 300,
-    evaluationPeriods: 3,
-    datapointsToAlarm: 2,
-    treatMissingData: 'missing',
-    ladder: 'technical',
-    description,
-  };
-}
-
-interface Entry extends Omit<KpiDefinition, 'custom' | 'defaultAlarms' | 'metric' | 'dashboard' | 'report'> {
-  metric?: string;
-  section: string;
-  report: ReportSection;
-  alarms?: DefaultAlarmRule[];
-}
-
-/** CloudWatch units per KPI unit. Rates are published as fractions (unit None), like the export. */
-const METRIC_UNIT: Record<KpiDefinition['unit'], string> = {
-  count: 'Count',
-  ms: 'Milliseconds',
-  ratio: 'None',
-  usd: 'None',
-  score: 'None',
-  nps: 'None',
-  users: 'Count',
-};
-
-function def(e: Entry): KpiDefinition {
-  const { metric, section, report, alarms, ...rest } = e;
-  return {
-    ...rest,
-    ...(metric === undefined ? {} : { metric: { name: metric, unit: METRIC_UNIT[e.unit] } }),
-    dashboard: { section },
-    report: { section: report },
-    defaultAlarms: alarms ?? [],
-    custom: false,
-  };
-}
 
 const S = 'agent.session.completed';
 const T = 'agent.turn.completed';
@@ -133,12 +34,12 @@ const L = 'sales.stage.changed';
 const R = 'revenue.recorded';
 const K = 'support.ticket.updated';
 
-const FUNNEL: readonly (readonly [string, string])[] = [
+const FUNNEL = [
   ['lead', 'contacted'],
   ['contacted', 'qualified'],
   ['qualified', 'proposal'],
   ['proposal', 'won'],
-];
+] as const;
 
 /** Every built-in KPI, grouped by event type in contract order. */
 export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
@@ -149,8 +50,9 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Completed agent sessions.',
     unit: 'count',
     eventType: S,
-    aggregation: 'count',
     direction: 'neutral',
+    summary: true,
+    headline: 'business_performance',
     measure: { kind: 'count' },
     metric: 'Sessions',
     section: 'Conversations',
@@ -162,7 +64,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Session handle time (value is the mean; p50/p95/p99 from a 1% sketch).',
     unit: 'ms',
     eventType: S,
-    aggregation: 'quantiles',
     direction: 'lower_is_better',
     measure: { kind: 'quantiles', field: 'handleTimeMs' },
     metric: 'HandleTime',
@@ -175,8 +76,9 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of sessions resolved on first contact.',
     unit: 'ratio',
     eventType: S,
-    aggregation: 'rate',
     direction: 'higher_is_better',
+    summary: true,
+    health: 0.7,
     measure: { kind: 'rate', hit: [eq('resolved', true), eq('firstContact', true)] },
     metric: 'FcrRate',
     section: 'Conversations',
@@ -188,8 +90,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of sessions resolved.',
     unit: 'ratio',
     eventType: S,
-    aggregation: 'rate',
     direction: 'higher_is_better',
+    summary: true,
     measure: { kind: 'rate', hit: [eq('resolved', true)] },
     metric: 'ResolutionRate',
     section: 'Conversations',
@@ -211,8 +113,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of sessions escalated to a human.',
     unit: 'ratio',
     eventType: S,
-    aggregation: 'rate',
     direction: 'lower_is_better',
+    summary: true,
     measure: { kind: 'rate', hit: [eq('escalated', true)] },
     metric: 'EscalationRate',
     section: 'Escalation',
@@ -235,8 +137,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Completed conversation turns.',
     unit: 'count',
     eventType: T,
-    aggregation: 'count',
     direction: 'neutral',
+    summary: true,
     measure: { kind: 'count' },
     metric: 'Turns',
     section: 'Voice AI',
@@ -248,8 +150,11 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Turn response time, end to end (totalMs).',
     unit: 'ms',
     eventType: T,
-    aggregation: 'quantiles',
     direction: 'lower_is_better',
+    summary: true,
+    target: { rule: 'P2' },
+    headline: 'system_health',
+    health: 'target',
     measure: { kind: 'quantiles', field: 'totalMs' },
     metric: 'ResponseLatency',
     section: 'Voice AI',
@@ -284,7 +189,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Speech-to-text time per turn (turns that report sttMs).',
     unit: 'ms',
     eventType: T,
-    aggregation: 'quantiles',
     direction: 'lower_is_better',
     measure: { kind: 'quantiles', field: 'sttMs' },
     section: 'Voice AI',
@@ -296,7 +200,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Language-model time per turn (turns that report llmMs).',
     unit: 'ms',
     eventType: T,
-    aggregation: 'quantiles',
     direction: 'lower_is_better',
     measure: { kind: 'quantiles', field: 'llmMs' },
     section: 'Voice AI',
@@ -308,7 +211,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Text-to-speech time per turn (turns that report ttsMs).',
     unit: 'ms',
     eventType: T,
-    aggregation: 'quantiles',
     direction: 'lower_is_better',
     measure: { kind: 'quantiles', field: 'ttsMs' },
     section: 'Voice AI',
@@ -320,7 +222,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of turns that failed.',
     unit: 'ratio',
     eventType: T,
-    aggregation: 'rate',
     direction: 'lower_is_better',
     measure: { kind: 'rate', hit: [eq('ok', false)] },
     metric: 'TurnErrorRate',
@@ -333,8 +234,9 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of turns served from cache (over turns that report cacheHit).',
     unit: 'ratio',
     eventType: T,
-    aggregation: 'rate',
     direction: 'higher_is_better',
+    summary: true,
+    target: { rule: 'P3' },
     measure: { kind: 'rate', hit: [eq('cacheHit', true)], where: [present('cacheHit')] },
     metric: 'CacheHitRate',
     section: 'Voice AI',
@@ -356,7 +258,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Completed voice syntheses.',
     unit: 'count',
     eventType: V,
-    aggregation: 'count',
     direction: 'neutral',
     measure: { kind: 'count' },
     metric: 'Syntheses',
@@ -369,8 +270,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Voice synthesis time.',
     unit: 'ms',
     eventType: V,
-    aggregation: 'quantiles',
     direction: 'lower_is_better',
+    summary: true,
     measure: { kind: 'quantiles', field: 'latencyMs' },
     metric: 'SynthesisLatency',
     section: 'Voice AI',
@@ -382,8 +283,9 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of syntheses that succeeded.',
     unit: 'ratio',
     eventType: V,
-    aggregation: 'rate',
     direction: 'higher_is_better',
+    summary: true,
+    target: { rule: 'P2' },
     measure: { kind: 'rate', hit: [eq('ok', true)] },
     metric: 'SynthesisSuccessRate',
     section: 'Voice AI',
@@ -404,8 +306,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of syntheses served from cache.',
     unit: 'ratio',
     eventType: V,
-    aggregation: 'rate',
     direction: 'higher_is_better',
+    target: { min: 0.4 },
     measure: { kind: 'rate', hit: [eq('cacheHit', true)] },
     metric: 'SynthesisCacheHitRate',
     section: 'Voice AI',
@@ -417,8 +319,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Mean quality score 0..1 (syntheses that report qualityScore).',
     unit: 'score',
     eventType: V,
-    aggregation: 'mean',
     direction: 'higher_is_better',
+    target: { min: 0.9 },
     measure: { kind: 'mean', field: 'qualityScore' },
     metric: 'SynthesisQuality',
     section: 'Voice AI',
@@ -430,8 +332,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of syntheses faster than 1 s (target 80%).',
     unit: 'ratio',
     eventType: V,
-    aggregation: 'rate',
     direction: 'higher_is_better',
+    target: { min: 0.8 },
     measure: { kind: 'rate', hit: [{ field: 'latencyMs', op: 'lt', value: 1000 }] },
     metric: 'SynthesisUnder1sShare',
     section: 'Voice AI',
@@ -443,8 +345,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of syntheses slower than 2 s (target under 1%).',
     unit: 'ratio',
     eventType: V,
-    aggregation: 'rate',
     direction: 'lower_is_better',
+    target: { rule: 'P2' },
     measure: { kind: 'rate', hit: [{ field: 'latencyMs', op: 'gt', value: 2000 }] },
     metric: 'SynthesisOver2sShare',
     section: 'Voice AI',
@@ -466,8 +368,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Completed API requests.',
     unit: 'count',
     eventType: A,
-    aggregation: 'count',
     direction: 'neutral',
+    summary: true,
     measure: { kind: 'count' },
     metric: 'ApiRequests',
     section: 'API',
@@ -479,8 +381,9 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'API request latency.',
     unit: 'ms',
     eventType: A,
-    aggregation: 'quantiles',
     direction: 'lower_is_better',
+    summary: true,
+    target: { rule: 'P2' },
     measure: { kind: 'quantiles', field: 'latencyMs' },
     metric: 'ApiLatency',
     section: 'API',
@@ -501,8 +404,10 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of API requests answered with status >= 500.',
     unit: 'ratio',
     eventType: A,
-    aggregation: 'rate',
     direction: 'lower_is_better',
+    summary: true,
+    target: { rule: 'P1' },
+    health: 'target',
     measure: { kind: 'rate', hit: [{ field: 'status', op: 'gte', value: 500 }] },
     metric: 'ApiErrorRate',
     section: 'API',
@@ -531,8 +436,10 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of health checks that passed.',
     unit: 'ratio',
     eventType: H,
-    aggregation: 'rate',
     direction: 'higher_is_better',
+    summary: true,
+    target: { min: 0.999 },
+    headline: 'executive_summary',
     measure: { kind: 'rate', hit: [eq('ok', true)] },
     metric: 'Availability',
     section: 'Availability',
@@ -568,8 +475,11 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Mean customer satisfaction score, 1..5.',
     unit: 'score',
     eventType: F,
-    aggregation: 'mean',
     direction: 'higher_is_better',
+    summary: true,
+    target: { rule: 'P2' },
+    headline: 'client_success',
+    health: 'target',
     measure: { kind: 'mean', field: 'score', where: [eq('kind', 'csat')] },
     metric: 'Csat',
     section: 'Satisfaction',
@@ -592,8 +502,9 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Net promoter score: % promoters (9-10) minus % detractors (0-6), -100..100.',
     unit: 'nps',
     eventType: F,
-    aggregation: 'nps',
     direction: 'higher_is_better',
+    summary: true,
+    health: 30,
     measure: { kind: 'nps', field: 'score', where: [eq('kind', 'nps')] },
     metric: 'Nps',
     section: 'Satisfaction',
@@ -606,7 +517,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Of the escalations reviewed, the share a human agreed with.',
     unit: 'ratio',
     eventType: E,
-    aggregation: 'precision',
     direction: 'higher_is_better',
     measure: { kind: 'confusion', predicted: 'predicted', actual: 'actual', metric: 'precision' },
     section: 'Escalation',
@@ -618,7 +528,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Of the sessions that needed a human, the share the agent escalated.',
     unit: 'ratio',
     eventType: E,
-    aggregation: 'recall',
     direction: 'higher_is_better',
     measure: { kind: 'confusion', predicted: 'predicted', actual: 'actual', metric: 'recall' },
     section: 'Escalation',
@@ -630,7 +539,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Share of reviewed sessions where the escalation decision was right.',
     unit: 'ratio',
     eventType: E,
-    aggregation: 'accuracy',
     direction: 'higher_is_better',
     measure: { kind: 'confusion', predicted: 'predicted', actual: 'actual', metric: 'accuracy' },
     metric: 'EscalationAccuracy',
@@ -654,8 +562,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Distinct active users in the bucket (day = DAU; 30 merged days = MAU).',
     unit: 'users',
     eventType: U,
-    aggregation: 'distinct',
     direction: 'higher_is_better',
+    summary: true,
     measure: { kind: 'distinct', field: 'userId' },
     metric: 'ActiveUsers',
     section: 'Usage',
@@ -667,7 +575,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Distinct users per feature (`feature_adoption:<feature>`).',
     unit: 'users',
     eventType: U,
-    aggregation: 'distinct',
     direction: 'higher_is_better',
     measure: { kind: 'distinct', field: 'userId', groupBy: 'feature' },
     section: 'Usage',
@@ -681,7 +588,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
       description: `Leads that entered the ${stage} stage.`,
       unit: 'count',
       eventType: L,
-      aggregation: 'count',
       direction: stage === 'lost' ? 'lower_is_better' : 'higher_is_better',
       measure: { kind: 'count', where: [eq('stage', stage)] },
       section: 'Sales',
@@ -690,12 +596,12 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
   ),
   ...FUNNEL.map(([from, to]) =>
     def({
-      name: `conversion_${from}_to_${to}`,
+      // Each pair is one of FUNNEL's, so the name is one of KPI's (a test checks both agree).
+      name: `conversion_${from}_to_${to}` as BuiltInKpiName,
       title: `Conversion ${from} to ${to}`,
       description: `funnel_${to} / funnel_${from} in the same bucket (count is funnel_${from}).`,
       unit: 'ratio',
       eventType: L,
-      aggregation: 'conversion',
       direction: 'higher_is_better',
       measure: { kind: 'conversion', from: `funnel_${from}`, to: `funnel_${to}` },
       section: 'Sales',
@@ -708,8 +614,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Sum of valueUsd of deals that reached won.',
     unit: 'usd',
     eventType: L,
-    aggregation: 'sum',
     direction: 'higher_is_better',
+    summary: true,
     measure: { kind: 'sum', field: 'valueUsd', where: [eq('stage', 'won')] },
     metric: 'WonValueUsd',
     section: 'Sales',
@@ -723,7 +629,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
       description: `Sum of mrrDeltaUsd of ${kind} movements.`,
       unit: 'usd',
       eventType: R,
-      aggregation: 'sum',
       // Contraction and churn deltas are negative: a higher (less negative) sum is better.
       direction: 'higher_is_better',
       measure: { kind: 'sum', field: 'mrrDeltaUsd', where: [eq('kind', kind)] },
@@ -737,8 +642,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Sum of all MRR movements.',
     unit: 'usd',
     eventType: R,
-    aggregation: 'sum',
     direction: 'higher_is_better',
+    summary: true,
     measure: { kind: 'sum', field: 'mrrDeltaUsd' },
     metric: 'NetNewMrrUsd',
     section: 'Revenue',
@@ -751,8 +656,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Support tickets opened.',
     unit: 'count',
     eventType: K,
-    aggregation: 'count',
     direction: 'lower_is_better',
+    summary: true,
     measure: { kind: 'count', where: [eq('status', 'opened')] },
     section: 'Support',
     report: 'client_success',
@@ -763,7 +668,6 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Support tickets resolved.',
     unit: 'count',
     eventType: K,
-    aggregation: 'count',
     direction: 'higher_is_better',
     measure: { kind: 'count', where: [eq('status', 'resolved')] },
     section: 'Support',
@@ -775,8 +679,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Time to resolve a ticket (resolved tickets that report resolutionMs).',
     unit: 'ms',
     eventType: K,
-    aggregation: 'quantiles',
     direction: 'lower_is_better',
+    health: 86_400_000,
     measure: { kind: 'quantiles', field: 'resolutionMs', where: [eq('status', 'resolved')] },
     section: 'Support',
     report: 'client_success',
@@ -788,8 +692,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     description: 'Records rejected to the quarantine, per reason (`rejected_events:<reason>`).',
     unit: 'count',
     eventType: REJECTION_EVENT_TYPE,
-    aggregation: 'count',
     direction: 'lower_is_better',
+    summary: true,
     measure: { kind: 'rejections' },
     metric: 'RejectedEvents',
     section: 'Pipeline',

@@ -1,26 +1,34 @@
+import { ConfigurationError } from '../configuration-error';
 import { CUSTOM_EVENT_PREFIX, EVENT_TYPES } from '../events/contract';
+import { type ReportKind, SEVERITIES } from '../vocabulary';
+import { aggregationOf, METRIC_UNIT, threshold } from './builders';
 import { BUILT_IN_KPIS } from './builtin';
 import {
+  CUSTOM_ALARM_COMPARISONS,
+  CUSTOM_EVENT_TYPE_PATTERN,
+  CUSTOM_EVENT_TYPE_RULE,
   CUSTOM_KPI_AGGREGATIONS,
+  type CustomKpiAlarmSpec,
   type CustomKpiSpec,
+  type DefaultAlarmRule,
+  KPI_NAME_PATTERN,
+  KPI_NAME_RULE,
   KPI_UNITS,
   type KpiCondition,
   type KpiDefinition,
   type KpiMeasure,
   type KpiUnit,
+  type ReportTargetStatistic,
 } from './types';
 
 /** A custom KPI declaration that cannot be used; names the offending field and the rule it breaks. */
-export class InvalidCustomKpiError extends Error {
+export class InvalidCustomKpiError extends ConfigurationError {
   /** JSON path of the offending field, e.g. `customKpis[2].field`. */
   readonly field: string;
-  /** The rule broken, e.g. `must be snake_case, 2-63 chars`. */
-  readonly rule: string;
   constructor(field: string, rule: string) {
-    super(`Invalid custom KPI: ${field} ${rule}`);
+    super(field, rule, `Invalid custom KPI: ${field} ${rule}`);
     this.name = 'InvalidCustomKpiError';
     this.field = field;
-    this.rule = rule;
   }
 }
 
@@ -45,8 +53,6 @@ function combineKinds(a: CustomFieldKind, b: CustomFieldKind): CustomFieldKind |
   return numeric.has(a) && numeric.has(b) ? 'non_negative_number' : undefined;
 }
 
-const KPI_NAME = /^[a-z][a-z0-9_]{1,62}$/;
-const CUSTOM_TYPE = /^custom\.[a-z0-9][a-z0-9._-]{0,120}$/;
 /** Data field names: identifiers only, which also rules out `__proto__`-style tricks via `.` or `[`. */
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -84,58 +90,94 @@ function toPascal(name: string): string {
     .join('');
 }
 
-/** Turns one validated custom KPI declaration into a catalog entry. */
-function customDefinition(spec: CustomKpiSpec, at: string): KpiDefinition {
+function oneOf(path: string, value: unknown, allowed: readonly string[]): void {
+  if (!allowed.includes(value as string)) throw new InvalidCustomKpiError(path, `must be one of ${allowed.join(', ')}`);
+}
+
+/** Checks the declaration's own keys; returns the measured field (undefined for a count). */
+function checkSpec(spec: CustomKpiSpec, at: string): string | undefined {
   if (typeof spec !== 'object' || spec === null) throw new InvalidCustomKpiError(at, 'must be an object');
-  if (typeof spec.name !== 'string' || !KPI_NAME.test(spec.name)) {
-    throw new InvalidCustomKpiError(`${at}.name`, 'must be snake_case, 2-63 chars, starting with a letter');
+  if (typeof spec.name !== 'string' || !KPI_NAME_PATTERN.test(spec.name)) {
+    throw new InvalidCustomKpiError(`${at}.name`, KPI_NAME_RULE);
   }
-  if (typeof spec.eventType !== 'string' || !CUSTOM_TYPE.test(spec.eventType)) {
-    throw new InvalidCustomKpiError(
-      `${at}.eventType`,
-      'must start with "custom." followed by lowercase letters, digits, . _ -',
-    );
+  if (typeof spec.eventType !== 'string' || !CUSTOM_EVENT_TYPE_PATTERN.test(spec.eventType)) {
+    throw new InvalidCustomKpiError(`${at}.eventType`, CUSTOM_EVENT_TYPE_RULE);
   }
-  if (!(CUSTOM_KPI_AGGREGATIONS as readonly string[]).includes(spec.aggregation)) {
-    throw new InvalidCustomKpiError(`${at}.aggregation`, `must be one of ${CUSTOM_KPI_AGGREGATIONS.join(', ')}`);
-  }
-  if (spec.unit !== undefined && !(KPI_UNITS as readonly string[]).includes(spec.unit)) {
-    throw new InvalidCustomKpiError(`${at}.unit`, `must be one of ${KPI_UNITS.join(', ')}`);
-  }
-  const needsField = spec.aggregation !== 'count';
-  let field: string | undefined;
-  if (needsField) field = checkField(`${at}.field`, spec.field);
-  else if (spec.field !== undefined) {
+  oneOf(`${at}.aggregation`, spec.aggregation, CUSTOM_KPI_AGGREGATIONS);
+  if (spec.unit !== undefined) oneOf(`${at}.unit`, spec.unit, KPI_UNITS);
+  if (spec.aggregation !== 'count') return checkField(`${at}.field`, spec.field);
+  if (spec.field !== undefined) {
     throw new InvalidCustomKpiError(`${at}.field`, 'must be omitted for a count (it counts events)');
   }
-  const where: KpiCondition[] = [];
-  if (spec.where !== undefined) {
-    const wf = checkField(`${at}.where.field`, spec.where.field);
-    const eqv: unknown = spec.where.equals;
-    const okValue =
-      typeof eqv === 'string' || typeof eqv === 'boolean' || (typeof eqv === 'number' && Number.isFinite(eqv));
-    if (!okValue) throw new InvalidCustomKpiError(`${at}.where.equals`, 'must be a string, finite number or boolean');
-    where.push({ field: wf, op: 'eq', value: eqv as string | number | boolean });
-  }
-  let measure: KpiMeasure;
-  switch (spec.aggregation) {
+  return undefined;
+}
+
+/** The `where` condition of a declaration, checked. */
+function whereOf(spec: CustomKpiSpec, at: string): KpiCondition[] {
+  if (spec.where === undefined) return [];
+  const wf = checkField(`${at}.where.field`, spec.where.field);
+  const eqv: unknown = spec.where.equals;
+  const okValue =
+    typeof eqv === 'string' || typeof eqv === 'boolean' || (typeof eqv === 'number' && Number.isFinite(eqv));
+  if (!okValue) throw new InvalidCustomKpiError(`${at}.where.equals`, 'must be a string, finite number or boolean');
+  return [{ field: wf, op: 'eq', value: eqv as string | number | boolean }];
+}
+
+function measureOf(aggregation: CustomKpiSpec['aggregation'], field: string, where: KpiCondition[]): KpiMeasure {
+  switch (aggregation) {
     case 'count':
-      measure = { kind: 'count', where };
-      break;
+      return { kind: 'count', where };
     case 'rate':
       // The denominator is the events that carry the boolean, like cache_hit_rate.
-      measure = {
-        kind: 'rate',
-        hit: [{ field: field!, op: 'eq', value: true }],
-        where: [...where, { field: field!, op: 'present' }],
-      };
-      break;
+      return { kind: 'rate', hit: [{ field, op: 'eq', value: true }], where: [...where, { field, op: 'present' }] };
     case 'distinct':
-      measure = { kind: 'distinct', field: field!, where };
-      break;
+      return { kind: 'distinct', field, where };
     default:
-      measure = { kind: spec.aggregation, field: field!, where };
+      return { kind: aggregation, field, where };
   }
+}
+
+/** The statistic an alarm reads when the declaration names none. */
+const DEFAULT_ALARM_STATISTIC: Record<CustomKpiSpec['aggregation'], string> = {
+  count: 'Sum',
+  sum: 'Sum',
+  mean: 'Average',
+  quantiles: 'p95',
+  rate: 'Average',
+  distinct: 'Average',
+};
+
+/** The declared alarms as default rules of the KPI, one per severity. */
+function alarmsOf(spec: CustomKpiSpec, at: string): DefaultAlarmRule[] {
+  const alarms: readonly CustomKpiAlarmSpec[] = spec.alarms ?? [];
+  const seen = new Set<string>();
+  return alarms.map((a, i) => {
+    const path = `${at}.alarms[${i}]`;
+    oneOf(`${path}.severity`, a.severity, SEVERITIES);
+    oneOf(`${path}.comparison`, a.comparison, CUSTOM_ALARM_COMPARISONS);
+    if (typeof a.threshold !== 'number' || !Number.isFinite(a.threshold)) {
+      throw new InvalidCustomKpiError(`${path}.threshold`, 'must be a finite number');
+    }
+    if (seen.has(a.severity)) {
+      throw new InvalidCustomKpiError(`${path}.severity`, `duplicates the ${a.severity} alarm of ${spec.name}`);
+    }
+    seen.add(a.severity);
+    const side = a.comparison === 'GreaterThanThreshold' ? 'above' : 'below';
+    return threshold(spec.name, {
+      severity: a.severity,
+      statistic: a.statistic ?? DEFAULT_ALARM_STATISTIC[spec.aggregation],
+      comparison: a.comparison,
+      threshold: a.threshold,
+      ...(a.ladder === undefined ? {} : { ladder: a.ladder }),
+      description: a.description ?? `${spec.name} is ${side} ${a.threshold}.`,
+    });
+  });
+}
+
+/** Turns one custom KPI declaration into a catalog entry, checking it on the way. */
+function customDefinition(spec: CustomKpiSpec, at: string): KpiDefinition {
+  const field = checkSpec(spec, at);
+  const measure = measureOf(spec.aggregation, field ?? '', whereOf(spec, at));
   const unit = spec.unit ?? DEFAULT_UNIT[spec.aggregation];
   const fieldText = field === undefined ? '' : ` of ${field}`;
   const whereText = spec.where === undefined ? '' : ` where ${spec.where.field} = ${String(spec.where.equals)}`;
@@ -145,13 +187,14 @@ function customDefinition(spec: CustomKpiSpec, at: string): KpiDefinition {
     description: spec.description ?? `${spec.aggregation}${fieldText} over ${spec.eventType}${whereText}.`,
     unit,
     eventType: spec.eventType,
-    aggregation: spec.aggregation,
+    aggregation: aggregationOf(measure),
     direction: spec.direction ?? 'neutral',
     measure,
-    metric: { name: toPascal(spec.name), unit: unit === 'ms' ? 'Milliseconds' : unit === 'count' ? 'Count' : 'None' },
+    metric: { name: toPascal(spec.name), unit: METRIC_UNIT[unit] },
     dashboard: { section: 'Custom' },
     report: { section: 'business' },
-    defaultAlarms: [],
+    summary: false,
+    defaultAlarms: alarmsOf(spec, at),
     custom: true,
   };
 }
@@ -250,6 +293,22 @@ export class KpiCatalog {
       (EVENT_TYPES as readonly string[]).includes(type) ||
       (type.startsWith(CUSTOM_EVENT_PREFIX) && this.fieldKinds.has(type))
     );
+  }
+
+  /** The KPIs `kpi local` prints in its run summary, catalog order. */
+  summaryKpis(): readonly KpiDefinition[] {
+    return this.list.filter((d) => d.summary);
+  }
+
+  /**
+   * The KPI a report charts as its headline, and the statistic it is charted on (its report
+   * target's statistic, else the headline value).
+   * @throws UnknownKpiError when no entry is the headline of `kind`
+   */
+  headline(kind: ReportKind): { readonly kpi: KpiDefinition; readonly statistic: ReportTargetStatistic } {
+    const kpi = this.list.find((d) => d.report?.headline === kind);
+    if (kpi === undefined) throw new UnknownKpiError(`(headline of ${kind})`);
+    return { kpi, statistic: kpi.report?.target?.statistic ?? 'value' };
   }
 
   /** The custom event types the catalog accepts. */

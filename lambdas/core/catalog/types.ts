@@ -3,6 +3,7 @@
  * rules it ships with. The catalog is data; the aggregator, alarms, dashboards, reports and CLI
  * all read it, so adding a KPI is one entry.
  */
+import type { ComparisonOperator, LadderName, ReportKind, Severity, TreatMissingData } from '../vocabulary';
 
 /** Units of a KPI's headline value. */
 export const KPI_UNITS = ['count', 'ms', 'ratio', 'usd', 'score', 'nps', 'users'] as const;
@@ -27,23 +28,40 @@ export const KPI_AGGREGATIONS = [
 export type KpiAggregation = (typeof KPI_AGGREGATIONS)[number];
 
 /** Which way is good. */
-export type KpiDirection = 'higher_is_better' | 'lower_is_better' | 'neutral';
+export const KPI_DIRECTIONS = ['higher_is_better', 'lower_is_better', 'neutral'] as const;
+/** A KPI direction. */
+export type KpiDirection = (typeof KPI_DIRECTIONS)[number];
 
 /** Report sections a KPI appears in. */
 export type ReportSection = 'system_health' | 'business' | 'executive' | 'client_success';
 
+/** Statistics a report target can be judged on: the KPI's headline value, or a quantile. */
+export const REPORT_TARGET_STATISTICS = ['value', 'p50', 'p95', 'p99'] as const;
+/** A report target statistic. */
+export type ReportTargetStatistic = (typeof REPORT_TARGET_STATISTICS)[number];
+
+/** A bound a report compares a KPI against (`min`, `max` or both), on a statistic. */
+export interface ReportTarget {
+  readonly min?: number;
+  readonly max?: number;
+  /** Absent means the headline value. */
+  readonly statistic?: ReportTargetStatistic;
+}
+
+/** Where a KPI shows in the scheduled reports. */
+export interface KpiReportPlacement {
+  readonly section: ReportSection;
+  /** The default target reports judge the KPI against (`reports.targets` of the configuration replaces them). */
+  readonly target?: ReportTarget;
+  /** The report whose headline chart this KPI is, on the target's statistic. */
+  readonly headline?: ReportKind;
+}
+
 /** Alarm severities, P1 (critical) to P4 (low). */
-export type AlarmSeverity = 'P1' | 'P2' | 'P3' | 'P4';
+export type AlarmSeverity = Severity;
 
 /** CloudWatch comparison operators. */
-export type AlarmComparison =
-  | 'GreaterThanThreshold'
-  | 'LessThanThreshold'
-  | 'GreaterThanOrEqualToThreshold'
-  | 'LessThanOrEqualToThreshold'
-  | 'LessThanLowerOrGreaterThanUpperThreshold'
-  | 'LessThanLowerThreshold'
-  | 'GreaterThanUpperThreshold';
+export type AlarmComparison = ComparisonOperator;
 
 /**
  * A default alarm rule of the operations spec, attached to a KPI. Thresholds are in the KPI's
@@ -63,9 +81,9 @@ export interface DefaultAlarmRule {
   readonly periodSeconds: number;
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
-  readonly treatMissingData: 'missing' | 'notBreaching' | 'breaching' | 'ignore';
+  readonly treatMissingData: TreatMissingData;
   /** The escalation ladder the alarm climbs. */
-  readonly ladder: 'technical' | 'business';
+  readonly ladder: LadderName;
   /** What the alarm means, for the person paged. */
   readonly description: string;
 }
@@ -126,6 +144,7 @@ export interface KpiDefinition {
   readonly unit: KpiUnit;
   /** The event type feeding it (`pipeline.rejection` for `rejected_events`). */
   readonly eventType: string;
+  /** Derived from {@link measure} by {@link aggregationOf}; never declared. */
   readonly aggregation: KpiAggregation;
   readonly direction: KpiDirection;
   /** How it is computed from events. */
@@ -134,8 +153,15 @@ export interface KpiDefinition {
   readonly metric?: { readonly name: string; readonly unit: string };
   /** Dashboard placement hint. */
   readonly dashboard?: { readonly section: string };
-  /** Report placement hint. */
-  readonly report?: { readonly section: ReportSection };
+  /** Report placement, default target and headline. */
+  readonly report?: KpiReportPlacement;
+  /** Listed in the summary `kpi local` prints at the end of a run. */
+  readonly summary: boolean;
+  /**
+   * The value that scores 100 in the client health score, when the score reads this KPI against
+   * a target (the `healthScore.targets` defaults derive from it).
+   */
+  readonly healthTarget?: number;
   readonly defaultAlarms: readonly DefaultAlarmRule[];
   /** Declared in configuration rather than built in. */
   readonly custom: boolean;
@@ -143,6 +169,33 @@ export interface KpiDefinition {
 
 /** Aggregations a custom KPI may use. */
 export const CUSTOM_KPI_AGGREGATIONS = ['count', 'sum', 'mean', 'rate', 'quantiles', 'distinct'] as const;
+
+/** KPI names: snake_case, 2-63 chars, starting with a letter. */
+export const KPI_NAME_PATTERN = /^[a-z][a-z0-9_]{1,62}$/;
+/** What {@link KPI_NAME_PATTERN} requires, worded for an error message. */
+export const KPI_NAME_RULE = 'must be snake_case, 2-63 chars, starting with a letter';
+/** Custom event types: `custom.` + lowercase letters, digits, `.`, `_`, `-`. */
+export const CUSTOM_EVENT_TYPE_PATTERN = /^custom\.[a-z0-9][a-z0-9._-]{0,120}$/;
+/** What {@link CUSTOM_EVENT_TYPE_PATTERN} requires, worded for an error message. */
+export const CUSTOM_EVENT_TYPE_RULE = 'must start with "custom." followed by lowercase letters, digits, . _ -';
+/** The comparisons a custom KPI's alarm may use: page above or below its threshold. */
+export const CUSTOM_ALARM_COMPARISONS = ['GreaterThanThreshold', 'LessThanThreshold'] as const;
+
+/**
+ * An alarm a custom KPI declares. It becomes a default rule with id `<kpi>-<severity>` (e.g.
+ * `bookings-p3`) and goes through the same resolver, overrides and evaluator as a built-in rule.
+ */
+export interface CustomKpiAlarmSpec {
+  readonly severity: Severity;
+  readonly comparison: (typeof CUSTOM_ALARM_COMPARISONS)[number];
+  /** In the KPI's unit as published (rates as fractions). */
+  readonly threshold: number;
+  /** CloudWatch statistic; default `p95` for quantiles, `Sum` for count and sum, else `Average`. */
+  readonly statistic?: string;
+  /** @default 'technical' */
+  readonly ladder?: LadderName;
+  readonly description?: string;
+}
 
 /** A custom KPI declared in configuration over a `custom.` event type. */
 export interface CustomKpiSpec {
@@ -160,4 +213,6 @@ export interface CustomKpiSpec {
   readonly unit?: KpiUnit;
   readonly description?: string;
   readonly direction?: KpiDirection;
+  /** Alarms on the KPI, at most one per severity. */
+  readonly alarms?: readonly CustomKpiAlarmSpec[];
 }

@@ -11,30 +11,40 @@
  */
 import { z } from 'zod';
 import { BUILT_IN_KPIS } from '../catalog/builtin';
+import { InvalidCustomKpiError, KpiCatalog } from '../catalog/catalog';
+import { builtInHealthTarget, builtInReportTargets } from '../catalog/defaults';
+import { KPI } from '../catalog/names';
+import {
+  CUSTOM_ALARM_COMPARISONS,
+  CUSTOM_EVENT_TYPE_PATTERN,
+  CUSTOM_EVENT_TYPE_RULE,
+  CUSTOM_KPI_AGGREGATIONS,
+  KPI_DIRECTIONS,
+  KPI_NAME_PATTERN,
+  KPI_NAME_RULE,
+  KPI_UNITS,
+  REPORT_TARGET_STATISTICS,
+} from '../catalog/types';
+import { ConfigurationError } from '../configuration-error';
+import {
+  ALARM_PERIOD_RULE,
+  FLEET_SCOPE,
+  isAlarmPeriod,
+  LADDERS,
+  MISSING_DATA_TREATMENTS,
+  SEVERITIES,
+} from '../vocabulary';
 import { cronProblem, isIanaTimeZone } from './schedule-rules';
 
 /** Tenant ids, as the event contract defines them (kept in sync by a test against the contract). */
 export const CONFIG_TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
-/** The four severities, most urgent first. */
-export const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
-/** A severity, P1 (critical) to P4 (low). */
-export type Severity = (typeof SEVERITIES)[number];
-
-/** The two escalation ladders of the operations spec. */
-export const LADDERS = ['technical', 'business'] as const;
-/** Which ladder an alarm climbs. */
-export type LadderName = (typeof LADDERS)[number];
+export { LADDERS, type LadderName, REPORT_KINDS, type ReportKind, SEVERITIES, type Severity } from '../vocabulary';
 
 /** Notification channels. */
 export const CHANNELS = ['sms', 'email', 'chat'] as const;
 /** A channel a page goes out on. */
 export type Channel = (typeof CHANNELS)[number];
-
-/** The four scheduled reports. */
-export const REPORT_KINDS = ['system_health', 'business_performance', 'executive_summary', 'client_success'] as const;
-/** A scheduled report. */
-export type ReportKind = (typeof REPORT_KINDS)[number];
 
 const tenantId = z
   .string()
@@ -116,14 +126,10 @@ const alarmOverrideSchema = z.strictObject({
   enabled: z.boolean().optional(),
   severity: z.enum(SEVERITIES).optional(),
   threshold: z.number().refine(Number.isFinite, 'must be finite').optional(),
-  periodSeconds: z
-    .number()
-    .int()
-    .refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0), 'must be 10, 30 or a multiple of 60')
-    .optional(),
+  periodSeconds: z.number().int().refine(isAlarmPeriod, ALARM_PERIOD_RULE).optional(),
   evaluationPeriods: positiveInt.optional(),
   datapointsToAlarm: positiveInt.optional(),
-  treatMissingData: z.enum(['missing', 'notBreaching', 'breaching', 'ignore']).optional(),
+  treatMissingData: z.enum(MISSING_DATA_TREATMENTS).optional(),
   ladder: z.enum(LADDERS).optional(),
 });
 
@@ -183,7 +189,7 @@ const silenceSchema = z
     id: z.string().min(1),
     /** Alarm rule id (e.g. `response_latency-p1`) or `*` for every rule. */
     alarm: z.string().min(1).optional(),
-    tenant: z.union([tenantId, z.literal('*')]).optional(),
+    tenant: z.union([tenantId, z.literal(FLEET_SCOPE)]).optional(),
     start: isoInstant,
     end: isoInstant,
     reason: z.string().min(1, 'must say why (it shows on the incident)'),
@@ -212,13 +218,14 @@ const healthScoreSchema = z
     bands: z.strictObject({ green: z.number().default(80), yellow: z.number().default(60) }).prefault({}),
     targets: z
       .strictObject({
-        responseP95Ms: positiveInt.default(3000),
-        apiErrorRate: z.number().min(0).max(1).default(0.01),
-        fcrRate: z.number().min(0).max(1).default(0.7),
-        csat: z.number().min(1).max(5).default(4),
-        nps: z.number().min(-100).max(100).default(30),
+        // Defaults are the catalog entries' targets (the report's and the alarm's where they have one).
+        responseP95Ms: positiveInt.default(builtInHealthTarget(KPI.responseLatency)),
+        apiErrorRate: z.number().min(0).max(1).default(builtInHealthTarget(KPI.apiErrorRate)),
+        fcrRate: z.number().min(0).max(1).default(builtInHealthTarget(KPI.fcrRate)),
+        csat: z.number().min(1).max(5).default(builtInHealthTarget(KPI.csat)),
+        nps: z.number().min(-100).max(100).default(builtInHealthTarget(KPI.nps)),
         ticketsPerHundredSessions: z.number().min(0).default(5),
-        ticketResolutionP95Ms: positiveInt.default(86_400_000),
+        ticketResolutionP95Ms: positiveInt.default(builtInHealthTarget(KPI.ticketResolutionTime)),
       })
       .prefault({}),
     /** Days running in the red band that make a churn-risk flag. */
@@ -234,23 +241,35 @@ const healthScoreSchema = z
     }
   });
 
+const customKpiAlarmSchema = z.strictObject({
+  severity: z.enum(SEVERITIES),
+  comparison: z.enum(CUSTOM_ALARM_COMPARISONS),
+  threshold: z.number().refine(Number.isFinite, 'must be finite'),
+  statistic: z.string().min(1).optional(),
+  ladder: z.enum(LADDERS).optional(),
+  description: z.string().min(1).optional(),
+});
+
+/**
+ * The shape of a custom KPI declaration, from the catalog's constants; the catalog itself checks
+ * the rules between keys (a field for every aggregation but count, one type per field), once, in
+ * {@link checkCustomKpis}.
+ */
 const customKpiSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_]{1,62}$/, 'must be snake_case, 2-63 chars'),
+  name: z.string().regex(KPI_NAME_PATTERN, KPI_NAME_RULE),
   eventType: z
     .string()
-    .regex(
-      /^custom\.[a-z0-9][a-z0-9._-]{0,120}$/,
-      'must start with "custom." followed by lowercase letters, digits, . _ -',
-    )
+    .regex(CUSTOM_EVENT_TYPE_PATTERN, CUSTOM_EVENT_TYPE_RULE)
     .transform((type) => type as `custom.${string}`),
-  aggregation: z.enum(['count', 'sum', 'mean', 'rate', 'quantiles', 'distinct']),
+  aggregation: z.enum(CUSTOM_KPI_AGGREGATIONS),
   field: z.string().min(1).optional(),
   where: z
     .strictObject({ field: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) })
     .optional(),
-  unit: z.enum(['count', 'ms', 'ratio', 'usd', 'score', 'users']).optional(),
+  unit: z.enum(KPI_UNITS).optional(),
   description: z.string().optional(),
-  direction: z.enum(['higher_is_better', 'lower_is_better', 'neutral']).optional(),
+  direction: z.enum(KPI_DIRECTIONS).optional(),
+  alarms: z.array(customKpiAlarmSchema).optional(),
 });
 
 const deploymentSchema = z.strictObject({
@@ -413,8 +432,9 @@ const alarmsSchema = z.strictObject({
   /** Per rule id (e.g. `response_latency-p1`): change a default rule of the KPI catalog. */
   overrides: z.record(z.string(), alarmOverrideSchema).default({}),
   slos: z.array(sloSchema).default([
-    { id: 'availability', kpi: 'availability', objective: 0.999, windowDays: 30 },
-    { id: 'api-errors', kpi: 'api_error_rate', objective: 0.999, windowDays: 30 },
+    // The first SLO's id is its KPI's name; alarm names carry it, so it stays.
+    { id: KPI.availability, kpi: KPI.availability, objective: 0.999, windowDays: 30 },
+    { id: 'api-errors', kpi: KPI.apiErrorRate, objective: 0.999, windowDays: 30 },
   ]),
   /** Multi-window multi-burn-rate rules (Google SRE workbook), the operations spec's defaults. */
   burnRates: z.array(burnRateSchema).default([
@@ -425,8 +445,7 @@ const alarmsSchema = z.strictObject({
   ]),
 });
 
-/** Statistics a report target can be judged on: the KPI's headline value, or a quantile. */
-export const REPORT_TARGET_STATISTICS = ['value', 'p50', 'p95', 'p99'] as const;
+export { REPORT_TARGET_STATISTICS };
 
 /**
  * `reports.targets` names KPIs: a typo (`availabilty`) or a quantile of a KPI without quantiles
@@ -459,6 +478,23 @@ function checkReportTargets(
         message: `must be "value": ${kpi} is a ${aggregation} KPI, it has no ${target.statistic}`,
       });
     }
+  }
+}
+
+/**
+ * The rules between a custom KPI's keys live in the catalog; they run here once, so a bad
+ * declaration fails `parseConfig` with its key like any other.
+ */
+function checkCustomKpis(c: { customKpis: ReadonlyArray<z.output<typeof customKpiSchema>> }, ctx: z.RefinementCtx) {
+  try {
+    KpiCatalog.create(c.customKpis);
+  } catch (err) {
+    if (!(err instanceof InvalidCustomKpiError)) throw err;
+    const path = err.field
+      .split(/[.[\]]+/)
+      .filter((p) => p !== '')
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    ctx.addIssue({ code: 'custom', path, message: err.rule });
   }
 }
 
@@ -514,19 +550,8 @@ const reportsSchema = z.strictObject({
         statistic: z.enum(REPORT_TARGET_STATISTICS, `must be one of ${REPORT_TARGET_STATISTICS.join(', ')}`).optional(),
       }),
     )
-    .default({
-      availability: { min: 0.999 },
-      api_latency: { max: 500, statistic: 'p95' },
-      response_latency: { max: 3000, statistic: 'p95' },
-      synthesis_success_rate: { min: 0.995 },
-      synthesis_cache_hit_rate: { min: 0.4 },
-      synthesis_quality: { min: 0.9 },
-      synthesis_under_1s_share: { min: 0.8 },
-      synthesis_over_2s_share: { max: 0.01 },
-      cache_hit_rate: { min: 0.4 },
-      api_error_rate: { max: 0.01 },
-      csat: { min: 3.5 },
-    }),
+    // The built-in KPIs' report targets, from their catalog entries.
+    .default(builtInReportTargets),
   /**
    * Business targets shown in the business and executive reports where set; unset by default
    * because they are the business's own numbers, not the operations spec's.
@@ -635,7 +660,7 @@ export const pipelineConfigSchema = z
       }
     }
     c.silences.forEach((s, i) => {
-      if (s.tenant !== undefined && s.tenant !== '*' && !seen.has(s.tenant)) {
+      if (s.tenant !== undefined && s.tenant !== FLEET_SCOPE && !seen.has(s.tenant)) {
         ctx.addIssue({
           code: 'custom',
           path: ['silences', i, 'tenant'],
@@ -653,7 +678,8 @@ export const pipelineConfigSchema = z
       }
     });
   })
-  .superRefine(checkReportTargets);
+  .superRefine(checkReportTargets)
+  .superRefine(checkCustomKpis);
 
 /** A validated configuration with every default filled in. */
 export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
@@ -674,12 +700,14 @@ export type SilenceConfig = PipelineConfig['silences'][number];
 /** One custom KPI declaration. */
 export type CustomKpiConfig = PipelineConfig['customKpis'][number];
 
-/** A configuration that breaks a rule; `issues` name each key and rule. */
-export class ConfigError extends Error {
+/** A configuration that breaks a rule; `issues` name each key and rule (`key` and `rule`: the first). */
+export class ConfigError extends ConfigurationError {
   /** One entry per broken rule: the dotted key and what it must satisfy. */
   readonly issues: ReadonlyArray<{ key: string; rule: string }>;
   constructor(source: string, issues: ReadonlyArray<{ key: string; rule: string }>) {
     super(
+      issues[0]?.key ?? '',
+      issues[0]?.rule ?? 'is invalid',
       `Invalid configuration ${source}:\n${issues.map((i) => `  - ${i.key || '(root)'}: ${i.rule}`).join('\n')}\n` +
         'Fix the keys above (README.md, section Configuration, lists every key and its default).',
     );
@@ -755,6 +783,6 @@ export function activeSilence(
       Date.parse(s.start) <= atMs &&
       atMs < Date.parse(s.end) &&
       (s.alarm === undefined || s.alarm === '*' || s.alarm === ruleId) &&
-      (s.tenant === undefined || s.tenant === '*' || s.tenant === tenant),
+      (s.tenant === undefined || s.tenant === FLEET_SCOPE || s.tenant === tenant),
   );
 }

@@ -5,6 +5,7 @@
  */
 import { alertSummary, alertsOf } from '../incidents/grouping';
 import type { Incident } from '../incidents/types';
+import { scopeLabel } from '../vocabulary';
 import { PageTextError } from './errors';
 
 /** Longest SMS sent: one GSM-7 segment. */
@@ -29,7 +30,7 @@ export interface PageText {
 }
 
 function scope(incident: Incident): string {
-  return incident.tenant === '*' ? 'fleet' : `tenant ${incident.tenant}`;
+  return scopeLabel(incident.tenant, (t) => `tenant ${t}`);
 }
 
 /** The rule of the most urgent unmuted alert, and how many other alerts the incident has: `response_latency-p1 +4`. */
@@ -72,7 +73,7 @@ export function smsText(ctx: PageContext): string {
       `An SMS cannot hold the acknowledgement link (${fixed} > ${SMS_MAX_CHARS} characters); shorten the ack URL.`,
     );
   }
-  const middle = gsmSafe(` ${headline(incident)} ${incident.tenant === '*' ? 'fleet' : incident.tenant} L${ctx.level}`);
+  const middle = gsmSafe(` ${headline(incident)} ${scopeLabel(incident.tenant)} L${ctx.level}`);
   const room = SMS_MAX_CHARS - fixed;
   const fitted = middle.length <= room ? middle : room >= 2 ? `${middle.slice(0, room - 1)}~` : '';
   return `${head}${fitted}${tail}`;

@@ -7,6 +7,7 @@
  * of the total, which is then scaled over the present components' weights (`renormalised`,
  * `coverage`). Missing data therefore never counts as perfect nor as zero.
  */
+import { KPI } from '../catalog/names';
 import type { PipelineConfig } from '../config/schema';
 import {
   type ChurnRisk,
@@ -42,6 +43,14 @@ export interface HealthScoreInput {
   /** Stored scores of earlier days (any order, any length); drive trend and churn risk. */
   readonly history: readonly HealthScore[];
 }
+
+/** The MRR movement KPIs, and whether each one gains MRR. */
+const MRR_MOVEMENTS: readonly (readonly [string, boolean])[] = [
+  [KPI.mrrNewUsd, true],
+  [KPI.mrrExpansionUsd, true],
+  [KPI.mrrContractionUsd, false],
+  [KPI.mrrChurnUsd, false],
+];
 
 /** Seat utilisation that scores 100 (active users / licensed seats). */
 const FULL_SEAT_UTILISATION = 0.8;
@@ -98,7 +107,7 @@ function ratioScore(ratio: number, fullAt: number): number {
 
 function usageInputs(input: HealthScoreInput): HealthInputScore[] {
   const out: HealthInputScore[] = [];
-  const active = kpiValue(input.today, 'active_users');
+  const active = kpiValue(input.today, KPI.activeUsers);
   if (active === null) out.push(missingInput('seat_utilisation', 'no user.active events'));
   else if (input.licensedSeats === undefined)
     out.push(missingInput('seat_utilisation', 'licensedSeats not configured for the tenant or its tier'));
@@ -107,16 +116,16 @@ function usageInputs(input: HealthScoreInput): HealthInputScore[] {
     out.push(present('seat_utilisation', use, (100 * use) / FULL_SEAT_UTILISATION));
   }
   const features = input.today.filter(
-    (r) => r.kpi.startsWith('feature_adoption:') && r.value !== null && r.value > 0,
+    (r) => r.kpi.startsWith(`${KPI.featureAdoption}:`) && r.value !== null && r.value > 0,
   ).length;
-  if (features === 0) out.push(missingInput('feature_adoption', 'no user.active events with a feature'));
-  else if (input.fleetFeatureCount <= 0) out.push(missingInput('feature_adoption', 'fleet feature count unknown'));
+  if (features === 0) out.push(missingInput(KPI.featureAdoption, 'no user.active events with a feature'));
+  else if (input.fleetFeatureCount <= 0) out.push(missingInput(KPI.featureAdoption, 'fleet feature count unknown'));
   else {
     const breadth = Math.min(1, features / input.fleetFeatureCount);
-    out.push(present('feature_adoption', breadth, 100 * breadth));
+    out.push(present(KPI.featureAdoption, breadth, 100 * breadth));
   }
-  const sessions = kpiValue(input.today, 'sessions');
-  const base = baselineMean(input.baseline, 'sessions');
+  const sessions = kpiValue(input.today, KPI.sessions);
+  const base = baselineMean(input.baseline, KPI.sessions);
   if (sessions === null) out.push(missingInput('session_volume', 'no agent.session.completed events'));
   else if (base === null || base <= 0) out.push(missingInput('session_volume', 'no earlier days to compare with'));
   else out.push(present('session_volume', sessions / base, ratioScore(sessions / base, 1.25)));
@@ -125,11 +134,11 @@ function usageInputs(input: HealthScoreInput): HealthInputScore[] {
 
 function performanceInputs(input: HealthScoreInput, t: HealthScoreSettings['targets']): HealthInputScore[] {
   const out: HealthInputScore[] = [];
-  const p95 = p95Of(input.today, 'response_latency');
+  const p95 = p95Of(input.today, KPI.responseLatency);
   if (p95 === null) out.push(missingInput('response_slo', 'no agent.turn.completed events'));
   // Meeting the p95 target scores 100; twice the target scores 0.
   else out.push(present('response_slo', p95, fallsTo0(p95, t.responseP95Ms, 2 * t.responseP95Ms)));
-  const rates = ['api_error_rate', 'turn_error_rate']
+  const rates = [KPI.apiErrorRate, KPI.turnErrorRate]
     .map((k) => kpiValue(input.today, k))
     .filter((v): v is number => v !== null);
   if (rates.length === 0)
@@ -139,7 +148,7 @@ function performanceInputs(input: HealthScoreInput, t: HealthScoreSettings['targ
     const worst = Math.max(...rates);
     out.push(present('error_rate', worst, fallsTo0(worst, t.apiErrorRate, 5 * t.apiErrorRate)));
   }
-  const fcr = kpiValue(input.today, 'fcr_rate');
+  const fcr = kpiValue(input.today, KPI.fcrRate);
   if (fcr === null) out.push(missingInput('fcr', 'no agent.session.completed events'));
   else out.push(present('fcr', fcr, fallsTo0(fcr, t.fcrRate, 0)));
   return out;
@@ -147,8 +156,8 @@ function performanceInputs(input: HealthScoreInput, t: HealthScoreSettings['targ
 
 function supportInputs(input: HealthScoreInput, t: HealthScoreSettings['targets']): HealthInputScore[] {
   const out: HealthInputScore[] = [];
-  const opened = kpiValue(input.today, 'tickets_opened');
-  const sessions = kpiValue(input.today, 'sessions');
+  const opened = kpiValue(input.today, KPI.ticketsOpened);
+  const sessions = kpiValue(input.today, KPI.sessions);
   // No ticket events is not proof of zero tickets (the support system may not report): missing.
   if (opened === null) out.push(missingInput('ticket_volume', 'no support.ticket.updated events'));
   else if (sessions === null || sessions <= 0)
@@ -160,7 +169,7 @@ function supportInputs(input: HealthScoreInput, t: HealthScoreSettings['targets'
       present('ticket_volume', per100, target <= 0 ? (per100 > 0 ? 0 : 100) : fallsTo0(per100, target, 3 * target)),
     );
   }
-  const res = p95Of(input.today, 'ticket_resolution_time');
+  const res = p95Of(input.today, KPI.ticketResolutionTime);
   if (res === null) out.push(missingInput('resolution_time', 'no resolved tickets with resolutionMs'));
   else out.push(present('resolution_time', res, fallsTo0(res, t.ticketResolutionP95Ms, 3 * t.ticketResolutionP95Ms)));
   return out;
@@ -168,8 +177,8 @@ function supportInputs(input: HealthScoreInput, t: HealthScoreSettings['targets'
 
 function growthInputs(input: HealthScoreInput): HealthInputScore[] {
   const out: HealthInputScore[] = [];
-  const active = kpiValue(input.today, 'active_users');
-  const base = baselineMean(input.baseline, 'active_users');
+  const active = kpiValue(input.today, KPI.activeUsers);
+  const base = baselineMean(input.baseline, KPI.activeUsers);
   if (active === null) out.push(missingInput('user_growth', 'no user.active events'));
   else if (base === null || base <= 0) out.push(missingInput('user_growth', 'no earlier days to compare with'));
   else out.push(present('user_growth', active / base - 1, ratioScore(active / base, 1.1)));
@@ -178,11 +187,11 @@ function growthInputs(input: HealthScoreInput): HealthInputScore[] {
   let lost = 0;
   let seen = false;
   for (const day of [input.today, ...input.baseline]) {
-    for (const kind of ['new', 'expansion', 'contraction', 'churn']) {
-      const v = kpiValue(day, `mrr_${kind}_usd`);
+    for (const [kpi, gain] of MRR_MOVEMENTS) {
+      const v = kpiValue(day, kpi);
       if (v === null) continue;
       seen = true;
-      if (kind === 'new' || kind === 'expansion') gained += Math.abs(v);
+      if (gain) gained += Math.abs(v);
       else lost += Math.abs(v);
     }
   }
@@ -198,13 +207,13 @@ function growthInputs(input: HealthScoreInput): HealthInputScore[] {
 
 function satisfactionInputs(input: HealthScoreInput, t: HealthScoreSettings['targets']): HealthInputScore[] {
   const out: HealthInputScore[] = [];
-  const csat = kpiValue(input.today, 'csat');
-  if (csat === null) out.push(missingInput('csat', 'no CSAT feedback'));
+  const csat = kpiValue(input.today, KPI.csat);
+  if (csat === null) out.push(missingInput(KPI.csat, 'no CSAT feedback'));
   // Target and above score 100; 2 of 5 or below scores 0.
-  else out.push(present('csat', csat, fallsTo0(csat, t.csat, 2)));
-  const nps = kpiValue(input.today, 'nps');
-  if (nps === null) out.push(missingInput('nps', 'no NPS feedback'));
-  else out.push(present('nps', nps, fallsTo0(nps, t.nps, -50)));
+  else out.push(present(KPI.csat, csat, fallsTo0(csat, t.csat, 2)));
+  const nps = kpiValue(input.today, KPI.nps);
+  if (nps === null) out.push(missingInput(KPI.nps, 'no NPS feedback'));
+  else out.push(present(KPI.nps, nps, fallsTo0(nps, t.nps, -50)));
   return out;
 }
 

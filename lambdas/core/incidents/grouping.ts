@@ -17,6 +17,7 @@
 import { type AlarmIdentity, parseAlarmName } from '../alarms/naming';
 import type { GroupByField, InhibitionConfig, PipelineConfig, Severity } from '../config/schema';
 import { SEVERITIES } from '../config/schema';
+import { isFleet, scopeLabel } from '../vocabulary';
 import type { AlarmStateChange } from './alarm-event';
 import type { AlertState, Incident, IncidentAlert, IncidentTimelineEntry, IncidentTimelineKind } from './types';
 
@@ -31,7 +32,7 @@ export function groupKeyOf(config: PipelineConfig, identity: AlarmIdentity): str
 function keyPart(field: GroupByField, identity: AlarmIdentity): string {
   switch (field) {
     case 'scope':
-      return identity.tenant === '*' ? FLEET_SCOPE_KEY : identity.tenant;
+      return isFleet(identity.tenant) ? FLEET_SCOPE_KEY : identity.tenant;
     case 'ladder':
       return identity.ladder;
     case 'severity':
@@ -305,10 +306,10 @@ export function applyAlarmChange(
 /** A one-line summary of the incident's alerts for pages: `acme-voice: 3 alarms, highest P1: ...`. */
 export function alertSummary(incident: Incident, maxChars = 400): string {
   const alerts = alertsOf(incident);
-  const scope = incident.tenant === '*' ? 'fleet' : incident.tenant;
+  const scope = scopeLabel(incident.tenant);
   const ordered = [...alerts].sort((a, b) => rank(a.severity) - rank(b.severity) || a.firstFiredAt - b.firstFiredAt);
   const parts = ordered.map((a) => {
-    const who = a.tenant === incident.tenant ? '' : ` (${a.tenant === '*' ? 'fleet' : a.tenant})`;
+    const who = a.tenant === incident.tenant ? '' : ` (${scopeLabel(a.tenant)})`;
     const state = a.mutedBy !== undefined ? ', muted' : a.lastState === 'ALARM' ? '' : `, ${a.lastState}`;
     return `${a.severity} ${a.ruleId}${who}${state}`;
   });

@@ -2,6 +2,7 @@
  * Gathers what a report needs through the ports (KPI source, incidents, health store). Pure apart
  * from awaiting the ports: no SDK, no clock.
  */
+import { KPI } from '../catalog/names';
 import type { PipelineConfig, ReportKind } from '../config/schema';
 import { computeHealthScore } from '../health/score';
 import type { HealthStore } from '../health/store';
@@ -157,7 +158,7 @@ export async function computeDailyHealth(
   const date = utcDate(dayStartMs);
   const fleet = await source.read({ tenant: '*', granularity: 'day', fromMs: dayStartMs, toMs: dayStartMs + DAY });
   const fleetFeatureCount = (fleet[0]?.set.values() ?? []).filter(
-    (r) => r.kpi.startsWith('feature_adoption:') && r.value !== null && r.value > 0,
+    (r) => r.kpi.startsWith(`${KPI.featureAdoption}:`) && r.value !== null && r.value > 0,
   ).length;
   const historyDays = config.healthScore.redDaysForChurnRisk + HEALTH_BASELINE_DAYS;
   const scores = await mapLimit(config.tenants, READ_CONCURRENCY, async (t) => {

@@ -31,14 +31,6 @@ const SECTIONS: Record<ReportKind, readonly ReportSection[]> = {
   client_success: ['client_success'],
 };
 
-/** The KPI each report charts over the period (with the previous period as a second line). */
-export const HEADLINE_KPI: Record<ReportKind, { kpi: string; statistic: 'value' | 'p95' }> = {
-  system_health: { kpi: 'response_latency', statistic: 'p95' },
-  business_performance: { kpi: 'sessions', statistic: 'value' },
-  executive_summary: { kpi: 'availability', statistic: 'value' },
-  client_success: { kpi: 'csat', statistic: 'value' },
-};
-
 /** Whether a value met its target: `null` when there is no target or no value. */
 export type TargetStatus = 'met' | 'missed' | 'no_data';
 
@@ -161,7 +153,7 @@ export interface ReportModel {
     readonly kpi: string;
     readonly title: string;
     readonly unit: KpiUnit;
-    readonly statistic: 'value' | 'p95';
+    readonly statistic: KpiRow['statistic'];
     readonly points: readonly SeriesPoint[];
   };
   /** Fleet day buckets of the period, for the CSV attachment. */
@@ -218,14 +210,13 @@ function targetOf(config: PipelineConfig, def: KpiDefinition, current: number | 
 /** KPIs a report of `kind` shows, catalog order. */
 export function reportKpis(kind: ReportKind, catalog: KpiCatalog, config: PipelineConfig): KpiDefinition[] {
   const sections = SECTIONS[kind];
-  return catalog
-    .all()
-    .filter(
-      (d) =>
-        d.name !== 'feature_adoption' &&
-        ((d.report !== undefined && sections.includes(d.report.section)) ||
-          (kind === 'executive_summary' && config.reports.targets[d.name] !== undefined)),
-    );
+  return catalog.all().filter(
+    (d) =>
+      // A KPI sub-keyed per value (feature_adoption:<feature>) has no one fleet value to show.
+      !(d.measure.kind === 'distinct' && d.measure.groupBy !== undefined) &&
+      ((d.report !== undefined && sections.includes(d.report.section)) ||
+        (kind === 'executive_summary' && config.reports.targets[d.name] !== undefined)),
+  );
 }
 
 /** Formats a duration in ms as `12 min`, `3.5 h`, `45 s`. */
@@ -405,8 +396,9 @@ function healthSection(data: ReportData): ReportModel['health'] {
 }
 
 function chartOf(kind: ReportKind, data: ReportData, catalog: KpiCatalog): ReportModel['chart'] {
-  const { kpi, statistic } = HEADLINE_KPI[kind];
-  const def = catalog.get(kpi);
+  // The KPI each report charts over the period (with the previous period as a second line).
+  const { kpi: def, statistic } = catalog.headline(kind);
+  const kpi = def.name;
   const step = data.period.kind === 'day' ? 3_600_000 : 86_400_000;
   const label = (ms: number) =>
     data.period.kind === 'day'
@@ -424,7 +416,7 @@ function chartOf(kind: ReportKind, data: ReportData, catalog: KpiCatalog): Repor
       points.push({ index, label: label(data.period.startMs + index * step), period: name, value: v });
     }
   }
-  return { kpi, title: def?.title ?? kpi, unit: def?.unit ?? 'count', statistic, points };
+  return { kpi, title: def.title, unit: def.unit, statistic, points };
 }
 
 function highlights(model: Omit<ReportModel, 'highlights'>): string[] {

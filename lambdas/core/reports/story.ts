@@ -6,9 +6,11 @@
  */
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import type { KpiCatalog } from '../catalog/catalog';
+import { KPI } from '../catalog/names';
 import type { LadderName, PipelineConfig, ReportKind } from '../config/schema';
 import type { HealthBand, HealthScore, KpiReading } from '../health/types';
 import { GRANULARITY_MS } from '../time/buckets';
+import { isFleet } from '../vocabulary';
 import { type ForecastResult, forecastDaily } from './forecast';
 import { formatValue } from './format';
 import { utcDate } from './period';
@@ -23,7 +25,7 @@ export const USAGE_DROP = -0.2;
 /** p-value under which a drift is called significant. */
 export const DRIFT_ALPHA = 0.01;
 /** Agent-quality KPIs checked for drift against their 28-day baseline. */
-export const DRIFT_KPIS = ['fcr_rate', 'resolution_rate', 'escalation_accuracy'] as const;
+export const DRIFT_KPIS = [KPI.fcrRate, KPI.resolutionRate, KPI.escalationAccuracy] as const;
 /** Funnel stages in order. */
 export const FUNNEL_STAGES = ['lead', 'contacted', 'qualified', 'proposal', 'won'] as const;
 
@@ -202,7 +204,7 @@ export function incidentLadder(i: ReportIncident, catalog: KpiCatalog): LadderNa
 
 /** An incident's title in words: `Acme Voice: Voice response latency (P1)`. */
 export function incidentTitle(i: ReportIncident, catalog: KpiCatalog, config: PipelineConfig): string {
-  const who = i.tenant === '*' ? 'Fleet' : (config.tenants.find((t) => t.id === i.tenant)?.name ?? i.tenant);
+  const who = isFleet(i.tenant) ? 'Fleet' : (config.tenants.find((t) => t.id === i.tenant)?.name ?? i.tenant);
   const kpi = incidentKpi(catalog, i.ruleId);
   const what =
     (kpi === undefined ? undefined : catalog.get(kpi)?.title) ??
@@ -248,7 +250,7 @@ function clientRows(data: ReportData): ClientRow[] {
 
 function atRisk(data: ReportData, rows: readonly ClientRow[], config: PipelineConfig): AtRiskClient[] {
   const span = data.period.kind === 'day' ? 'day on day' : 'week on week';
-  const csatMin = config.reports.targets.csat?.min;
+  const csatMin = config.reports.targets[KPI.csat]?.min;
   const byTenant = new Map(data.tenants.map((t) => [t.tenant, t]));
   const churn = new Map(data.health.map((h) => [h.tenant, h.latest?.churnRisk.reasons ?? []]));
   const out: AtRiskClient[] = [];
@@ -258,9 +260,9 @@ function atRisk(data: ReportData, rows: readonly ClientRow[], config: PipelineCo
     if (r.delta !== null && r.delta <= -10) reasons.push(`score down ${Math.abs(r.delta).toFixed(1)} points`);
     const t = byTenant.get(r.tenant);
     if (t !== undefined) {
-      const usage = rel(kpiValue(t.current, 'sessions'), kpiValue(t.previous, 'sessions'));
+      const usage = rel(kpiValue(t.current, KPI.sessions), kpiValue(t.previous, KPI.sessions));
       if (usage !== null && usage <= USAGE_DROP) reasons.push(`usage down ${Math.round(-usage * 100)}% ${span}`);
-      const csat = kpiValue(t.current, 'csat');
+      const csat = kpiValue(t.current, KPI.csat);
       if (csat !== null && csatMin !== undefined && csat < csatMin) reasons.push(`CSAT ${csat.toFixed(1)}`);
     }
     const sev = { P1: 0, P2: 0 };
@@ -356,15 +358,15 @@ function tiles(
       ...(target === undefined ? {} : { target }),
     });
   };
-  kpiTile('availability', 'value');
-  kpiTile('response_latency', 'p95');
-  kpiTile('csat', 'value');
-  kpiTile('nps', 'value');
-  kpiTile('net_new_mrr_usd', 'value');
+  kpiTile(KPI.availability, 'value');
+  kpiTile(KPI.responseLatency, 'p95');
+  kpiTile(KPI.csat, 'value');
+  kpiTile(KPI.nps, 'value');
+  kpiTile(KPI.netNewMrrUsd, 'value');
   const mrrTarget = perPeriod(config.reports.businessTargets.netNewMrrUsdPerWeek, data.period.kind);
-  const mrr = out.find((t) => t.id === 'net_new_mrr_usd');
+  const mrr = out.find((t) => t.id === KPI.netNewMrrUsd);
   if (mrr !== undefined && mrrTarget !== undefined) {
-    const v = kpiValue(data.fleetCurrent, 'net_new_mrr_usd');
+    const v = kpiValue(data.fleetCurrent, KPI.netNewMrrUsd);
     out[out.indexOf(mrr)] = {
       ...mrr,
       target: {
@@ -374,8 +376,8 @@ function tiles(
     };
   }
   const conv = (vs: readonly KpiReading[]) => {
-    const lead = countOf(vs, 'funnel_lead');
-    return lead > 0 ? countOf(vs, 'funnel_won') / lead : null;
+    const lead = countOf(vs, KPI.funnelLead);
+    return lead > 0 ? countOf(vs, KPI.funnelWon) / lead : null;
   };
   const cc = conv(data.fleetCurrent);
   const pc = conv(data.fleetPrevious);
@@ -552,8 +554,8 @@ export function buildStory(
     const netNewTarget = perPeriod(bt.netNewMrrUsdPerWeek, data.period.kind);
     const wonTarget = perPeriod(bt.wonValueUsdPerWeek, data.period.kind);
     story.business = {
-      netNewMrr: kpiValue(data.fleetCurrent, 'net_new_mrr_usd'),
-      wonValue: kpiValue(data.fleetCurrent, 'won_value_usd'),
+      netNewMrr: kpiValue(data.fleetCurrent, KPI.netNewMrrUsd),
+      wonValue: kpiValue(data.fleetCurrent, KPI.wonValueUsd),
       ...(netNewTarget === undefined ? {} : { netNewTarget }),
       ...(wonTarget === undefined ? {} : { wonTarget }),
     };
@@ -566,9 +568,9 @@ export function buildStory(
       previous: data.previousIncidents === undefined ? null : count(data.previousIncidents),
     });
     story.forecasts = [
-      forecastDaily(dailySeries(data, 'sessions'), { kpi: 'sessions', title: 'Sessions', unit: 'count' }),
-      forecastDaily(dailySeries(data, 'net_new_mrr_usd'), {
-        kpi: 'net_new_mrr_usd',
+      forecastDaily(dailySeries(data, KPI.sessions), { kpi: KPI.sessions, title: 'Sessions', unit: 'count' }),
+      forecastDaily(dailySeries(data, KPI.netNewMrrUsd), {
+        kpi: KPI.netNewMrrUsd,
         title: 'Net new MRR',
         unit: 'usd',
       }),

@@ -5,6 +5,7 @@
 import type { ReportKind } from '../config/schema';
 import type { HealthScore, KpiReading } from '../health/types';
 import type { Granularity } from '../time/buckets';
+import type { Severity } from '../vocabulary';
 
 export type { ReportKind } from '../config/schema';
 
@@ -33,7 +34,7 @@ export interface ReportIncident {
   readonly id: string;
   readonly alarmName: string;
   readonly ruleId: string;
-  readonly severity: 'P1' | 'P2' | 'P3' | 'P4';
+  readonly severity: Severity;
   readonly tenant: string;
   readonly state: string;
   readonly openedAt: Instant;
