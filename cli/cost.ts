@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { InvalidCustomKpiError } from '../lambdas/core/catalog';
+import { catalogFor } from '../lambdas/core/catalog/for-config';
 import { ConfigError, type PipelineConfig } from '../lambdas/core/config/schema';
 import {
   type CostEstimate,
@@ -13,7 +14,6 @@ import {
   estimateMonthlyCost,
   US_EAST_1_PRICES,
 } from '../lambdas/core/cost/estimate';
-import { catalogFor } from '../lib/app';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../lib/config/load';
 
 const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

@@ -5,8 +5,8 @@
 import { DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
 import { acknowledgeIncident, IncidentNotFoundError, IncidentStateError } from '../../lambdas/core/incidents';
 import { loadConfigFile } from '../../lib/config/load';
+import { CommandFailedError, UsageError } from '../errors';
 import { resolveTarget } from '../wiring';
-import { CommandFailedError, UsageError } from './errors';
 import type { CliIo, TargetCliOptions } from './program';
 
 /** Options of `kpi ack`. */

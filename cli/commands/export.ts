@@ -5,12 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
 import { isKpiTenant } from '../../lambdas/core/aggregation';
+import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import { type ExportRow, toCsv, toJsonLines } from '../../lambdas/core/export';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
 import type { Granularity } from '../../lambdas/core/time/buckets';
 import { loadConfigFile } from '../../lib/config/load';
-import { catalogFor, parseInstant, resolveTarget } from '../wiring';
-import { kpiReadFailure, UsageError } from './errors';
+import { kpiReadFailure, UsageError } from '../errors';
+import { parseInstant, resolveTarget } from '../wiring';
 import type { CliIo, TargetCliOptions } from './program';
 
 /** Options of `kpi export`. */

@@ -5,28 +5,26 @@
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { parseAlarmName } from '../../lambdas/core/alarms/naming';
+import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import { type PipelineConfig, parseConfig, type TenantConfig } from '../../lambdas/core/config/schema';
 import { decodeEvent } from '../../lambdas/core/events/decode';
 import { parseRfc3339 } from '../../lambdas/core/events/rfc3339';
 import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
 import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
+import { ingestionLimits } from '../../lambdas/handlers/aggregator/deps';
 import { loadConfigFile } from '../../lib/config/load';
-import {
-  type LocalRun,
-  type LocalRunResult,
-  type ReplayRecord,
-  type RunObserver,
-  runLocalPipeline,
-} from '../local/runner';
+import { UsageError } from '../errors';
+import { oversizeReason, partitionKeyOf } from '../kinesis-send';
+import type { LocalRun, LocalRunResult, RunObserver } from '../local/context';
+import { runLocalPipeline } from '../local/runner';
 import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
 import { simulateDay, simulatedFleet } from '../local/simulator';
-import { catalogFor, parseInstant, removeLocalState, writeLocalState } from '../wiring';
-import { UsageError } from './errors';
+import type { ReplayRecord } from '../local/stream-pump';
+import { parseInstant, removeLocalState, writeLocalState } from '../wiring';
 import { formatKpiValue, renderTable } from './format';
 import { readFileOrExplain, splitNdjson } from './ndjson';
 import type { CliIo } from './program';
 import { createProgress, type Progress } from './progress';
-import { oversizeReason, partitionKeyOf } from './send';
 
 /** Options of `kpi local`. */
 export interface LocalCliOptions {
@@ -164,11 +162,7 @@ export function acceptedRange(
   config: PipelineConfig,
 ): { fromMs: number; toMs: number; accepted: number } {
   const catalog = catalogFor(config);
-  const limits = {
-    maxRecordBytes: config.ingestion.maxRecordBytes,
-    maxPastMs: config.ingestion.maxPastDays * DAY_MS,
-    maxFutureMs: config.ingestion.maxFutureMinutes * MINUTE_MS,
-  };
+  const limits = ingestionLimits(config);
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let accepted = 0;

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../../lambdas/core/config/schema';
-import { CommandFailedError, EXIT, UsageError } from './errors';
+import { CommandFailedError, EXIT, UsageError } from '../errors';
 
 /** Where a command writes; tests capture it, the real CLI uses the process streams. */
 export interface CliIo {
