@@ -56,6 +56,8 @@ export function localEnv(resources: ResourceNames, config: Pick<PipelineConfig, 
     [ENV.ackKeySecretArn]: LOCAL_ACK_KEY_SECRET,
     [ENV.ackUrl]: LOCAL_ACK_URL,
     [ENV.ackPollSeconds]: String(LOCAL_POLL_SECONDS),
+    // Named for completeness: the ladders run in process (see localEscalationDeps).
+    [ENV.stateMachineArn]: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:ladder`,
     [ENV.region]: LOCAL_REGION,
     [ENV.accountId]: LOCAL_ACCOUNT,
     [ENV.reportFontFile]: DEFAULT_CHART_FONTS.fontFiles?.[0] ?? '',
