@@ -6,8 +6,9 @@ import { DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dyn
 import { acknowledgeIncident, IncidentNotFoundError, IncidentStateError } from '../../lambdas/core/incidents';
 import { loadConfigFile } from '../../lib/config/load';
 import { CommandFailedError, UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { resolveTarget } from '../wiring';
-import type { CliIo, TargetCliOptions } from './program';
+import type { TargetCliOptions } from './options';
 
 /** Options of `kpi ack`. */
 export interface AckCliOptions extends TargetCliOptions {

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { AlarmEvaluationError, backtest, formatBacktest } from '../../lambdas/core/alarm-evaluator';
 import { loadConfigFile } from '../../lib/config/load';
 import { UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { synthesizeTemplates, withLocalReferences } from '../synth';
-import type { CliIo } from './program';
 
 /** Options of `kpi backtest`. */
 export interface BacktestCliOptions {

@@ -11,8 +11,9 @@ import { readExportRows } from '../../lambdas/core/kpi-reader';
 import type { Granularity } from '../../lambdas/core/time/buckets';
 import { loadConfigFile } from '../../lib/config/load';
 import { kpiReadFailure, UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { parseInstant, resolveTarget } from '../wiring';
-import type { CliIo, TargetCliOptions } from './program';
+import type { TargetCliOptions } from './options';
 
 /** Options of `kpi export`. */
 export interface ExportCliOptions extends TargetCliOptions {

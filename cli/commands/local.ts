@@ -13,9 +13,10 @@ import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
 import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
 import { ingestionLimits } from '../../lambdas/handlers/aggregator/deps';
 import { loadConfigFile } from '../../lib/config/load';
-import { UsageError } from '../errors';
+import { InterruptedError, UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { oversizeReason, partitionKeyOf } from '../kinesis-send';
-import type { LocalRun, LocalRunResult, RunObserver } from '../local/context';
+import { type LocalRun, type LocalRunResult, RunAbortedError, type RunObserver } from '../local/context';
 import { runLocalPipeline } from '../local/runner';
 import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
 import { simulateDay, simulatedFleet } from '../local/simulator';
@@ -23,7 +24,6 @@ import type { ReplayRecord } from '../local/stream-pump';
 import { parseInstant, removeLocalState, writeLocalState } from '../wiring';
 import { formatKpiValue, renderTable } from './format';
 import { readFileOrExplain, splitNdjson } from './ndjson';
-import type { CliIo } from './program';
 import { createProgress, type Progress } from './progress';
 
 /** Options of `kpi local`. */
@@ -311,6 +311,7 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
     if (opts.keepRunning === true) removeLocalState(opts.stateFile);
   };
   let endKeepRunning: (() => void) | undefined;
+  const interrupted = new AbortController();
   const onSignal = () => {
     io.err('\nStopping the local stand-ins...\n');
     // Kept running: Ctrl-C is the normal end; the `finally` below stops everything.
@@ -318,9 +319,9 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
       endKeepRunning();
       return;
     }
-    // Mid-run there is no stage to cancel: stop the stand-ins (the module also kills its
-    // children on exit) and end with the shell's code for an interrupt.
-    void stop().finally(() => process.exit(130));
+    // Mid-run: stop the stand-ins; the stage in progress then fails, and the run ends with the
+    // shell's code for an interrupt (mapped by the program from InterruptedError).
+    interrupted.abort();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -335,6 +336,9 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
       keepConsuming: opts.keepRunning === true,
       ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
       observer: terminalObserver(io),
+      signal: interrupted.signal,
+    }).catch((err: unknown) => {
+      throw err instanceof RunAbortedError ? new InterruptedError('the local stand-ins were stopped mid-run') : err;
     });
     io.out(renderSummary(run.result, config, io, Date.now() - t0));
     if (replayClock !== undefined) io.out(`${describeClock(replayClock)}\n`);

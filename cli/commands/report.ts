@@ -8,9 +8,10 @@ import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import type { ReportKind } from '../../lambdas/core/config/schema';
 import { loadConfigFile } from '../../lib/config/load';
 import { CommandFailedError, UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { renderReportToFile } from '../report-preview';
 import { parseInstant, resolveTarget } from '../wiring';
-import type { CliIo, TargetCliOptions } from './program';
+import type { TargetCliOptions } from './options';
 
 /** Options of `kpi report`. */
 export interface ReportCliOptions extends TargetCliOptions {

@@ -5,10 +5,11 @@
  */
 import { loadConfigFile } from '../../lib/config/load';
 import { CommandFailedError, UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { kinesisPut, type OutgoingRecord, oversizeReason, partitionKeyOf, sendRecords } from '../kinesis-send';
 import { resolveTarget } from '../wiring';
 import { readNdjsonFile } from './ndjson';
-import type { CliIo, TargetCliOptions } from './program';
+import type { TargetCliOptions } from './options';
 import { createProgress } from './progress';
 
 /** A record read from a file, with its line for messages. */

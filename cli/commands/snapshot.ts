@@ -9,9 +9,10 @@ import { readExportRows } from '../../lambdas/core/kpi-reader';
 import { bucketStart } from '../../lambdas/core/time/buckets';
 import { loadConfigFile } from '../../lib/config/load';
 import { kpiReadFailure, UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { parseInstant, resolveTarget } from '../wiring';
 import { kpiTableRows, renderTable } from './format';
-import type { CliIo, TargetCliOptions } from './program';
+import type { TargetCliOptions } from './options';
 
 /** Options of `kpi snapshot`. */
 export interface SnapshotCliOptions extends TargetCliOptions {

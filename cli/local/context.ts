@@ -65,6 +65,19 @@ export interface LocalRunOptions {
    * often (the local store's cost is per item written). @default 15 minutes
    */
   readonly chunkMs?: number;
+  /**
+   * Stops the run: the stand-ins are stopped at once, the stage in progress fails and the run
+   * rejects with {@link RunAbortedError}. @default never
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** The run was stopped through its abort signal. */
+export class RunAbortedError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('The local run was stopped.', options);
+    this.name = 'RunAbortedError';
+  }
 }
 
 /** Where the local pipeline runs. */

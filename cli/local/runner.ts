@@ -22,6 +22,7 @@ import {
   type LocalRunOptions,
   type LocalRunResult,
   produced,
+  RunAbortedError,
   type RunClients,
   type RunContext,
   type RunObserver,
@@ -115,7 +116,14 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
   synthesis.catch(() => {});
   const t0 = Date.now();
   observer.stage('stand-ins');
-  const standIns = await startStandIns(['dynamodb', 'kinesis', 'ses', 'sns']);
+  const started = await startStandIns(['dynamodb', 'kinesis', 'ses', 'sns']);
+  let stopping: Promise<void> | undefined;
+  const standIns: StandIns = { ...started, stop: () => (stopping ??= started.stop()) };
+  const { signal } = options;
+  if (signal !== undefined) {
+    if (signal.aborted) void standIns.stop();
+    else signal.addEventListener('abort', () => void standIns.stop(), { once: true });
+  }
   const standInsMs = Date.now() - t0;
   observer.stageDone('DynamoDB Local, kinesalite, SES and S3/SNS (fauxqs) up on 127.0.0.1');
   const ctx = runContext(options, standIns, synthesis, observer);
@@ -146,6 +154,6 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
   } catch (err) {
     closeLive();
     await standIns.stop();
-    throw err;
+    throw signal?.aborted === true && !(err instanceof RunAbortedError) ? new RunAbortedError({ cause: err }) : err;
   }
 }

@@ -13,7 +13,7 @@ import { tenantAlarmDefinitions } from '../../lambdas/core/tenant-alarms';
 import { createAggregatorHandler } from '../../lambdas/handlers/aggregator/handler';
 import { LOCAL_REGION } from '../wiring';
 import { evaluateLocalAlarms } from './alarms';
-import { produced, type RunContext } from './context';
+import { produced, RunAbortedError, type RunContext } from './context';
 import { runEscalation } from './escalation';
 import { writeKpisCsv, writeRejected } from './export';
 import { aggregatorOverrides, localAggregator } from './handlers';
@@ -257,6 +257,7 @@ export const STAGES: readonly Stage[] = [
 /** Runs `stages` in order over `ctx`, timing and reporting each to the run's observer. */
 export async function runStages(ctx: RunContext, stages: readonly Stage[] = STAGES): Promise<void> {
   for (const stage of stages) {
+    if (ctx.options.signal?.aborted === true) throw new RunAbortedError();
     if (stage.when !== undefined && !stage.when(ctx)) continue;
     if (stage.quiet === true) {
       await stage.run(ctx);
