@@ -149,7 +149,8 @@ if (require.main === module) {
   const [configPath, outdir] = process.argv.slice(2);
   if (configPath === undefined || outdir === undefined) {
     process.stderr.write('usage: synth.ts CONFIG.json OUTDIR\n');
-    process.exit(2);
+    process.exitCode = 2;
+  } else {
+    synthesizeTemplates(parseConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath), outdir);
   }
-  synthesizeTemplates(parseConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath), outdir);
 }
