@@ -18,14 +18,16 @@
  */
 
 import { configWithFleet } from '../cli/commands/local';
-import { type SynthesizedTemplates, synthesizeTemplatesInChild } from '../cli/commands/synth';
-import { CapturedMetrics, evaluateLocalAlarms, LOCAL_ACCOUNT } from '../cli/local/runner';
+import { evaluateLocalAlarms } from '../cli/local/alarms';
+import { CapturedMetrics } from '../cli/local/handlers';
 import { simulatedFleet } from '../cli/local/simulator';
-import { catalogFor, LOCAL_REGION } from '../cli/wiring';
+import { type SynthesizedTemplates, synthesizeTemplatesInChild } from '../cli/synth';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../cli/wiring';
 import { EmfKpiMetrics } from '../lambdas/adapters/metrics-emf';
 import { AggregateBatch, type StreamRecord } from '../lambdas/core/aggregation';
 import { alarmStateChangeEvent } from '../lambdas/core/alarm-evaluator';
 import type { KpiCatalog } from '../lambdas/core/catalog';
+import { catalogFor } from '../lambdas/core/catalog/for-config';
 import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../lambdas/core/config/schema';
 import { type LadderRun, type LadderStarter, stepBeforePage } from '../lambdas/core/escalation/ladder';
 import { InMemoryIncidentStore, resolveQuietIncident } from '../lambdas/core/incidents';

@@ -4,6 +4,7 @@
  * by item, with the dated price list and the traffic assumptions it rests on.
  */
 import { parseArgs } from 'node:util';
+import { catalogFor } from '../lambdas/core/catalog/for-config';
 import type { PipelineConfig } from '../lambdas/core/config/schema';
 import { ConfigurationError } from '../lambdas/core/configuration-error';
 import {
@@ -13,7 +14,6 @@ import {
   estimateMonthlyCost,
   US_EAST_1_PRICES,
 } from '../lambdas/core/cost/estimate';
-import { catalogFor } from '../lib/app';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../lib/config/load';
 
 const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

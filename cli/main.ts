@@ -2,7 +2,8 @@
  * Entry point of the `kpi` command (bin/kpi.js loads it through tsx). Exit codes scripts can
  * trust: 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
-import { processIo, runCli } from './commands/program';
+import { runCli } from './commands/program';
+import { processIo } from './io';
 
 runCli(process.argv.slice(2), processIo()).then(
   (code) => {

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { KpiCatalog } from '../lambdas/core/catalog';
+import { catalogFor } from '../lambdas/core/catalog/for-config';
 import { type PipelineConfig, REPORT_KINDS, type ReportKind } from '../lambdas/core/config/schema';
 import { type HealthStore, InMemoryHealthStore } from '../lambdas/core/health';
 import {
@@ -56,10 +56,7 @@ export async function renderReportToFile(
   outPath: string,
   options: { health?: HealthStore; fonts?: ChartFontOptions } = {},
 ): Promise<RenderedReport> {
-  // The schema's regex guarantees the `custom.` prefix the catalog's type asks for.
-  const catalog = KpiCatalog.create(
-    config.customKpis.map((k) => ({ ...k, eventType: k.eventType as `custom.${string}` })),
-  );
+  const catalog = catalogFor(config);
   let health = options.health;
   const lastDay = Math.floor(dateMs / 86_400_000) * 86_400_000;
   if (health === undefined) {

@@ -8,17 +8,9 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { type CustomKpiSpec, KpiCatalog } from '../lambdas/core/catalog';
 import type { PipelineConfig } from '../lambdas/core/config/schema';
 import { parseRfc3339 } from '../lambdas/core/events/rfc3339';
-import { LocalTargetUnavailableError, StaleLocalStateError, UsageError } from './commands/errors';
-
-/** The KPI catalog of a configuration: built-in KPIs plus its custom ones (validated by the schema). */
-export function catalogFor(config: PipelineConfig): KpiCatalog {
-  return KpiCatalog.create(
-    config.customKpis.map((k) => ({ ...k, eventType: k.eventType as CustomKpiSpec['eventType'] })),
-  );
-}
+import { LocalTargetUnavailableError, StaleLocalStateError, UsageError } from './errors';
 
 /**
  * Parses a command-line instant: a UTC date (`2026-11-22`, midnight) or an RFC 3339 timestamp.
@@ -89,6 +81,9 @@ export const DEFAULT_STATE_FILE = '.kpi-local.json';
 
 /** Region the local stand-ins pretend to be in. */
 export const LOCAL_REGION = 'us-east-1';
+
+/** Account id the local ARNs use. */
+export const LOCAL_ACCOUNT = '000000000000';
 
 /** Static credentials for the local stand-ins (they accept any). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;

@@ -1,6 +1,6 @@
 import { type App, Aspects, type Environment, Tags } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type CustomKpiSpec, InvalidCustomKpiError, KpiCatalog } from '../lambdas/core/catalog';
+import { catalogFor } from '../lambdas/core/catalog/for-config';
 import type { PipelineConfig } from '../lambdas/core/config/schema';
 import { AlertingStack } from './stacks/alerting-stack';
 import { DataStack } from './stacks/data-stack';
@@ -71,30 +71,4 @@ function stripUndefined(env: NonNullable<PipelineConfig['env']>): Environment {
     ...(env.account === undefined ? {} : { account: env.account }),
     ...(env.region === undefined ? {} : { region: env.region }),
   };
-}
-
-/**
- * The KPI catalog of a configuration: the built-in KPIs plus its custom KPIs.
- * @throws InvalidCustomKpiError when a custom KPI cannot be used
- */
-export function catalogFor(config: PipelineConfig): KpiCatalog {
-  return KpiCatalog.create(customKpiSpecs(config));
-}
-
-/**
- * The configuration's custom KPIs as catalog specs. The schema already checks the `custom.`
- * prefix; this narrows the string type to the catalog's template literal type.
- */
-function customKpiSpecs(config: PipelineConfig): CustomKpiSpec[] {
-  return config.customKpis.map((k, i) => {
-    const { eventType } = k;
-    if (!isCustomEventType(eventType)) {
-      throw new InvalidCustomKpiError(`customKpis[${i}].eventType`, 'must start with "custom."');
-    }
-    return { ...k, eventType };
-  });
-}
-
-function isCustomEventType(type: string): type is `custom.${string}` {
-  return type.startsWith('custom.');
 }

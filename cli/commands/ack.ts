@@ -5,9 +5,10 @@
 import { DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
 import { acknowledgeIncident, IncidentNotFoundError, IncidentStateError } from '../../lambdas/core/incidents';
 import { loadConfigFile } from '../../lib/config/load';
+import { CommandFailedError, UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { resolveTarget } from '../wiring';
-import { CommandFailedError, UsageError } from './errors';
-import type { CliIo, TargetCliOptions } from './program';
+import type { TargetCliOptions } from './options';
 
 /** Options of `kpi ack`. */
 export interface AckCliOptions extends TargetCliOptions {

@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { AlarmEvaluationError, backtest, formatBacktest } from '../../lambdas/core/alarm-evaluator';
 import { loadConfigFile } from '../../lib/config/load';
-import { UsageError } from './errors';
-import type { CliIo } from './program';
-import { synthesizeTemplates, withLocalReferences } from './synth';
+import { UsageError } from '../errors';
+import type { CliIo } from '../io';
+import { synthesizeTemplates, withLocalReferences } from '../synth';
 
 /** Options of `kpi backtest`. */
 export interface BacktestCliOptions {

@@ -5,13 +5,15 @@
 import { writeFileSync } from 'node:fs';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
 import { isKpiTenant } from '../../lambdas/core/aggregation';
+import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import { type ExportRow, toCsv, toJsonLines } from '../../lambdas/core/export';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
 import type { Granularity } from '../../lambdas/core/time/buckets';
 import { loadConfigFile } from '../../lib/config/load';
-import { catalogFor, parseInstant, resolveTarget } from '../wiring';
-import { kpiReadFailure, UsageError } from './errors';
-import type { CliIo, TargetCliOptions } from './program';
+import { kpiReadFailure, UsageError } from '../errors';
+import type { CliIo } from '../io';
+import { parseInstant, resolveTarget } from '../wiring';
+import type { TargetCliOptions } from './options';
 
 /** Options of `kpi export`. */
 export interface ExportCliOptions extends TargetCliOptions {

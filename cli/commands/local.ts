@@ -5,29 +5,27 @@
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { parseAlarmName } from '../../lambdas/core/alarms/naming';
+import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import { type PipelineConfig, parseConfig, type TenantConfig } from '../../lambdas/core/config/schema';
 import { decodeEvent } from '../../lambdas/core/events/decode';
 import { parseRfc3339 } from '../../lambdas/core/events/rfc3339';
 import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
 import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
 import { scopeLabel } from '../../lambdas/core/vocabulary';
+import { ingestionLimits } from '../../lambdas/handlers/aggregator/deps';
 import { loadConfigFile } from '../../lib/config/load';
-import {
-  type LocalRun,
-  type LocalRunResult,
-  type ReplayRecord,
-  type RunObserver,
-  runLocalPipeline,
-} from '../local/runner';
+import { InterruptedError, UsageError } from '../errors';
+import type { CliIo } from '../io';
+import { oversizeReason, partitionKeyOf } from '../kinesis-send';
+import { type LocalRun, type LocalRunResult, RunAbortedError, type RunObserver } from '../local/context';
+import { runLocalPipeline } from '../local/runner';
 import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
 import { simulateDay, simulatedFleet } from '../local/simulator';
-import { catalogFor, parseInstant, removeLocalState, writeLocalState } from '../wiring';
-import { UsageError } from './errors';
+import type { ReplayRecord } from '../local/stream-pump';
+import { parseInstant, removeLocalState, writeLocalState } from '../wiring';
 import { formatKpiValue, renderTable } from './format';
 import { readFileOrExplain, splitNdjson } from './ndjson';
-import type { CliIo } from './program';
 import { createProgress, type Progress } from './progress';
-import { oversizeReason, partitionKeyOf } from './send';
 
 /** Options of `kpi local`. */
 export interface LocalCliOptions {
@@ -165,11 +163,7 @@ export function acceptedRange(
   config: PipelineConfig,
 ): { fromMs: number; toMs: number; accepted: number } {
   const catalog = catalogFor(config);
-  const limits = {
-    maxRecordBytes: config.ingestion.maxRecordBytes,
-    maxPastMs: config.ingestion.maxPastDays * DAY_MS,
-    maxFutureMs: config.ingestion.maxFutureMinutes * MINUTE_MS,
-  };
+  const limits = ingestionLimits(config);
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let accepted = 0;
@@ -225,89 +219,157 @@ export function terminalObserver(io: CliIo): RunObserver {
   };
 }
 
+/** What `kpi local` runs: the records, their configuration and range, and how it was chosen. */
+interface PlannedRun {
+  readonly config: PipelineConfig;
+  readonly records: readonly ReplayRecord[];
+  readonly rangeStartMs: number;
+  readonly rangeEndMs: number;
+  readonly fixedNowMs?: number;
+  readonly monitoredFromMs?: number;
+  readonly headline: string;
+  readonly replayClock?: ReplayClock;
+}
+
+/** A run of given events (`--events`), judged at `--now`, the current time, or as if live. */
+function planEventsRun(opts: LocalCliOptions & { events: string }, baseConfig: PipelineConfig, io: CliIo): PlannedRun {
+  if (opts.now !== undefined && opts.replayLive === true) {
+    throw new UsageError(
+      '--now and --replay-live exclude each other: judge the events at one instant, or as sent live.',
+    );
+  }
+  const loaded = recordsFromEventsFile(resolve(opts.events));
+  const records = [...loaded.records].sort((a, b) => a.sentAtMs - b.sentAtMs);
+  const config = configWithEventTenants(baseConfig, loaded.tenants);
+  const replayClock: ReplayClock =
+    opts.replayLive === true
+      ? { kind: 'live' }
+      : opts.now !== undefined
+        ? { kind: 'fixed', nowMs: parseInstant(opts.now, '--now'), source: '--now' }
+        : { kind: 'fixed', nowMs: io.now(), source: 'current time' };
+  const range = acceptedRange(loaded.records, replayClock, config);
+  return {
+    config,
+    records,
+    rangeStartMs: range.fromMs,
+    rangeEndMs: range.toMs,
+    ...(replayClock.kind === 'fixed' ? { fixedNowMs: replayClock.nowMs } : {}),
+    headline: `${records.length} events from ${opts.events}; ${describeClock(replayClock)}`,
+    replayClock,
+  };
+}
+
+/**
+ * History: the days before, at the same volume but only every 15th minute (15 times as dense),
+ * so the reports have previous periods to compare with at a fraction of a full day's writes.
+ */
+function simulateHistory(
+  opts: LocalCliOptions,
+  fleet: readonly SimulatedTenant[],
+  dayStartMs: number,
+): SimulatedRecord[] {
+  const history: SimulatedRecord[] = [];
+  for (let d = opts.historyDays; d >= 1; d--) {
+    history.push(
+      ...simulateDay({
+        dayStartMs: dayStartMs - d * DAY_MS,
+        tenants: fleet,
+        seed: opts.seed + d,
+        scale: opts.scale,
+        badRecords: false,
+        sampleEveryMinutes: HISTORY_SAMPLE_MINUTES,
+      }),
+    );
+  }
+  return history;
+}
+
+/** A simulated day of a simulated fleet, with the demo incident and days of history. */
+function planSimulatedRun(opts: LocalCliOptions, baseConfig: PipelineConfig, io: CliIo): PlannedRun {
+  if (opts.now !== undefined || opts.replayLive === true) {
+    throw new UsageError('--now and --replay-live apply to --events only; the simulation runs on its own clock.');
+  }
+  const dayStartMs = opts.date === undefined ? yesterdayUtc(io.now()) : parseDay(opts.date);
+  const fleet = simulatedFleet(opts.tenants, opts.seed);
+  const incidentTenant = fleet[0] as SimulatedTenant;
+  const day = simulateDay({
+    dayStartMs,
+    tenants: fleet,
+    seed: opts.seed,
+    scale: opts.scale,
+    ...(opts.incident
+      ? {
+          incident: {
+            tenant: incidentTenant.id,
+            startMs: dayStartMs + DEMO_INCIDENT_START_MINUTE * MINUTE_MS,
+            durationMs: DEMO_INCIDENT_MINUTES * MINUTE_MS,
+          },
+        }
+      : {}),
+  });
+  const history = simulateHistory(opts, fleet, dayStartMs);
+  return {
+    config: configWithFleet(baseConfig, fleet),
+    records: history.length === 0 ? day : [...history, ...day],
+    monitoredFromMs: dayStartMs,
+    rangeStartMs: dayStartMs - opts.historyDays * DAY_MS,
+    rangeEndMs: dayStartMs + DAY_MS,
+    headline:
+      `a simulated day (${new Date(dayStartMs).toISOString().slice(0, 10)}) of ${fleet.length} tenants, ` +
+      `${day.length} records` +
+      (history.length === 0 ? '' : ` after ${opts.historyDays} days of history (${history.length} records)`) +
+      (opts.incident ? `, incident on ${incidentTenant.id} at 10:00 UTC for ${DEMO_INCIDENT_MINUTES} min` : ''),
+  };
+}
+
+/**
+ * After the run, with `--keep-running`: writes the state file, keeps aggregating what arrives on
+ * the stream, and prints how to use it. Returns when `ended` resolves (Ctrl-C).
+ */
+async function keepRunning(run: LocalRun, plan: PlannedRun, opts: LocalCliOptions, io: CliIo, ended: Promise<void>) {
+  const path = writeLocalState(
+    {
+      version: 1,
+      region: 'us-east-1',
+      endpoints: {
+        kinesis: run.result.endpoints.kinesis,
+        dynamodb: run.result.endpoints.dynamodb,
+        ses: run.result.endpoints.ses,
+      },
+      resources: run.result.resources,
+      pid: process.pid,
+      ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
+    },
+    opts.stateFile,
+  );
+  // Live from here on: what `kpi send --local` puts on the stream is aggregated within seconds,
+  // judged against the current time. A fixed --now holds for the live records too, so a session
+  // can be replayed exactly.
+  const clock = plan.replayClock;
+  const fixedClock = clock?.kind === 'fixed' && clock.source === '--now' ? clock : undefined;
+  run.follow(fixedClock === undefined ? io.now : () => fixedClock.nowMs);
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  io.out(
+    `\nThe local pipeline keeps running and aggregates what arrives on ${run.result.resources.stream} ` +
+      `(state in ${path}). In another terminal try:\n` +
+      '  npx kpi send --local events.ndjson\n' +
+      `  npx kpi snapshot --local --at ${new Date(plan.rangeStartMs + 23 * 3_600_000).toISOString()}\n` +
+      `  npx kpi export --local --from ${day(plan.rangeStartMs)} --to ${day(plan.rangeEndMs)} --granularity day\n` +
+      'Press Ctrl-C to stop it.\n',
+  );
+  await ended;
+}
+
 /** Runs `kpi local`. */
 export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise<void> {
   const t0 = Date.now();
   // The local run talks to no AWS endpoint; the SDK's Node version notice is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const baseConfig = loadConfigFile(opts.config);
-  let config: PipelineConfig;
-  let records: ReplayRecord[];
-  let rangeStartMs: number;
-  let rangeEndMs: number;
-  let fixedNowMs: number | undefined;
-  let monitoredFromMs: number | undefined;
-  let headline: string;
-  let replayClock: ReplayClock | undefined;
-  if (opts.events !== undefined) {
-    if (opts.now !== undefined && opts.replayLive === true) {
-      throw new UsageError(
-        '--now and --replay-live exclude each other: judge the events at one instant, or as sent live.',
-      );
-    }
-    const loaded = recordsFromEventsFile(resolve(opts.events));
-    records = [...loaded.records].sort((a, b) => a.sentAtMs - b.sentAtMs);
-    config = configWithEventTenants(baseConfig, loaded.tenants);
-    replayClock =
-      opts.replayLive === true
-        ? { kind: 'live' }
-        : opts.now !== undefined
-          ? { kind: 'fixed', nowMs: parseInstant(opts.now, '--now'), source: '--now' }
-          : { kind: 'fixed', nowMs: io.now(), source: 'current time' };
-    const range = acceptedRange(loaded.records, replayClock, config);
-    rangeStartMs = range.fromMs;
-    rangeEndMs = range.toMs;
-    if (replayClock.kind === 'fixed') fixedNowMs = replayClock.nowMs;
-    headline = `${records.length} events from ${opts.events}; ${describeClock(replayClock)}`;
-  } else {
-    if (opts.now !== undefined || opts.replayLive === true) {
-      throw new UsageError('--now and --replay-live apply to --events only; the simulation runs on its own clock.');
-    }
-    const dayStartMs = opts.date === undefined ? yesterdayUtc(io.now()) : parseDay(opts.date);
-    const fleet = simulatedFleet(opts.tenants, opts.seed);
-    config = configWithFleet(baseConfig, fleet);
-    const incidentTenant = fleet[0] as SimulatedTenant;
-    records = simulateDay({
-      dayStartMs,
-      tenants: fleet,
-      seed: opts.seed,
-      scale: opts.scale,
-      ...(opts.incident
-        ? {
-            incident: {
-              tenant: incidentTenant.id,
-              startMs: dayStartMs + DEMO_INCIDENT_START_MINUTE * MINUTE_MS,
-              durationMs: DEMO_INCIDENT_MINUTES * MINUTE_MS,
-            },
-          }
-        : {}),
-    });
-    // History: the days before, at the same volume but only every 15th minute (15 times as dense),
-    // so the reports have previous periods to compare with at a fraction of a full day's writes.
-    const history: SimulatedRecord[] = [];
-    for (let d = opts.historyDays; d >= 1; d--) {
-      history.push(
-        ...simulateDay({
-          dayStartMs: dayStartMs - d * DAY_MS,
-          tenants: fleet,
-          seed: opts.seed + d,
-          scale: opts.scale,
-          badRecords: false,
-          sampleEveryMinutes: HISTORY_SAMPLE_MINUTES,
-        }),
-      );
-    }
-    records = history.length === 0 ? records : [...history, ...records];
-    monitoredFromMs = dayStartMs;
-    rangeStartMs = dayStartMs - opts.historyDays * DAY_MS;
-    rangeEndMs = dayStartMs + DAY_MS;
-    headline =
-      `a simulated day (${new Date(dayStartMs).toISOString().slice(0, 10)}) of ${fleet.length} tenants, ` +
-      `${records.length - history.length} records` +
-      (history.length === 0 ? '' : ` after ${opts.historyDays} days of history (${history.length} records)`) +
-      (opts.incident ? `, incident on ${incidentTenant.id} at 10:00 UTC for ${DEMO_INCIDENT_MINUTES} min` : '');
-  }
-  io.err(`${io.isTTY ? pc.bold('kpi local') : 'kpi local'}: ${headline}\n`);
+  const { events } = opts;
+  const plan =
+    events !== undefined ? planEventsRun({ ...opts, events }, baseConfig, io) : planSimulatedRun(opts, baseConfig, io);
+  io.err(`${io.isTTY ? pc.bold('kpi local') : 'kpi local'}: ${plan.headline}\n`);
 
   let run: LocalRun | undefined;
   let stopping = false;
@@ -317,66 +379,42 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
     await run?.stop();
     if (opts.keepRunning === true) removeLocalState(opts.stateFile);
   };
+  const interrupted = new AbortController();
   let endKeepRunning: (() => void) | undefined;
+  const ended = new Promise<void>((done) => {
+    endKeepRunning = done;
+  });
+  let running = false;
   const onSignal = () => {
     io.err('\nStopping the local stand-ins...\n');
-    // Kept running: Ctrl-C is the normal end; the `finally` below stops everything.
-    if (endKeepRunning !== undefined) {
-      endKeepRunning();
-      return;
-    }
-    // Mid-run there is no stage to cancel: stop the stand-ins (the module also kills its
-    // children on exit) and end with the shell's code for an interrupt.
-    void stop().finally(() => process.exit(130));
+    // Kept running: Ctrl-C is the normal end; the `finally` below stops everything. Mid-run: the
+    // stand-ins stop, the stage in progress fails, and the run ends with the shell's code for an
+    // interrupt (the program maps InterruptedError to it).
+    if (running) endKeepRunning?.();
+    else interrupted.abort();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     run = await runLocalPipeline({
-      config,
-      records,
-      rangeStartMs,
-      rangeEndMs,
-      ...(fixedNowMs === undefined ? {} : { fixedNowMs }),
-      ...(monitoredFromMs === undefined ? {} : { monitoredFromMs }),
+      config: plan.config,
+      records: plan.records,
+      rangeStartMs: plan.rangeStartMs,
+      rangeEndMs: plan.rangeEndMs,
+      ...(plan.fixedNowMs === undefined ? {} : { fixedNowMs: plan.fixedNowMs }),
+      ...(plan.monitoredFromMs === undefined ? {} : { monitoredFromMs: plan.monitoredFromMs }),
       keepConsuming: opts.keepRunning === true,
       ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
       observer: terminalObserver(io),
+      signal: interrupted.signal,
+    }).catch((err: unknown) => {
+      throw err instanceof RunAbortedError ? new InterruptedError('the local stand-ins were stopped mid-run') : err;
     });
-    io.out(renderSummary(run.result, config, io, Date.now() - t0));
-    if (replayClock !== undefined) io.out(`${describeClock(replayClock)}\n`);
+    io.out(renderSummary(run.result, plan.config, io, Date.now() - t0));
+    if (plan.replayClock !== undefined) io.out(`${describeClock(plan.replayClock)}\n`);
     if (opts.keepRunning === true) {
-      const path = writeLocalState(
-        {
-          version: 1,
-          region: 'us-east-1',
-          endpoints: {
-            kinesis: run.result.endpoints.kinesis,
-            dynamodb: run.result.endpoints.dynamodb,
-            ses: run.result.endpoints.ses,
-          },
-          resources: run.result.resources,
-          pid: process.pid,
-          ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
-        },
-        opts.stateFile,
-      );
-      // Live from here on: what `kpi send --local` puts on the stream is aggregated within seconds,
-      // judged against the current time.
-      const fixedClock = replayClock?.kind === 'fixed' && replayClock.source === '--now' ? replayClock : undefined;
-      // A fixed --now holds for the live records too, so a session can be replayed exactly.
-      run.follow(fixedClock === undefined ? io.now : () => fixedClock.nowMs);
-      io.out(
-        `\nThe local pipeline keeps running and aggregates what arrives on ${run.result.resources.stream} ` +
-          `(state in ${path}). In another terminal try:\n` +
-          '  npx kpi send --local events.ndjson\n' +
-          `  npx kpi snapshot --local --at ${new Date(rangeStartMs + 23 * 3_600_000).toISOString()}\n` +
-          `  npx kpi export --local --from ${new Date(rangeStartMs).toISOString().slice(0, 10)} --to ${new Date(rangeEndMs).toISOString().slice(0, 10)} --granularity day\n` +
-          'Press Ctrl-C to stop it.\n',
-      );
-      await new Promise<void>((done) => {
-        endKeepRunning = done;
-      });
+      running = true;
+      await keepRunning(run, plan, opts, io, ended);
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -397,11 +435,11 @@ function sev(severity: string, io: CliIo): string {
   return pc.dim(severity);
 }
 
-/** The terminal summary of a run. */
-export function renderSummary(result: LocalRunResult, config: PipelineConfig, io: CliIo, elapsedMs: number): string {
-  const h = (s: string) => (io.isTTY ? pc.bold(pc.underline(s)) : `== ${s} ==`);
+type Heading = (title: string) => string;
+
+/** The fleet KPIs per day, and what happened to the records. */
+function kpiSection(result: LocalRunResult, config: PipelineConfig, io: CliIo, h: Heading, lines: string[]): void {
   const catalog = catalogFor(config);
-  const lines: string[] = [''];
   lines.push(h(`Fleet KPIs (${config.tenants.length} tenants)`));
   const byKpi = new Map(result.fleetDays.map((r) => [`${r.bucketStart}|${r.kpi}`, r]));
   const days = [...new Set(result.fleetDays.map((r) => r.bucketStart))].sort();
@@ -428,6 +466,10 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
     `Records: ${result.pump.read} read from ${result.resources.stream}, ${a.accepted} accepted, ` +
       `${a.rejected} rejected${reasons === '' ? '' : ` (${reasons})`}, ${result.emfDocuments.length} EMF documents.`,
   );
+}
+
+/** The paging alarms that fired. */
+function alarmSection(result: LocalRunResult, config: PipelineConfig, io: CliIo, h: Heading, lines: string[]): void {
   lines.push('', h('Alarms'));
   const fired = result.alarms.transitions.filter((t) => t.toState === 'ALARM');
   const paging = new Map<string, { severity: string; count: number; first: number }>();
@@ -454,7 +496,10 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
     .map(([name, e]) => [sev(e.severity, io), name, `${e.count}x`, `first ${clock(e.first)}`]);
   if (alarmRows.length > 0) lines.push(renderTable([['severity', 'alarm', 'fired', 'when'], ...alarmRows]));
   if (paging.size > alarmRows.length) lines.push(`  ... and ${paging.size - alarmRows.length} more.`);
+}
 
+/** Incidents, their pages and response times, and the first P1s' timelines. */
+function incidentSection(result: LocalRunResult, io: CliIo, h: Heading, lines: string[]): void {
   lines.push('', h('Incidents'));
   const e = result.escalation;
   const byState = new Map<string, number>();
@@ -501,7 +546,15 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
       lines.push(`  ${clock(t.atMs)}  ${t.kind.padEnd(12)} ${t.detail.slice(0, 110)}`);
     }
   }
+}
 
+/** The terminal summary of a run. */
+export function renderSummary(result: LocalRunResult, config: PipelineConfig, io: CliIo, elapsedMs: number): string {
+  const h: Heading = (title) => (io.isTTY ? pc.bold(pc.underline(title)) : `== ${title} ==`);
+  const lines: string[] = [''];
+  kpiSection(result, config, io, h, lines);
+  alarmSection(result, config, io, h, lines);
+  incidentSection(result, io, h, lines);
   lines.push('', h('Reports'));
   for (const r of result.reports) {
     lines.push(

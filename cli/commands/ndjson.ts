@@ -4,7 +4,7 @@
  * rejected there as `invalid_json` instead of being silently replaced by U+FFFD on the way.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { UsageError } from './errors';
+import { UsageError } from '../errors';
 
 /** One non-blank line of an NDJSON file. */
 export interface NdjsonLine {

@@ -6,38 +6,15 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigurationError } from '../../lambdas/core/configuration-error';
-import { CommandFailedError, EXIT, UsageError } from './errors';
-
-/** Where a command writes; tests capture it, the real CLI uses the process streams. */
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  /** Whether stdout is an interactive terminal (progress bars and colours) or a pipe/file (plain lines). */
-  readonly isTTY: boolean;
-  /** The current time (epoch ms): the one clock of the CLI, fixed by tests. */
-  readonly now: () => number;
-}
-
-/** The process's own streams. */
-export function processIo(): CliIo {
-  return {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-    isTTY: process.stdout.isTTY === true,
-    now: () => Date.now(),
-  };
-}
-
-/** Options shared by every command that talks to a pipeline. */
-export interface TargetCliOptions {
-  local?: boolean;
-  region?: string;
-  profile?: string;
-  stateFile?: string;
-  kinesisEndpoint?: string;
-  dynamodbEndpoint?: string;
-  config: string;
-}
+import { CommandFailedError, EXIT, InterruptedError, UsageError } from '../errors';
+import type { CliIo } from '../io';
+import type { AckCliOptions } from './ack';
+import type { BacktestCliOptions } from './backtest';
+import type { ExportCliOptions } from './export';
+import type { LocalCliOptions } from './local';
+import type { ReportCliOptions } from './report';
+import type { SendCliOptions } from './send';
+import type { SnapshotCliOptions } from './snapshot';
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -127,7 +104,7 @@ export function buildProgram(io: CliIo): Command {
     )
     .option('--state-file <path>', 'where --keep-running writes the endpoints', '.kpi-local.json')
     .option('-c, --config <path>', 'pipeline configuration file', 'config/pipeline.json')
-    .action(async (opts) => {
+    .action(async (opts: LocalCliOptions) => {
       const { runLocalCommand } = require('./local') as typeof import('./local');
       await runLocalCommand(opts, io);
     });
@@ -146,7 +123,7 @@ export function buildProgram(io: CliIo): Command {
         .argParser(positiveInt('--max-attempts')),
     )
     .option('--stream <name>', 'stream name (default: <name>-events of the configuration)')
-    .action(async (file: string, opts) => {
+    .action(async (file: string, opts: SendCliOptions) => {
       const { runSendCommand } = require('./send') as typeof import('./send');
       await runSendCommand(file, opts, io);
     });
@@ -164,7 +141,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--kpi <names...>', 'only these KPIs')
     .option('-o, --out <file>', 'write here instead of stdout')
     .option('--kpi-table <name>', 'KPI table name (default: <name>-kpis of the configuration)')
-    .action(async (opts) => {
+    .action(async (opts: ExportCliOptions) => {
       const { runExportCommand } = require('./export') as typeof import('./export');
       await runExportCommand(opts, io);
     });
@@ -177,7 +154,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--tenant <id>', 'tenant id, or * for the fleet', '*')
     .option('--at <time>', 'as of this instant (ISO 8601; default now)')
     .option('--kpi-table <name>', 'KPI table name (default: <name>-kpis of the configuration)')
-    .action(async (opts) => {
+    .action(async (opts: SnapshotCliOptions) => {
       const { runSnapshotCommand } = require('./snapshot') as typeof import('./snapshot');
       await runSnapshotCommand(opts, io);
     });
@@ -190,7 +167,7 @@ export function buildProgram(io: CliIo): Command {
     .requiredOption('--metrics <file>', 'recorded metrics: CloudWatch EMF lines (NDJSON) as the aggregator logs them')
     .option('-c, --config <path>', 'pipeline configuration file', 'config/pipeline.json')
     .option('--json', 'print the transitions as JSON')
-    .action(async (opts) => {
+    .action(async (opts: BacktestCliOptions) => {
       const { runBacktestCommand } = require('./backtest') as typeof import('./backtest');
       await runBacktestCommand(opts, io);
     });
@@ -209,7 +186,7 @@ export function buildProgram(io: CliIo): Command {
     .requiredOption('-o, --out <file>', 'HTML file to write')
     .option('--kpi-table <name>', 'KPI table name')
     .option('--incident-table <name>', 'incident table name')
-    .action(async (kind: string, opts) => {
+    .action(async (kind: string, opts: ReportCliOptions) => {
       const { runReportCommand } = require('./report') as typeof import('./report');
       await runReportCommand(kind, opts, io);
     });
@@ -222,7 +199,7 @@ export function buildProgram(io: CliIo): Command {
   )
     .option('--by <name>', 'who acknowledges (recorded on the incident)', process.env.USER ?? 'cli')
     .option('--incident-table <name>', 'incident table name')
-    .action(async (incident: string, opts) => {
+    .action(async (incident: string, opts: AckCliOptions) => {
       const { runAckCommand } = require('./ack') as typeof import('./ack');
       await runAckCommand(incident, opts, io);
     });
@@ -253,6 +230,10 @@ function exitCodeFor(err: unknown, io: CliIo): number {
   if (err instanceof UsageError || err instanceof ConfigurationError) {
     io.err(`error: ${err.message}\n`);
     return EXIT.usage;
+  }
+  if (err instanceof InterruptedError) {
+    io.err(`${err.message}\n`);
+    return EXIT.interrupted;
   }
   if (err instanceof CommandFailedError) {
     io.err(`error: ${err.message}\n`);

@@ -3,7 +3,7 @@
  * a pipe or a file, so logs of CI runs stay readable.
  */
 import { SingleBar } from 'cli-progress';
-import type { CliIo } from './program';
+import type { CliIo } from '../io';
 
 /** A progress display for one stage. */
 export interface Progress {

@@ -4,12 +4,14 @@
  */
 import { DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
+import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import type { ReportKind } from '../../lambdas/core/config/schema';
 import { loadConfigFile } from '../../lib/config/load';
+import { CommandFailedError, UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { renderReportToFile } from '../report-preview';
-import { catalogFor, parseInstant, resolveTarget } from '../wiring';
-import { CommandFailedError, UsageError } from './errors';
-import type { CliIo, TargetCliOptions } from './program';
+import { parseInstant, resolveTarget } from '../wiring';
+import type { TargetCliOptions } from './options';
 
 /** Options of `kpi report`. */
 export interface ReportCliOptions extends TargetCliOptions {

@@ -4,13 +4,15 @@
  */
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
 import { FLEET_TENANT, isKpiTenant } from '../../lambdas/core/aggregation';
+import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
 import { bucketStart } from '../../lambdas/core/time/buckets';
 import { loadConfigFile } from '../../lib/config/load';
-import { catalogFor, parseInstant, resolveTarget } from '../wiring';
-import { kpiReadFailure, UsageError } from './errors';
+import { kpiReadFailure, UsageError } from '../errors';
+import type { CliIo } from '../io';
+import { parseInstant, resolveTarget } from '../wiring';
 import { kpiTableRows, renderTable } from './format';
-import type { CliIo, TargetCliOptions } from './program';
+import type { TargetCliOptions } from './options';
 
 /** Options of `kpi snapshot`. */
 export interface SnapshotCliOptions extends TargetCliOptions {

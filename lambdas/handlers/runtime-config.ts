@@ -28,12 +28,3 @@ export function loadRuntimeConfig(): PipelineConfig {
   }
   return cached;
 }
-
-/** Reads a required environment variable of a Lambda entry point. */
-export function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') {
-    throw new Error(`Environment variable ${name} is not set; the CDK app sets it on this function.`);
-  }
-  return value;
-}

@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from '../../lambdas/core/config/schema';
+import { ENV } from '../../lambdas/handlers/composition/env';
 import { grantTableData } from './kpi-store';
 import { createPipelineFunction } from './pipeline-function';
 import { grantQuarantinePut } from './quarantine';
@@ -102,9 +103,9 @@ export class Aggregator extends Construct {
       timeout: Duration.seconds(settings.timeoutSeconds),
       reservedConcurrentExecutions: settings.reservedConcurrency,
       environment: {
-        KPI_TABLE_NAME: props.kpiTable.tableName,
-        QUARANTINE_BUCKET_NAME: props.quarantineBucket.bucketName,
-        METRICS_NAMESPACE: props.config.metricsNamespace,
+        [ENV.kpiTable]: props.kpiTable.tableName,
+        [ENV.quarantineBucket]: props.quarantineBucket.bucketName,
+        [ENV.metricsNamespace]: props.config.metricsNamespace,
       },
     });
     grantTableData(this.function, props.kpiTable, props.encryptionKey, 'readWrite');

@@ -14,6 +14,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ackSigningSecretName, type PipelineConfig } from '../../lambdas/core/config/schema';
+import { ENV } from '../../lambdas/handlers/composition/env';
 import { grantTableData } from './kpi-store';
 import { createPipelineFunction, logRetentionFor } from './pipeline-function';
 
@@ -111,7 +112,10 @@ export class EscalationLadder extends Construct {
       description: 'Acknowledges incidents from the signed, single-use links in pages.',
       memorySize: 256,
       timeout: Duration.seconds(10),
-      environment: { INCIDENTS_TABLE: incidentsTable.tableName, ACK_KEY_SECRET_ARN: this.signingKey.secretArn },
+      environment: {
+        [ENV.incidentsTable]: incidentsTable.tableName,
+        [ENV.ackKeySecretArn]: this.signingKey.secretArn,
+      },
     });
     this.ackUrl = this.ackFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     NagSuppressions.addResourceSuppressions(this.ackUrl, [
@@ -139,10 +143,10 @@ export class EscalationLadder extends Construct {
       // Three attempts per channel with backoff, then the e-mail fallback, for every contact of a level.
       timeout: Duration.seconds(60),
       environment: {
-        INCIDENTS_TABLE: incidentsTable.tableName,
-        ACK_KEY_SECRET_ARN: this.signingKey.secretArn,
-        ACK_URL: this.ackUrl.url,
-        ACK_POLL_SECONDS: String(pollInterval.toSeconds()),
+        [ENV.incidentsTable]: incidentsTable.tableName,
+        [ENV.ackKeySecretArn]: this.signingKey.secretArn,
+        [ENV.ackUrl]: this.ackUrl.url,
+        [ENV.ackPollSeconds]: String(pollInterval.toSeconds()),
       },
     });
     grantTableData(this.notifier, incidentsTable, encryptionKey, 'readWrite');
@@ -205,7 +209,10 @@ export class EscalationLadder extends Construct {
       description: 'Opens, updates and resolves incidents on alarm state changes; starts one ladder per episode.',
       memorySize: 256,
       timeout: Duration.seconds(30),
-      environment: { INCIDENTS_TABLE: incidentsTable.tableName, STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+      environment: {
+        [ENV.incidentsTable]: incidentsTable.tableName,
+        [ENV.stateMachineArn]: this.stateMachine.stateMachineArn,
+      },
     });
     grantTableData(this.router, incidentsTable, encryptionKey, 'readWrite');
     this.router.addToRolePolicy(

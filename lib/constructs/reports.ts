@@ -4,13 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { type PipelineConfig, REPORT_KINDS, type ReportKind } from '../../lambdas/core/config/schema';
+import { ENV } from '../../lambdas/handlers/composition/env';
 import { grantTableData } from './kpi-store';
 import { createPipelineFunction } from './pipeline-function';
 
@@ -38,11 +38,6 @@ export interface ReportsProps {
   readonly incidentsTable: dynamodb.ITable;
   /** The data key of both tables. */
   readonly encryptionKey: kms.IKey;
-  /**
-   * A bucket to archive rendered reports in (`REPORT_BUCKET`).
-   * @default - reports are only e-mailed
-   */
-  readonly reportBucket?: s3.IBucket;
   /**
    * Handler entry, relative to the repository root.
    * @default 'lambdas/handlers/report/index.ts'
@@ -106,10 +101,9 @@ export class Reports extends Construct {
       // Lambda's image has no fonts: the charts' text is drawn with this bundled one.
       assetFiles: [REPORT_FONT],
       environment: {
-        REPORT_FONT_FILE: `/var/task/${REPORT_FONT}`,
-        KPI_TABLE_NAME: props.kpiTable.tableName,
-        INCIDENTS_TABLE_NAME: props.incidentsTable.tableName,
-        ...(props.reportBucket === undefined ? {} : { REPORT_BUCKET: props.reportBucket.bucketName }),
+        [ENV.reportFontFile]: `/var/task/${REPORT_FONT}`,
+        [ENV.kpiTable]: props.kpiTable.tableName,
+        [ENV.incidentsTable]: props.incidentsTable.tableName,
       },
     });
     grantTableData(this.function, props.kpiTable, props.encryptionKey, 'readWrite');
@@ -120,11 +114,6 @@ export class Reports extends Construct {
         resources: sesIdentityArns(this, config.reports.senderEmail),
       }),
     );
-    if (props.reportBucket !== undefined) {
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.reportBucket.arnForObjects('*')] }),
-      );
-    }
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,

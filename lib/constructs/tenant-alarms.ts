@@ -25,6 +25,7 @@ import { Construct } from 'constructs';
 import { formatAlarmName } from '../../lambdas/core/alarms/naming';
 import { type PipelineConfig, perTenantAlarmTenants } from '../../lambdas/core/config/schema';
 import { shardCount, TENANTS_PER_SHARD } from '../../lambdas/core/tenant-alarms/shard';
+import { ENV } from '../../lambdas/handlers/composition/env';
 import { grantTableData, TABLE_ATTRIBUTES } from './kpi-store';
 import { createPipelineFunction } from './pipeline-function';
 
@@ -91,10 +92,10 @@ export class TenantAlarms extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(55),
       environment: {
-        KPI_TABLE_NAME: props.kpiTable.tableName,
-        ALARM_STATE_TABLE_NAME: this.stateTable.tableName,
-        ALARM_EVENT_SOURCE: source,
-        ACCOUNT_ID: stack.account,
+        [ENV.kpiTable]: props.kpiTable.tableName,
+        [ENV.alarmStateTable]: this.stateTable.tableName,
+        [ENV.alarmEventSource]: source,
+        [ENV.accountId]: stack.account,
       },
     });
     grantTableData(this.function, props.kpiTable, props.encryptionKey, 'read');

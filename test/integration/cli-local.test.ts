@@ -12,7 +12,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type CliIo, runCli } from '../../cli/commands/program';
+import { runCli } from '../../cli/commands/program';
+import type { CliIo } from '../../cli/io';
 import type { LocalState } from '../../cli/wiring';
 import { type ExportRow, parseCsv } from '../../lambdas/core/export';
 

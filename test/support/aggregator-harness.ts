@@ -52,7 +52,7 @@ export async function startAggregatorEnv(): Promise<AggregatorEnv> {
 }
 
 /** Creates a KPI table as the CDK app does: the local mode's own function, so tests and `kpi local` agree. */
-export { createKpiTable } from '../../cli/local/runner';
+export { createKpiTable } from '../../cli/local/tables';
 
 /** Creates an S3 bucket. */
 export async function createBucket(s3: S3Client, bucket: string): Promise<void> {

@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { kinesisPut, type OutgoingRecord, sendRecords } from '../../cli/commands/send';
+import { kinesisPut, type OutgoingRecord, sendRecords } from '../../cli/kinesis-send';
 import { SeededRandom } from '../../cli/local/simulator';
 import { localClientConfig, type StandIn, startDynamoDb, startFauxqs, startKinesis } from '../../cli/local/standins';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';

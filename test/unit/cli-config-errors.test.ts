@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CliIo, runCli } from '../../cli/commands/program';
+import { runCli } from '../../cli/commands/program';
+import type { CliIo } from '../../cli/io';
 
 function capture(): CliIo & { stderr: () => string } {
   let err = '';

@@ -5,7 +5,7 @@ import {
   partitionKeyOf,
   sendRecords,
   splitIntoBatches,
-} from '../../cli/commands/send';
+} from '../../cli/kinesis-send';
 
 const rec = (i: number, bytes = 100): OutgoingRecord => ({
   partitionKey: `t${i % 3}`,

@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type CliIo, runCli } from '../../cli/commands/program';
+import { runCli } from '../../cli/commands/program';
+import type { CliIo } from '../../cli/io';
 
 const ROOT = resolve(__dirname, '../..');
 

@@ -4,7 +4,7 @@
  * the alarms evaluate.
  */
 
-import { CapturedMetrics } from '../../cli/local/runner';
+import { CapturedMetrics } from '../../cli/local/handlers';
 import { EmfKpiMetrics } from '../../lambdas/adapters/metrics-emf';
 import { KpiSet } from '../../lambdas/core/aggregates';
 import { parseEmfLines } from '../../lambdas/core/alarm-evaluator';

@@ -9,7 +9,7 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { StreamPump } from '../../cli/local/runner';
+import { StreamPump } from '../../cli/local/stream-pump';
 
 function expired(): Error {
   const err = new Error('Iterator expired');

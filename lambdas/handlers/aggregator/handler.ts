@@ -11,7 +11,8 @@ import type { AggregateBatch, StreamRecord } from '../../core/aggregation';
 
 /** What the handler needs; index.ts builds it from the environment. */
 export interface AggregatorHandlerDeps {
-  readonly aggregate: AggregateBatch;
+  /** The use case (only its `run`: local mode counts the reports on the way out). */
+  readonly aggregate: Pick<AggregateBatch, 'run'>;
   readonly logger: Logger;
   /** Processing time, epoch ms (late/future checks). @default Date.now */
   readonly now?: () => number;

@@ -3,7 +3,7 @@
  * stack's CloudFormation template: the alarm definitions, the tables and the escalation state
  * machine that `cdk deploy` would ship, read by `kpi local` and `kpi backtest`.
  *
- * Run as a script (`node -r tsx/cjs cli/commands/synth.ts CONFIG.json OUTDIR`) it synthesizes in
+ * Run as a script (`node -r tsx/cjs cli/synth.ts CONFIG.json OUTDIR`) it synthesizes in
  * a child process, so the local run can start its stand-ins and ingest while synthesis (CPU-bound,
  * seconds) proceeds on another core.
  */
@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PipelineConfig, parseConfig } from '../../lambdas/core/config/schema';
+import { type PipelineConfig, parseConfig } from '../lambdas/core/config/schema';
 import { CommandFailedError } from './errors';
 
 /** A CloudFormation template, as synthesized. */
@@ -27,7 +27,7 @@ export type SynthesizedTemplates = Readonly<Record<string, CfnTemplate>>;
 export function synthesizeTemplates(config: PipelineConfig, outdir?: string): SynthesizedTemplates {
   // Loaded here, not at the top: aws-cdk-lib is large and most commands never need it.
   const { App } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-  const { buildApp } = require('../../lib/app') as typeof import('../../lib/app');
+  const { buildApp } = require('../lib/app') as typeof import('../lib/app');
   const dir = outdir ?? mkdtempSync(join(tmpdir(), 'kpi-synth-'));
   const app = new App({ outdir: dir, context: { 'aws:cdk:bundling-stacks': [] } });
   buildApp(app, config);
@@ -149,7 +149,8 @@ if (require.main === module) {
   const [configPath, outdir] = process.argv.slice(2);
   if (configPath === undefined || outdir === undefined) {
     process.stderr.write('usage: synth.ts CONFIG.json OUTDIR\n');
-    process.exit(2);
+    process.exitCode = 2;
+  } else {
+    synthesizeTemplates(parseConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath), outdir);
   }
-  synthesizeTemplates(parseConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath), outdir);
 }

@@ -10,7 +10,17 @@ export const EXIT = {
   failure: 1,
   /** The command line or the configuration is wrong; nothing was done. */
   usage: 2,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM while running: the shell's code for an interrupt. */
+  interrupted: 130,
 } as const;
+
+/** The user stopped a command while it ran; what it had started is stopped too. */
+export class InterruptedError extends Error {
+  constructor(what: string) {
+    super(`Interrupted: ${what}.`);
+    this.name = 'InterruptedError';
+  }
+}
 
 /** A wrong argument or option: the message says what to pass instead. */
 export class UsageError extends Error {
