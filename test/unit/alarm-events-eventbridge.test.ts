@@ -47,12 +47,10 @@ describe('EventBridgeAlarmEventSink', () => {
   });
 
   it('fails retryably, naming the error, when EventBridge refuses an entry', async () => {
-    eventBridge
-      .on(PutEventsCommand)
-      .resolves({
-        FailedEntryCount: 1,
-        Entries: [{}, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
-      });
+    eventBridge.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{}, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
+    });
     const sent = new EventBridgeAlarmEventSink(new EventBridgeClient({}), SOURCE).send([change(1), change(2)]);
     await expect(sent).rejects.toThrow(TenantAlarmError);
     await expect(sent).rejects.toMatchObject({
