@@ -73,6 +73,8 @@ describe('KpiSet golden bytes', () => {
     expect(KEY_WORDS.filter((w) => !keys.has(w))).toEqual([]);
     const kinds = new Set(s.values().map((v) => stateKindOf(catalog.get(v.kpi.split(':')[0]!)!)));
     expect([...kinds].sort()).toEqual(Object.values(StateKind).filter((k) => k !== StateKind.MeanMoments));
+    // Kind bytes are numbered without gaps (the decoder's range check relies on it).
+    expect(Object.values(StateKind)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('format 2: writes these exact bytes and reads them back', () => {

@@ -190,15 +190,27 @@ function readHeader(bytes: Uint8Array): { format: number; body: Uint8Array } {
   }
 }
 
-/** A key as read, with its catalog slot when the key code already names one. */
-function readKey(r: ByteReader, format: number, codes: KeyCodes): { key: string; slot?: number } {
-  if (format === FORMAT_V1) return { key: r.string() };
-  const code = r.varint();
-  if (code === 0) return { key: r.string() };
+/**
+ * Reads a key into {@link readKeyOut} (decoding writes no object per key: a set holds ~40 keys and
+ * the aggregator decodes every stored item it updates).
+ */
+const readKeyOut: { key: string; slot: number | undefined } = { key: '', slot: undefined };
+
+function readKey(r: ByteReader, format: number, codes: KeyCodes): void {
+  readKeyOut.slot = undefined;
+  const code = format === FORMAT_V1 ? 0 : r.varint();
+  if (code === 0) {
+    readKeyOut.key = r.string();
+    return;
+  }
   const word = Math.floor(code / 2) - 1;
   if (word >= KEY_WORDS.length) throw new AggregateDecodeError(`unknown key index ${word}`);
   const name = KEY_WORDS[word]!;
-  return code % 2 === 1 ? { key: `${name}:${r.string()}` } : { key: name, slot: codes.wordSlots[word] };
+  if (code % 2 === 1) readKeyOut.key = `${name}:${r.string()}`;
+  else {
+    readKeyOut.key = name;
+    readKeyOut.slot = codes.wordSlots[word];
+  }
 }
 
 function readState(r: ByteReader, key: string, format: number): State {
@@ -225,7 +237,8 @@ export function decodeStates(bytes: Uint8Array, table: StateTable): number {
   const events = r.varint();
   const n = r.varint();
   for (let i = 0; i < n; i++) {
-    const { key, slot } = readKey(r, format, codes);
+    readKey(r, format, codes);
+    const { key, slot } = readKeyOut;
     const st = readState(r, key, format);
     const colon = key.indexOf(':');
     if (colon < 0) {

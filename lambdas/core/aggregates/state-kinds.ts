@@ -252,8 +252,11 @@ export function opsOf(k: StateKind): StateOps<State> {
 
 /** Whether `k` is a known state kind. */
 export function isStateKind(k: number): k is StateKind {
-  return Object.hasOwn(STATE_OPS, k);
+  return Number.isInteger(k) && k >= 0 && k < KIND_COUNT;
 }
+
+/** The kinds are numbered 0..KIND_COUNT-1 without gaps (checked by the golden-bytes test). */
+const KIND_COUNT = Object.keys(StateKind).length;
 
 /** The state kind each measure keeps (undefined: derived at read time, like conversions). */
 const KIND_OF_MEASURE: { readonly [M in KpiDefinition['measure']['kind']]: StateKind | undefined } = {
