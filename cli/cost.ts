@@ -12,6 +12,7 @@ import {
   CostInputError,
   DEFAULT_ASSUMPTIONS,
   estimateMonthlyCost,
+  TENANT_EVALUATION_BASIS,
   US_EAST_1_PRICES,
 } from '../lambdas/core/cost/estimate';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../lib/config/load';
@@ -81,6 +82,9 @@ function main(argv: string[]): number {
       `\nAssumptions: ${a.eventBytes} B per event, ${a.bucketItemBytes} B per KPI bucket item, ${a.rejectedShare * 100}% rejected, ` +
         `${a.onDemandShards} on-demand shards, ${a.emailIncidentsPerMonth} e-mailed incidents and ${a.p1IncidentsPerMonth} P1 incidents ` +
         `(${a.smsPerP1Incident} SMS each) a month; per-tenant alarms and dashboards for the same share of tenants as in the configuration.`,
+    );
+    console.log(
+      `Per-tenant alarm evaluation: ${a.tenantEvaluationMs} ms of a 1 GB function per alerting tenant and minute (${TENANT_EVALUATION_BASIS}).`,
     );
     console.log(
       `Prices used (USD): custom metric ${p.metricTiers.map((t) => t.usd).join('/')} per month by volume tier, alarm ${p.standardAlarmMonth} ` +

@@ -117,12 +117,16 @@ export interface TrafficAssumptions {
   readonly p1IncidentsPerMonth: number;
   readonly smsPerP1Incident: number;
   /**
-   * Evaluator time per alerting tenant and minute, in ms: 56 ms of CPU measured on a full core
-   * (`npm run bench -- tenant-alarms`), doubled for the 1 GB function's share of a vCPU and the reads.
+   * Evaluator time per alerting tenant and minute, in ms, of a 1 GB function; see
+   * {@link TENANT_EVALUATION_BASIS}.
    * @default 100
    */
   readonly tenantEvaluationMs: number;
 }
+
+/** What the default {@link TrafficAssumptions.tenantEvaluationMs} rests on (`npm run cost` prints it). */
+export const TENANT_EVALUATION_BASIS =
+  "56 ms of CPU per tenant measured on a full core by `npm run bench -- tenant-alarms`, doubled for a 1 GB function's share of a vCPU and its KPI reads";
 
 /** The defaults of {@link TrafficAssumptions}. */
 export const DEFAULT_ASSUMPTIONS: TrafficAssumptions = {
