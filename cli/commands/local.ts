@@ -11,6 +11,7 @@ import { parseRfc3339 } from '../../lambdas/core/events/rfc3339';
 import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
 import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
 import { loadConfigFile } from '../../lib/config/load';
+import { demoDeclinesOn, simulateHistory } from '../local/history';
 import {
   type LocalRun,
   type LocalRunResult,
@@ -18,7 +19,7 @@ import {
   type RunObserver,
   runLocalPipeline,
 } from '../local/runner';
-import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
+import type { SimulatedTenant } from '../local/simulator';
 import { simulateDay, simulatedFleet } from '../local/simulator';
 import { catalogFor, parseInstant, removeLocalState, writeLocalState } from '../wiring';
 import { UsageError } from './errors';
@@ -45,14 +46,13 @@ export interface LocalCliOptions {
   replayLive?: boolean;
   /** Simulated days of history before the demo day, for the reports' previous periods. */
   historyDays: number;
+  /** Simulate the demo's declining clients (history.ts). @default true */
+  declines?: boolean;
   config: string;
 }
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
-
-/** History days are simulated every this many minutes (the same daily volume). */
-export const HISTORY_SAMPLE_MINUTES = 15;
 
 /** When the demo incident starts, in minutes after midnight of the simulated day (10:00 UTC). */
 export const DEMO_INCIDENT_START_MINUTE = 600;
@@ -236,6 +236,7 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
   let rangeEndMs: number;
   let fixedNowMs: number | undefined;
   let monitoredFromMs: number | undefined;
+  let history: Iterable<readonly ReplayRecord[]> | undefined;
   let headline: string;
   let replayClock: ReplayClock | undefined;
   if (opts.events !== undefined) {
@@ -266,11 +267,13 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
     const fleet = simulatedFleet(opts.tenants, opts.seed);
     config = configWithFleet(baseConfig, fleet);
     const incidentTenant = fleet[0] as SimulatedTenant;
+    const declines = opts.declines !== false;
     records = simulateDay({
       dayStartMs,
       tenants: fleet,
       seed: opts.seed,
       scale: opts.scale,
+      ...(declines ? { declines: demoDeclinesOn(fleet, 0) } : {}),
       ...(opts.incident
         ? {
             incident: {
@@ -281,29 +284,32 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
           }
         : {}),
     });
-    // History: the days before, at the same volume but only every 15th minute (15 times as dense),
-    // so the reports have previous periods to compare with at a fraction of a full day's writes.
-    const history: SimulatedRecord[] = [];
-    for (let d = opts.historyDays; d >= 1; d--) {
-      history.push(
-        ...simulateDay({
-          dayStartMs: dayStartMs - d * DAY_MS,
-          tenants: fleet,
-          seed: opts.seed + d,
-          scale: opts.scale,
-          badRecords: false,
-          sampleEveryMinutes: HISTORY_SAMPLE_MINUTES,
-        }),
-      );
+    // History: the days before, fed straight to the aggregator (history.ts), so the reports have
+    // a previous day and a previous week to compare with.
+    if (opts.historyDays > 0) {
+      history = simulateHistory({
+        dayStartMs,
+        days: opts.historyDays,
+        tenants: fleet,
+        seed: opts.seed,
+        scale: opts.scale,
+        declines,
+      });
     }
-    records = history.length === 0 ? records : [...history, ...records];
     monitoredFromMs = dayStartMs;
     rangeStartMs = dayStartMs - opts.historyDays * DAY_MS;
     rangeEndMs = dayStartMs + DAY_MS;
     headline =
       `a simulated day (${new Date(dayStartMs).toISOString().slice(0, 10)}) of ${fleet.length} tenants, ` +
-      `${records.length - history.length} records` +
-      (history.length === 0 ? '' : ` after ${opts.historyDays} days of history (${history.length} records)`) +
+      `${records.length} records` +
+      (opts.historyDays === 0 ? '' : ` after ${opts.historyDays} days of history (sampled hourly)`) +
+      (declines
+        ? `, clients in decline: ${
+            demoDeclinesOn(fleet, 0)
+              .map((d) => d.tenant)
+              .join(', ') || 'none'
+          }`
+        : '') +
       (opts.incident ? `, incident on ${incidentTenant.id} at 10:00 UTC for ${DEMO_INCIDENT_MINUTES} min` : '');
   }
   io.err(`${io.isTTY ? pc.bold('kpi local') : 'kpi local'}: ${headline}\n`);
@@ -338,6 +344,7 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
       rangeEndMs,
       ...(fixedNowMs === undefined ? {} : { fixedNowMs }),
       ...(monitoredFromMs === undefined ? {} : { monitoredFromMs }),
+      ...(history === undefined ? {} : { history }),
       keepConsuming: opts.keepRunning === true,
       ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
       observer: terminalObserver(io),

@@ -99,6 +99,7 @@ import {
   LOCAL_REGION,
   type ResourceNames,
 } from '../wiring';
+import { feedHistory, scoreHistory } from './history';
 import type { SimulatedRecord } from './simulator';
 import { localClientConfig, type StandIns, startStandIns } from './standins';
 import './promise-with-resolvers';
@@ -142,6 +143,7 @@ export interface LocalStream {
 
 /** Account id the local ARNs use. */
 export const LOCAL_ACCOUNT = '000000000000';
+const LOCAL_INVOKER = `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-aggregator`;
 
 /**
  * Creates the stream. On-demand streams become 4 shards locally: enough to exercise per-shard
@@ -286,7 +288,7 @@ export class StreamPump {
         eventVersion: '1.0',
         eventID: `${shardId}:${r.SequenceNumber ?? ''}`,
         eventName: 'aws:kinesis:record',
-        invokeIdentityArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-aggregator`,
+        invokeIdentityArn: LOCAL_INVOKER,
         awsRegion: this.region,
         eventSourceARN: this.stream.arn,
       }));
@@ -520,6 +522,8 @@ export interface LocalRunOptions {
    * often (the local store's cost is per item written). @default 15 minutes
    */
   readonly chunkMs?: number;
+  /** Days before the records, oldest first, fed straight to the aggregator handler (history.ts). */
+  readonly history?: Iterable<readonly ReplayRecord[]>;
 }
 
 /** Where the local pipeline runs. */
@@ -734,6 +738,20 @@ async function runStages(
       clock.nowMs = nowMs;
       await pump.drain(nowMs);
     };
+    if (options.history !== undefined) {
+      const history = options.history;
+      const source = { streamArn: stream.arn, region: LOCAL_REGION, invokeIdentityArn: LOCAL_INVOKER };
+      const invoke: AggregatorInvoker = (event, nowMs) => {
+        clock.nowMs = nowMs;
+        return handler(event);
+      };
+      await timed(
+        'history',
+        undefined,
+        () => feedHistory(history, invoke, source, config.aggregator.maxRetryAttempts, (n) => observer.progress(n)),
+        (h) => `${h.records} history records in ${h.invocations} aggregator invocations`,
+      );
+    }
     await timed(
       'ingest',
       options.records.length,
@@ -868,6 +886,19 @@ async function runStages(
           files.push(incidentsPath);
         },
         () => `wrote ${files.map((f) => f.split('/').at(-1)).join(', ')} to ${dir}`,
+      );
+    }
+    if (options.history !== undefined) {
+      const deps = {
+        source: reader,
+        health: new DynamoDbHealthStore(dynamodb, { tableName: resources.kpiTable }),
+        config,
+      };
+      await timed(
+        'history scores',
+        undefined,
+        () => scoreHistory(options.rangeStartMs, options.monitoredFromMs ?? options.rangeStartMs, deps),
+        (n) => `${n} daily health scores of the history days`,
       );
     }
     const reports = await reportsOf(options.exportDir);
