@@ -25,6 +25,14 @@ const DAY_MS = 86_400_000;
 /** History days are simulated every this many minutes, that many times as dense. */
 export const HISTORY_SAMPLE_MINUTES = 60;
 
+/**
+ * Turns per history session: one, so a history day has the live day's sessions, outcomes,
+ * feedback and business events (what the day-on-day, week-on-week and health comparisons count)
+ * in about a third of its records. Turn-level counts (turns, API requests) are lower in history;
+ * their rates and latency distributions are the same.
+ */
+export const HISTORY_TURNS_PER_SESSION = { min: 1, max: 1 } as const;
+
 /** Records per aggregator invocation: the largest batch a Kinesis event source mapping delivers. */
 export const HISTORY_BATCH_SIZE = 10_000;
 
@@ -104,6 +112,7 @@ export function* simulateHistory(o: HistoryOptions): Generator<SimulatedRecord[]
       scale: o.scale,
       badRecords: false,
       sampleEveryMinutes: HISTORY_SAMPLE_MINUTES,
+      turnsPerSession: HISTORY_TURNS_PER_SESSION,
       ...(o.declines === false ? {} : { declines: demoDeclinesOn(o.tenants, -d) }),
     });
   }
