@@ -3,11 +3,10 @@
  * and a previous week to compare with, and the client reports have clients sliding into yellow
  * and red.
  *
- * History reaches the real aggregator handler as Kinesis-shaped events in batches of the largest
- * size an event source mapping delivers (10,000 records), from a shard of its own, instead of
- * through the local stream: the handler, the fold, the watermarks and the roll-ups are the same;
- * what is skipped is only the PutRecords/GetRecords round trips through kinesalite, which cost
- * more than the aggregation itself (measured: BENCHMARKS.md, "npm start").
+ * History reaches the real aggregator handler as Kinesis-shaped events in large batches, from a
+ * shard of its own, instead of through the local stream: the handler, the fold, the watermarks and
+ * the roll-ups are the same; what is skipped is only the PutRecords/GetRecords round trips through
+ * kinesalite, which cost more than the aggregation itself (measured: BENCHMARKS.md, "npm start").
  *
  * History days are sampled: traffic only at the start of every hour, 60 times as dense (the same
  * daily totals, rates and distributions in 1/60 of the minute items), so a day of history costs
@@ -33,8 +32,12 @@ export const HISTORY_SAMPLE_MINUTES = 60;
  */
 export const HISTORY_TURNS_PER_SESSION = { min: 1, max: 1 } as const;
 
-/** Records per aggregator invocation: the largest batch a Kinesis event source mapping delivers. */
-export const HISTORY_BATCH_SIZE = 10_000;
+/**
+ * Records per aggregator invocation (an event source mapping delivers up to 10,000). A history
+ * batch of 2,500 covers about two sampled hours, so it rolls up about two closed hours: a batch
+ * covering nine rolled up all of them at once and queued past the SDK client's 50 sockets.
+ */
+export const HISTORY_BATCH_SIZE = 2_500;
 
 /**
  * The shard history records say they come from: one the local stream (4 shards) never has, as a
@@ -137,7 +140,7 @@ export interface HistoryFeedStats {
 /** History records the handler kept failing: the history would be incomplete, so the run stops. */
 export class HistoryIngestError extends Error {
   constructor(failed: number, attempts: number) {
-    super(`${failed} history records still failed after ${attempts} aggregator attempts; the history is incomplete`);
+    super(`history incomplete: records still failing after ${attempts} aggregator attempts: ${failed}`);
     this.name = 'HistoryIngestError';
   }
 }
