@@ -32,12 +32,8 @@ export const HISTORY_SAMPLE_MINUTES = 60;
  */
 export const HISTORY_TURNS_PER_SESSION = { min: 1, max: 1 } as const;
 
-/**
- * Records per aggregator invocation (an event source mapping delivers up to 10,000). A history
- * batch of 2,500 covers about two sampled hours, so it rolls up about two closed hours: a batch
- * covering nine rolled up all of them at once and queued past the SDK client's 50 sockets.
- */
-export const HISTORY_BATCH_SIZE = 2_500;
+/** Most records per aggregator invocation: the largest batch an event source mapping delivers. */
+export const HISTORY_BATCH_SIZE = 10_000;
 
 /**
  * The shard history records say they come from: one the local stream (4 shards) never has, as a
@@ -161,8 +157,7 @@ export async function feedHistory(
   const stats: HistoryFeedStats = { records: 0, invocations: 0, retriedRecords: 0 };
   let sequence = 0n;
   for (const day of days) {
-    for (let i = 0; i < day.length; i += HISTORY_BATCH_SIZE) {
-      const batch = day.slice(i, i + HISTORY_BATCH_SIZE);
+    for (const batch of minuteBatches(day)) {
       const nowMs = (batch.at(-1) as ReplayRecord).sentAtMs;
       const records = batch.map((r) => {
         sequence += 1n;
@@ -174,6 +169,25 @@ export async function feedHistory(
     }
   }
   return stats;
+}
+
+/**
+ * Batches of records in send order that never span two minutes (and hold at most
+ * {@link HISTORY_BATCH_SIZE}). A batch is processed at its last record's time: one that spanned
+ * sampled hours would find its earlier hours closed and re-roll each of them, and the day, in the
+ * same invocation (measured: 42 batches of 10,000 took 748 s against DynamoDB Local on a loaded
+ * machine). One sampled minute a batch writes each scope's minute once, and each hour and day is
+ * rolled up once, by the first batch after it closed.
+ */
+export function* minuteBatches(records: readonly ReplayRecord[]): Generator<readonly ReplayRecord[]> {
+  let start = 0;
+  for (let i = 1; i <= records.length; i++) {
+    const minute = (r: ReplayRecord | undefined) => (r === undefined ? Number.NaN : Math.floor(r.sentAtMs / 60_000));
+    if (i === records.length || i - start >= HISTORY_BATCH_SIZE || minute(records[i]) !== minute(records[start])) {
+      yield records.slice(start, i);
+      start = i;
+    }
+  }
 }
 
 async function invokeUntilApplied(

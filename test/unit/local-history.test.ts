@@ -24,9 +24,9 @@ function records(n: number, fromMs: number): ReplayRecord[] {
 }
 
 describe('local history', () => {
-  it('feeds batches in order from one shard, each processed at its last send time', async () => {
+  it('feeds batches of one minute at most, in order, from one shard, each processed at its last send time', async () => {
     const calls: Array<{ event: KinesisStreamEvent; nowMs: number }> = [];
-    const day = records(HISTORY_BATCH_SIZE + 3, 1_000);
+    const day = [...records(HISTORY_BATCH_SIZE + 3, 1_000), ...records(2, 3_600_000)];
     const stats = await feedHistory(
       [day],
       async (event, nowMs) => {
@@ -36,9 +36,13 @@ describe('local history', () => {
       SOURCE,
       2,
     );
-    expect(stats).toEqual({ records: HISTORY_BATCH_SIZE + 3, invocations: 2, retriedRecords: 0 });
-    expect(calls.map((c) => c.event.Records.length)).toEqual([HISTORY_BATCH_SIZE, 3]);
-    expect(calls.map((c) => c.nowMs)).toEqual([1_000 + HISTORY_BATCH_SIZE - 1, 1_000 + HISTORY_BATCH_SIZE + 2]);
+    expect(stats).toEqual({ records: HISTORY_BATCH_SIZE + 5, invocations: 3, retriedRecords: 0 });
+    expect(calls.map((c) => c.event.Records.length)).toEqual([HISTORY_BATCH_SIZE, 3, 2]);
+    expect(calls.map((c) => c.nowMs)).toEqual([
+      1_000 + HISTORY_BATCH_SIZE - 1,
+      1_000 + HISTORY_BATCH_SIZE + 2,
+      3_600_001,
+    ]);
     const all = calls.flatMap((c) => c.event.Records.map(toStreamRecord));
     expect(new Set(all.map((r) => r.shardId))).toEqual(new Set([HISTORY_SHARD_ID]));
     const seqs = all.map((r) => BigInt(r.sequenceNumber));
