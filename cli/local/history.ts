@@ -62,7 +62,7 @@ export const DEMO_DECLINES: ReadonlyArray<{
   readonly level: (d: number) => number;
 }> = [
   // Drifts down over the last week and ends in yellow.
-  { rank: 3, shows: 'yellow', level: (d) => 0.35 * ramp(d, -7, 0) },
+  { rank: 3, shows: 'yellow', level: (d) => 0.4 * ramp(d, -7, 0) },
   // Slides into red over the last week; red only on the last day or two, so no churn flag yet.
   { rank: 2, shows: 'red', level: (d) => ramp(d, -7, 0) },
   // Red for the last five days: more than `redDaysForChurnRisk` (3) in a row, a churn risk.
