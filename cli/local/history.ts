@@ -3,14 +3,14 @@
  * and a previous week to compare with, and the client reports have clients sliding into yellow
  * and red.
  *
- * History reaches the real aggregator handler as Kinesis-shaped events in large batches, from a
- * shard of its own, instead of through the local stream: the handler, the fold, the watermarks and
- * the roll-ups are the same; what is skipped is only the PutRecords/GetRecords round trips through
- * kinesalite, which cost more than the aggregation itself (measured: BENCHMARKS.md, "npm start").
+ * History reaches the real aggregator handler as Kinesis-shaped events, one sampled minute a
+ * batch, from a shard of its own, instead of through the local stream: the handler, the fold, the
+ * watermarks and the roll-ups are the same; only the PutRecords/GetRecords round trips through
+ * kinesalite are skipped (measured: BENCHMARKS.md, "npm start with history").
  *
  * History days are sampled: traffic only at the start of every hour, 60 times as dense (the same
  * daily totals, rates and distributions in 1/60 of the minute items), so a day of history costs
- * about as many item writes as an hour of the live day.
+ * fewer minute-item writes than an hour of the live day.
  */
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { PipelineConfig } from '../../lambdas/core/config/schema';
