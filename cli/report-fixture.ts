@@ -227,6 +227,21 @@ export function buildReportFixture(options: ReportFixtureOptions): ReportFixture
       openedAt: opened,
       acknowledgedAt: opened + 6 * 60_000,
       resolvedAt: opened + 42 * 60_000,
+      alerts: [
+        {
+          ruleId: 'api_error_rate-p2',
+          severity: 'P2',
+          reason:
+            'Threshold Crossed: 1 out of the last 1 datapoints [0.031 (2026-11-20T03:00:00.000Z)] was greater than the threshold (0.02)',
+          mutedBy: 'same-kpi by agent-kpi-response_latency-p1-tenant-01',
+        },
+        {
+          ruleId: 'response_latency-p1',
+          severity: 'P1',
+          reason:
+            'Threshold Crossed: 3 out of the last 5 datapoints [7600 (2026-11-20T03:04:00.000Z), 7100 (2026-11-20T03:03:00.000Z)] were greater than the threshold (5000)',
+        },
+      ],
     },
     {
       id: 'inc-2',

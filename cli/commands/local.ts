@@ -18,8 +18,9 @@ import { InterruptedError, UsageError } from '../errors';
 import type { CliIo } from '../io';
 import { oversizeReason, partitionKeyOf } from '../kinesis-send';
 import { type LocalRun, type LocalRunResult, RunAbortedError, type RunObserver } from '../local/context';
+import { demoDeclinesOn, simulateHistory } from '../local/history';
 import { runLocalPipeline } from '../local/runner';
-import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
+import type { SimulatedTenant } from '../local/simulator';
 import { simulateDay, simulatedFleet } from '../local/simulator';
 import type { ReplayRecord } from '../local/stream-pump';
 import { parseInstant, removeLocalState, writeLocalState } from '../wiring';
@@ -44,14 +45,13 @@ export interface LocalCliOptions {
   replayLive?: boolean;
   /** Simulated days of history before the demo day, for the reports' previous periods. */
   historyDays: number;
+  /** Simulate the demo's declining clients (history.ts). @default true */
+  declines?: boolean;
   config: string;
 }
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
-
-/** History days are simulated every this many minutes (the same daily volume). */
-export const HISTORY_SAMPLE_MINUTES = 15;
 
 /** When the demo incident starts, in minutes after midnight of the simulated day (10:00 UTC). */
 export const DEMO_INCIDENT_START_MINUTE = 600;
@@ -229,6 +229,8 @@ interface PlannedRun {
   readonly monitoredFromMs?: number;
   readonly headline: string;
   readonly replayClock?: ReplayClock;
+  /** Days before the records, fed straight to the aggregator (history.ts). */
+  readonly history?: Iterable<readonly ReplayRecord[]>;
 }
 
 /** A run of given events (`--events`), judged at `--now`, the current time, or as if live. */
@@ -259,31 +261,6 @@ function planEventsRun(opts: LocalCliOptions & { events: string }, baseConfig: P
   };
 }
 
-/**
- * History: the days before, at the same volume but only every 15th minute (15 times as dense),
- * so the reports have previous periods to compare with at a fraction of a full day's writes.
- */
-function simulateHistory(
-  opts: LocalCliOptions,
-  fleet: readonly SimulatedTenant[],
-  dayStartMs: number,
-): SimulatedRecord[] {
-  const history: SimulatedRecord[] = [];
-  for (let d = opts.historyDays; d >= 1; d--) {
-    history.push(
-      ...simulateDay({
-        dayStartMs: dayStartMs - d * DAY_MS,
-        tenants: fleet,
-        seed: opts.seed + d,
-        scale: opts.scale,
-        badRecords: false,
-        sampleEveryMinutes: HISTORY_SAMPLE_MINUTES,
-      }),
-    );
-  }
-  return history;
-}
-
 /** A simulated day of a simulated fleet, with the demo incident and days of history. */
 function planSimulatedRun(opts: LocalCliOptions, baseConfig: PipelineConfig, io: CliIo): PlannedRun {
   if (opts.now !== undefined || opts.replayLive === true) {
@@ -292,11 +269,14 @@ function planSimulatedRun(opts: LocalCliOptions, baseConfig: PipelineConfig, io:
   const dayStartMs = opts.date === undefined ? yesterdayUtc(io.now()) : parseDay(opts.date);
   const fleet = simulatedFleet(opts.tenants, opts.seed);
   const incidentTenant = fleet[0] as SimulatedTenant;
+  const declines = opts.declines !== false;
+  const declining = declines ? demoDeclinesOn(fleet, 0) : [];
   const day = simulateDay({
     dayStartMs,
     tenants: fleet,
     seed: opts.seed,
     scale: opts.scale,
+    ...(declines ? { declines: declining } : {}),
     ...(opts.incident
       ? {
           incident: {
@@ -307,17 +287,31 @@ function planSimulatedRun(opts: LocalCliOptions, baseConfig: PipelineConfig, io:
         }
       : {}),
   });
-  const history = simulateHistory(opts, fleet, dayStartMs);
+  // History: the days before, fed straight to the aggregator (history.ts), so the reports have
+  // a previous day and a previous week to compare with.
+  const history =
+    opts.historyDays > 0
+      ? simulateHistory({
+          dayStartMs,
+          days: opts.historyDays,
+          tenants: fleet,
+          seed: opts.seed,
+          scale: opts.scale,
+          declines,
+        })
+      : undefined;
   return {
     config: configWithFleet(baseConfig, fleet),
-    records: history.length === 0 ? day : [...history, ...day],
+    records: day,
+    ...(history === undefined ? {} : { history }),
     monitoredFromMs: dayStartMs,
     rangeStartMs: dayStartMs - opts.historyDays * DAY_MS,
     rangeEndMs: dayStartMs + DAY_MS,
     headline:
       `a simulated day (${new Date(dayStartMs).toISOString().slice(0, 10)}) of ${fleet.length} tenants, ` +
       `${day.length} records` +
-      (history.length === 0 ? '' : ` after ${opts.historyDays} days of history (${history.length} records)`) +
+      (opts.historyDays === 0 ? '' : ` after ${opts.historyDays} days of history (sampled hourly)`) +
+      (declines ? `, clients in decline: ${declining.map((d) => d.tenant).join(', ') || 'none'}` : '') +
       (opts.incident ? `, incident on ${incidentTenant.id} at 10:00 UTC for ${DEMO_INCIDENT_MINUTES} min` : ''),
   };
 }
@@ -403,6 +397,7 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
       rangeEndMs: plan.rangeEndMs,
       ...(plan.fixedNowMs === undefined ? {} : { fixedNowMs: plan.fixedNowMs }),
       ...(plan.monitoredFromMs === undefined ? {} : { monitoredFromMs: plan.monitoredFromMs }),
+      ...(plan.history === undefined ? {} : { history: plan.history }),
       keepConsuming: opts.keepRunning === true,
       ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
       observer: terminalObserver(io),

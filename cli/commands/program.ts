@@ -95,9 +95,10 @@ export function buildProgram(io: CliIo): Command {
     .option('--no-incident', 'do not inject the demo incident')
     .addOption(
       new Option('--history-days <n>', 'simulated days before the day, so reports have previous periods to compare')
-        .default(1)
+        .default(14)
         .argParser(wholeNumber('--history-days')),
     )
+    .option('--no-declines', "do not simulate the demo's clients in decline (yellow, red, churn risk)")
     .option(
       '--keep-running',
       'leave the stand-ins up after the run so `--local` commands can query them (Ctrl-C stops them)',

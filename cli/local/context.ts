@@ -4,6 +4,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
 import type { PipelineConfig } from '../../lambdas/core/config/schema';
 import type { ExportRow } from '../../lambdas/core/export';
@@ -65,6 +66,8 @@ export interface LocalRunOptions {
    * often (the local store's cost is per item written). @default 15 minutes
    */
   readonly chunkMs?: number;
+  /** Days before the records, oldest first, fed straight to the aggregator handler (history.ts). */
+  readonly history?: Iterable<readonly ReplayRecord[]>;
   /**
    * Stops the run: the stand-ins are stopped at once, the stage in progress fails and the run
    * rejects with {@link RunAbortedError}. @default never
@@ -159,6 +162,8 @@ export interface RunContext {
   readonly timings: Array<{ readonly stage: string; readonly ms: number }>;
   stream?: LocalStream;
   aggregator?: LocalAggregator;
+  /** The aggregator's handler: history and the stream pump invoke the same instance. */
+  aggregatorHandler?: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined>;
   pump?: StreamPump;
   templates?: SynthesizedTemplates;
   alarms?: LocalAlarmResult;

@@ -63,11 +63,17 @@ export interface SimulationOptions {
    */
   readonly sampleEveryMinutes?: number;
   /**
-   * Tenants in decline on this day, `level` 0 (healthy) to 1 (worst): fewer sessions, more failed
-   * turns (so more escalations and unhappy CSAT). A history run raises the level day by day so
-   * the client reports show a client sliding into yellow or red.
+   * Tenants in decline on this day, `level` 0 (healthy) to 1 (worst): fewer sessions and users,
+   * more failed turns (so more escalations and unhappy CSAT), more tickets, MRR lost. A history
+   * run raises the level day by day so the client reports show a client sliding into yellow or red.
    */
   readonly declines?: ReadonlyArray<{ readonly tenant: string; readonly level: number }>;
+  /**
+   * Turns per session, drawn uniformly from [min, max]. Fewer turns make a cheaper day with the
+   * same sessions, outcomes, feedback and business events: the per-turn error chance is adjusted
+   * so a session fails as often as with the default range. @default { min: 2, max: 8 }
+   */
+  readonly turnsPerSession?: { readonly min: number; readonly max: number };
 }
 
 /** The rejection reasons the simulator produces bad records for: every reason the decoder has. */
@@ -229,6 +235,10 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
     tickets: [],
   }));
   const incident = options.incident;
+  const turns = options.turnsPerSession ?? DEFAULT_TURNS;
+  if (!Number.isInteger(turns.min) || turns.min < 1 || !Number.isInteger(turns.max) || turns.max < turns.min) {
+    throw new RangeError(`turnsPerSession must be whole numbers 1 <= min <= max, got ${turns.min}..${turns.max}`);
+  }
 
   for (let m = 0; m < minutes; m += every) {
     const minuteStart = options.dayStartMs + m * MINUTE_MS;
@@ -267,15 +277,16 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
       }
 
       const decline = Math.min(1, Math.max(0, options.declines?.find((d) => d.tenant === t.id)?.level ?? 0));
-      const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale * every * (1 - 0.6 * decline));
-      for (let s = 0; s < sessions; s++) emitSession(rnd, st, emit, inIncident, incident, decline);
+      const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale * every * (1 - 0.7 * decline));
+      for (let s = 0; s < sessions; s++) emitSession(rnd, st, emit, inIncident, incident, decline, turns);
 
       // Business events are rare: a few per tenant and day (drawn once per covered minute).
       const business = (t.peakSessionsPerMinute * shape * scale) / 40;
       for (let k = 0; k < every; k++) {
         if (rnd.chance(business)) emitSales(rnd, st, emit);
-        if (rnd.chance(business / 4)) emitRevenue(rnd, emit);
-        if (rnd.chance(business * 1.5)) emitTicket(rnd, st, emit);
+        if (rnd.chance(business / 4)) emitRevenue(rnd, emit, decline);
+        // A declining client files more tickets (up to four times as many).
+        if (rnd.chance(business * 1.5 * (1 + 3 * decline))) emitTicket(rnd, st, emit);
       }
     }
   }
@@ -287,6 +298,17 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
 
 type Emit = (type: string, data: Record<string, unknown>, timeMs?: number) => void;
 
+const DEFAULT_TURNS = { min: 2, max: 8 } as const;
+
+/**
+ * The per-turn failure chance that fails a session of `meanTurns` turns as often as `p` per turn
+ * fails a session of the default length.
+ */
+function perTurnChance(p: number, meanTurns: number): number {
+  const defaultMean = (DEFAULT_TURNS.min + DEFAULT_TURNS.max) / 2;
+  return 1 - (1 - p) ** (defaultMean / meanTurns);
+}
+
 function emitSession(
   rnd: SeededRandom,
   st: TenantState,
@@ -294,18 +316,21 @@ function emitSession(
   inIncident: boolean,
   incident: IncidentSpec | undefined,
   decline = 0,
+  turnRange: { readonly min: number; readonly max: number } = DEFAULT_TURNS,
 ): void {
   const t = st.tenant;
   const sessionId = `s-${t.id}-${st.seq}`;
-  const userId = `u-${rnd.int(1, st.users)}`;
+  // A declining client's users drift away: fewer of them come back.
+  const userId = `u-${rnd.int(1, Math.max(1, Math.round(st.users * (1 - 0.6 * decline))))}`;
   const channel = t.voice && rnd.chance(0.7) ? 'voice' : rnd.pick(['chat', 'email', 'whatsapp', 'web'] as const);
-  const turns = rnd.int(2, 8);
+  const turns = rnd.int(turnRange.min, turnRange.max);
+  const failChance = perTurnChance(inIncident ? 0.05 : 0.0005 + 0.12 * decline, (turnRange.min + turnRange.max) / 2);
   let anyError = false;
   for (let i = 0; i < turns; i++) {
     const stt = channel === 'voice' ? Math.round(rnd.logNormal(250, 0.35)) : undefined;
     const llm = Math.round(rnd.logNormal(inIncident ? (incident?.responseMedianMs ?? 6500) * 0.8 : 900, 0.45));
     const tts = channel === 'voice' ? Math.round(rnd.logNormal(300, 0.4)) : undefined;
-    const ok = !rnd.chance(inIncident ? 0.05 : 0.0005 + 0.08 * decline);
+    const ok = !rnd.chance(failChance);
     anyError ||= !ok;
     const data: Record<string, unknown> = {
       sessionId,
@@ -377,8 +402,11 @@ function emitSales(rnd: SeededRandom, st: TenantState, emit: Emit): void {
   }
 }
 
-function emitRevenue(rnd: SeededRandom, emit: Emit): void {
-  const kind = rnd.pick(['new', 'new', 'expansion', 'expansion', 'contraction', 'churn'] as const);
+function emitRevenue(rnd: SeededRandom, emit: Emit, decline = 0): void {
+  // A declining client's revenue movements are contractions and churn, as often as it declines.
+  const kind = rnd.chance(decline)
+    ? rnd.pick(['contraction', 'churn'] as const)
+    : rnd.pick(['new', 'new', 'expansion', 'expansion', 'contraction', 'churn'] as const);
   const amount = Math.round(rnd.logNormal(400, 0.7));
   emit('revenue.recorded', { kind, mrrDeltaUsd: kind === 'new' || kind === 'expansion' ? amount : -amount });
 }

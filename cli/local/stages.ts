@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { DynamoDbHealthStore } from '../../lambdas/adapters/health-store-dynamodb';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
 import { FLEET_TENANT } from '../../lambdas/core/aggregation';
 import { perTenantAlarmTenants } from '../../lambdas/core/config/schema';
@@ -17,8 +18,9 @@ import { produced, RunAbortedError, type RunContext } from './context';
 import { runEscalation } from './escalation';
 import { writeKpisCsv, writeRejected } from './export';
 import { aggregatorOverrides, localAggregator } from './handlers';
+import { feedHistory, scoreHistory } from './history';
 import { runReports } from './reports';
-import { createLocalStream, type ReplayRecord, StreamPump } from './stream-pump';
+import { createLocalStream, LOCAL_INVOKER, type ReplayRecord, StreamPump } from './stream-pump';
 import { createKpiTable, createTableFromTemplate, TABLE_VARIABLES } from './tables';
 
 /** One step of a local run. */
@@ -52,15 +54,25 @@ const resources: Stage = {
   },
 };
 
+/** The real aggregator handler of the run (one instance, as one Lambda's), created on first use. */
+function aggregatorHandler(ctx: RunContext): NonNullable<RunContext['aggregatorHandler']> {
+  if (ctx.aggregatorHandler === undefined) {
+    const { config } = ctx;
+    const aggregator = localAggregator(
+      config,
+      ctx.env,
+      aggregatorOverrides(config, ctx.clients, () => ctx.clock.nowMs),
+    );
+    ctx.aggregator = aggregator;
+    ctx.aggregatorHandler = createAggregatorHandler(aggregator.deps);
+  }
+  return ctx.aggregatorHandler;
+}
+
 /** Wires the real aggregator behind a stream pump; the live mode keeps draining through it. */
 function openIngest(ctx: RunContext): StreamPump {
   const { config } = ctx;
-  const aggregator = localAggregator(
-    config,
-    ctx.env,
-    aggregatorOverrides(config, ctx.clients, () => ctx.clock.nowMs),
-  );
-  const handler = createAggregatorHandler(aggregator.deps);
+  const handler = aggregatorHandler(ctx);
   const pump = new StreamPump(
     ctx.clients.kinesis,
     produced(ctx, 'stream'),
@@ -69,7 +81,6 @@ function openIngest(ctx: RunContext): StreamPump {
     config.aggregator.batchSize,
     config.aggregator.maxRetryAttempts,
   );
-  ctx.aggregator = aggregator;
   ctx.pump = pump;
   ctx.live.drain = async (nowMs) => {
     ctx.clock.nowMs = nowMs;
@@ -77,6 +88,27 @@ function openIngest(ctx: RunContext): StreamPump {
   };
   return pump;
 }
+
+/** The days before the monitored range, straight to the aggregator handler (history.ts). */
+const history: Stage = {
+  name: 'history',
+  when: (ctx) => ctx.options.history !== undefined,
+  run: async (ctx) => {
+    const handler = aggregatorHandler(ctx);
+    const source = { streamArn: produced(ctx, 'stream').arn, region: LOCAL_REGION, invokeIdentityArn: LOCAL_INVOKER };
+    const h = await feedHistory(
+      ctx.options.history ?? [],
+      (event, nowMs) => {
+        ctx.clock.nowMs = nowMs;
+        return handler(event);
+      },
+      source,
+      ctx.config.aggregator.maxRetryAttempts,
+      (n) => ctx.observer.progress(n),
+    );
+    return `${h.records} history records in ${h.invocations} aggregator invocations`;
+  },
+};
 
 const ingest: Stage = {
   name: 'ingest',
@@ -221,6 +253,21 @@ const exportFiles: Stage = {
   },
 };
 
+// Each history day's health scores, as the report handler would have stored them each morning.
+const historyScores: Stage = {
+  name: 'history scores',
+  when: (ctx) => ctx.options.history !== undefined,
+  run: async (ctx) => {
+    const { rangeStartMs, monitoredFromMs } = ctx.options;
+    const n = await scoreHistory(rangeStartMs, monitoredFromMs ?? rangeStartMs, {
+      source: kpiReader(ctx),
+      health: new DynamoDbHealthStore(ctx.clients.dynamodb, { tableName: ctx.resources.kpiTable }),
+      config: ctx.config,
+    });
+    return `${n} daily health scores of the history days`;
+  },
+};
+
 const reports: Stage = {
   name: 'reports',
   run: async (ctx) => {
@@ -245,12 +292,14 @@ const reports: Stage = {
 /** The stages after the stand-ins are up, in the order they run. */
 export const STAGES: readonly Stage[] = [
   resources,
+  history,
   ingest,
   synthesis,
   alarms,
   escalation,
   fleetDays,
   exportFiles,
+  historyScores,
   reports,
 ];
 

@@ -23,6 +23,9 @@ export interface ReplayRecord {
   readonly sentAtMs: number;
 }
 
+/** The role the local event source mapping says it invokes the aggregator as. */
+export const LOCAL_INVOKER = `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-aggregator`;
+
 /** Invokes the aggregator the way the Lambda event source mapping does. */
 export type AggregatorInvoker = (
   event: KinesisStreamEvent,
@@ -178,7 +181,7 @@ export class StreamPump {
         eventVersion: '1.0',
         eventID: `${shardId}:${r.SequenceNumber ?? ''}`,
         eventName: 'aws:kinesis:record',
-        invokeIdentityArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-aggregator`,
+        invokeIdentityArn: LOCAL_INVOKER,
         awsRegion: this.region,
         eventSourceARN: this.stream.arn,
       }));

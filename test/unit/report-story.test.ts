@@ -3,6 +3,7 @@ import type { KpiReading } from '../../lambdas/core/health';
 import { InMemoryHealthStore } from '../../lambdas/core/health';
 import {
   BACKTEST_DAYS,
+  breachingValue,
   buildReportModel,
   CLIENT_TABLE_CAP,
   collectReportData,
@@ -151,7 +152,10 @@ describe('report story sections', () => {
     const sys = (await build(fx, 'system_health', 1)).model;
     const biz = (await build(fx, 'business_performance', 1)).model;
     const exec = (await build(fx, 'executive_summary', 1)).model;
-    expect(sys.incidents.table.rows.map((r) => r.title)).toEqual(['Globex <Support> & "Co": Response latency (P1)']);
+    expect(sys.incidents.table.rows.map((r) => r.title)).toEqual([
+      // Named after the unmuted P1 alert, with its latest breaching datapoint in the KPI's unit.
+      'Globex <Support> & "Co": Response latency p95 7,600 ms (P1)',
+    ]);
     expect(biz.incidents.table.rows.map((r) => r.title)).toEqual(['Fleet: CSAT (P2)']);
     expect(exec.incidents.total).toBe(2);
     for (const m of [sys, biz, exec]) {
@@ -161,5 +165,12 @@ describe('report story sections', () => {
     const csv = incidentsCsv(exec);
     expect(csv).toContain('agent-kpi-response_latency-p1-tenant-01');
     expect(csv.split('\r\n')).toHaveLength(4);
+  });
+
+  it('reads the measured value from CloudWatch and evaluator reasons, and gives none without datapoints', () => {
+    expect(breachingValue('Threshold Crossed: 1 datapoint [0.0625 (01/12/26 10:04:00)] was greater than')).toBe(0.0625);
+    expect(breachingValue('Threshold Crossed: 2 out of the last 3 datapoints [1.2e3 (x), 5 (y)] were')).toBe(1200);
+    expect(breachingValue('arn:aws:cloudwatch:...:alarm:x transitioned to ALARM')).toBeNull();
+    expect(breachingValue(undefined)).toBeNull();
   });
 });

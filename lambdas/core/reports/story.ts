@@ -202,14 +202,43 @@ export function incidentLadder(i: ReportIncident, catalog: KpiCatalog): LadderNa
   return rule?.ladder ?? 'technical';
 }
 
-/** An incident's title in words: `Acme Voice: Voice response latency (P1)`. */
+/**
+ * The alert an incident is named after: the first that fired at the incident's severity and was
+ * not muted (what it pages for), else its first alert.
+ */
+function headlineAlert(i: ReportIncident): { readonly ruleId: string; readonly reason?: string } {
+  const alerts = i.alerts ?? [];
+  return alerts.find((a) => a.severity === i.severity && a.mutedBy === undefined) ?? alerts[0] ?? i;
+}
+
+/**
+ * The latest breaching datapoint of an alarm reason: CloudWatch and the project's evaluator both
+ * list the datapoints in brackets, latest first (`... datapoints [7600.0 (...), ...] were ...`).
+ */
+export function breachingValue(reason: string | undefined): number | null {
+  const m = /datapoints? \[\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/.exec(reason ?? '');
+  const v = m === null ? Number.NaN : Number(m[1]);
+  return Number.isFinite(v) ? v : null;
+}
+
+/**
+ * An incident's title in words with the measured value, `Acme Voice: Voice response latency p95
+ * 7.6 s (P1)`. The value is the latest breaching datapoint of the alert it is named after, in the
+ * KPI's unit; rules that are not a KPI's (SLO burn rates) and composites have none.
+ */
 export function incidentTitle(i: ReportIncident, catalog: KpiCatalog, config: PipelineConfig): string {
   const who = isFleet(i.tenant) ? 'Fleet' : (config.tenants.find((t) => t.id === i.tenant)?.name ?? i.tenant);
-  const kpi = incidentKpi(catalog, i.ruleId);
-  const what =
-    (kpi === undefined ? undefined : catalog.get(kpi)?.title) ??
-    i.ruleId.replace(/-p[1-4]$/i, '').replace(/[-_]+/g, ' ');
-  return `${who}: ${what} (${i.severity})`;
+  const alert = headlineAlert(i);
+  const kpi = incidentKpi(catalog, alert.ruleId);
+  const def = kpi === undefined ? undefined : catalog.get(kpi);
+  const what = def?.title ?? alert.ruleId.replace(/-p[1-4]$/i, '').replace(/[-_]+/g, ' ');
+  const rule = def?.defaultAlarms.find((r) => r.id === alert.ruleId);
+  const value = rule === undefined || def === undefined ? null : breachingValue(alert.reason);
+  const measured =
+    value === null || def === undefined
+      ? ''
+      : ` ${/^p\d/.test(rule?.statistic ?? '') ? `${rule?.statistic} ` : ''}${formatValue(value, def.unit)}`;
+  return `${who}: ${what}${measured} (${i.severity})`;
 }
 
 function weakestOf(s: HealthScore | undefined): ClientRow['weakest'] {

@@ -40,6 +40,18 @@ export interface ReportIncident {
   readonly openedAt: Instant;
   readonly acknowledgedAt?: Instant;
   readonly resolvedAt?: Instant;
+  /** The alarms that joined it, in the order they first fired (incidents recorded with grouping). */
+  readonly alerts?: ReadonlyArray<ReportIncidentAlert>;
+}
+
+/** One alarm of an incident, as far as a report tells it. */
+export interface ReportIncidentAlert {
+  readonly ruleId: string;
+  readonly severity: 'P1' | 'P2' | 'P3' | 'P4';
+  /** The alarm's reason of its last ALARM, with the breaching datapoints, latest first. */
+  readonly reason: string;
+  /** Set while an inhibition rule mutes it. */
+  readonly mutedBy?: string;
 }
 
 /** Reads incidents (`IncidentReader` of the incidents core). */
