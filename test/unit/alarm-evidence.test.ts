@@ -72,6 +72,30 @@ describe('minimum-evidence guard', () => {
     expect(fired(four).filter((r) => r.startsWith('api_error_rate'))).toEqual([]);
   });
 
+  it('escalation accuracy needs 5 wrong decisions in its 45-minute window, not a bad share of a few reviews', () => {
+    // Night: a review every other minute, right 99.5% of the time; two wrong ones 20 minutes apart
+    // make 91% over ~22 reviews, under the 95% threshold, but only 2 wrong decisions.
+    const night = Array.from({ length: 90 }, (_, m) =>
+      minute('EscalationAccuracy', m, m % 2 === 0 ? 1 : 0, m % 2 === 0 && m !== 40 && m !== 60 ? 1 : 0),
+    ).filter((d) => d.counts![0]! + d.counts![1]! > 0);
+    expect(fired(night, 90)).not.toContain('escalation_accuracy-p2');
+    // A real drop: 2 reviews a minute, a quarter of them wrong from minute 20.
+    const drop = Array.from({ length: 90 }, (_, m) =>
+      minute('EscalationAccuracy', m, 2, m >= 20 && m % 2 === 0 ? 1 : 2),
+    );
+    expect(fired(drop, 90)).toContain('escalation_accuracy-p2');
+  });
+
+  it('synthesis success judges 15 minutes: 6 failures of 1,000 in 5 minutes at a 0.2% baseline page nobody', () => {
+    const data = Array.from({ length: 60 }, (_, m) =>
+      minute('SynthesisSuccessRate', m, 200, m >= 30 && m < 35 ? (m === 30 ? 194 : 200) : m % 10 === 0 ? 198 : 200),
+    );
+    expect(fired(data)).not.toContain('synthesis_success_rate-p2');
+    // 2% failing for 15 minutes does.
+    const outage = Array.from({ length: 60 }, (_, m) => minute('SynthesisSuccessRate', m, 200, m >= 20 ? 196 : 200));
+    expect(fired(outage)).toContain('synthesis_success_rate-p2');
+  });
+
   it('traffic that stops, or only just starts, never fires', () => {
     // Healthy traffic, then nothing for an hour, then a trickle with one failure.
     const data = [
