@@ -647,6 +647,8 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
         comparison: 'LessThanThreshold',
         threshold: 0.95,
         description: 'Escalation decisions are right less than 95% of the time (sampled reviews).',
+        // Its guard also asks for 5 wrong decisions in the window (alarms/rules.ts, hasBadCount):
+        // 2 wrong among ~20 night reviews paged on the alert benchmark's clean day.
         window: SAMPLED_SCORE_P2,
       }),
     ],
