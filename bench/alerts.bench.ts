@@ -167,6 +167,8 @@ export interface ScenarioOutcome {
   readonly falsePagesHigh: number;
   readonly falsePagesLow: number;
   readonly falseIncidents: string[];
+  /** The problem's incidents, described, when there is more than one (what split it). */
+  readonly splitIncidents: string[];
   readonly records: number;
   readonly seconds: number;
 }
@@ -210,6 +212,8 @@ async function runScenario(
     const rules = [...new Set((i.alerts ?? []).map((a) => a.ruleId))].join(', ');
     return `${new Date(i.openedAt).toISOString().slice(11, 16)} ${i.severity} ${i.tenant}: ${rules}`;
   };
+  const describeWithEnd = (i: Incident) =>
+    `${describe(i)} (${i.resolvedAt === undefined ? 'open' : `resolved ${new Date(i.resolvedAt).toISOString().slice(11, 16)}`})`;
   return {
     name: scenario.name,
     description: scenario.description,
@@ -225,6 +229,7 @@ async function runScenario(
     falsePagesHigh: falsePages.filter((p) => HIGH.has(p.severity)).length,
     falsePagesLow: falsePages.filter((p) => !HIGH.has(p.severity)).length,
     falseIncidents: incidents.filter((i) => !ours.has(i.id) && i.paged.length > 0).map(describe),
+    splitIncidents: ours.size > 1 ? incidents.filter((i) => ours.has(i.id)).map(describeWithEnd) : [],
     records: scenario.records.length,
     seconds: (Date.now() - started) / 1000,
   };
@@ -281,6 +286,7 @@ export async function run(): Promise<BenchResult[]> {
   for (const o of outcomes) {
     console.log(`${o.name}: ${o.description}; ${o.records.toLocaleString('en-US')} records, ${o.seconds.toFixed(1)} s`);
     for (const f of o.falseIncidents) console.log(`  paged outside the problem: ${f}`);
+    for (const f of o.splitIncidents) console.log(`  one of the problem's incidents: ${f}`);
   }
   const results: BenchResult[] = [{ name: 'synthesis', value: synthSeconds, unit: 's' }];
   for (const o of outcomes) {
