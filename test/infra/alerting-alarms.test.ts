@@ -132,7 +132,7 @@ const SPEC_THRESHOLDS = [
     'Average',
     'LessThanThreshold',
     0.995,
-    { window: 900 },
+    MINUTE,
     EVENTS,
   ],
   ['cache_hit_rate-p3', 'P3', 'technical', 'CacheHitRate', 'Average', 'LessThanThreshold', 0.4, MINUTE, EVENTS],
