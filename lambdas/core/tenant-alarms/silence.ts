@@ -80,6 +80,28 @@ function sumOf(ids: readonly string[]): string {
   return ids.map((id) => `FILL(${id}, 0)`).join(' + ');
 }
 
+/** One metric query of the rule: `stat` of a KPI's metric for a scope over one window. */
+function sumQuery(
+  config: PipelineConfig,
+  periodSeconds: number,
+  id: string,
+  kpi: KpiDefinition,
+  scope: string,
+  stat: string,
+): MetricQueryDefinition {
+  return {
+    id,
+    returnData: false,
+    metricStat: {
+      namespace: config.metricsNamespace,
+      metricName: kpi.metric!.name,
+      dimensions: { [TENANT_DIMENSION]: tenantDimensionValue(scope) },
+      periodSeconds,
+      stat,
+    },
+  };
+}
+
 /**
  * The silent-tenant alarms of `tenant`, or undefined when the rule is off.
  * @throws AlarmRuleError when `alerting.silentTenant.baselineKpi` is not a traffic KPI
@@ -100,17 +122,8 @@ export function silentTenantAlarms(
     );
   }
   const periodSeconds = rule.minutes * 60;
-  const query = (id: string, kpi: KpiDefinition, scope: string, stat = 'Sum'): MetricQueryDefinition => ({
-    id,
-    returnData: false,
-    metricStat: {
-      namespace: config.metricsNamespace,
-      metricName: kpi.metric!.name,
-      dimensions: { [TENANT_DIMENSION]: tenantDimensionValue(scope) },
-      periodSeconds,
-      stat,
-    },
-  });
+  const query = (id: string, kpi: KpiDefinition, scope: string, stat = 'Sum') =>
+    sumQuery(config, periodSeconds, id, kpi, scope, stat);
   const own = traffic.map((k, i) => query(`t${i}`, k, tenant));
   const tenantTraffic = sumOf(own.map((q) => q.id));
   // The fleet's minutes with a datapoint of the baseline KPI (one per minute bucket): the fleet
@@ -163,16 +176,10 @@ export function silentTenantAlarms(
     ],
   };
   const name = formatAlarmName({ ...identity, ruleId: SILENT_TENANT_RULE_ID });
+  const description = `${rule.severity} (tenant ${tenant}): no traffic for ${window} from a tenant whose last active ${window} held >= ${rule.minBaseline} ${rule.baselineKpi}`;
   return {
     metricAlarms: [quiet, baseline],
-    composite: {
-      logicalId: name,
-      name,
-      description:
-        `${rule.severity} (tenant ${tenant}): no traffic for ${window} from a tenant whose last active ${window} ` +
-        `held >= ${rule.minBaseline} ${rule.baselineKpi}`,
-      rule: `ALARM("${quiet.name}") AND ALARM("${baseline.name}")`,
-    },
+    composite: { logicalId: name, name, description, rule: `ALARM("${quiet.name}") AND ALARM("${baseline.name}")` },
     kpis: traffic,
     fleetKpis: [traffic[baselineIndex]!],
     lookbackMs: periodSeconds * 1000 * (BASELINE_WINDOWS + 2),

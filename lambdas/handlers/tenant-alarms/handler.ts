@@ -92,23 +92,13 @@ export function createTenantAlarmsHandler(deps: TenantAlarmsDeps): (event: unkno
     return out;
   };
 
-  /** The fleet's minute datapoints some tenant rules compare with, read once per invocation. */
-  const fleetDatapoints = async (plans: readonly TenantAlarmPlan[], atMs: number): Promise<MetricDatum[]> => {
-    const lookbackMs = Math.max(0, ...plans.map((p) => p.fleetMinuteLookbackMs));
-    const kpis = [...new Set(plans.flatMap((p) => p.fleetKpis))];
-    const namespace = plans[0]?.metricAlarms[0]?.metrics[0]?.metricStat?.namespace ?? '';
-    if (lookbackMs === 0 || kpis.length === 0) return [];
-    const buckets = await deps.kpis.read({ tenant: '*', granularity: 'minute', fromMs: atMs - lookbackMs, toMs: atMs });
-    const dims = { [TENANT_DIMENSION]: tenantDimensionValue('*') };
-    return buckets.flatMap((b) => bucketDatapoints(b.set, kpis, namespace, dims, b.bucketStartMs));
-  };
-
   return async (event) => {
     const { shard, shards } = parseEvent(event);
     const atMs = evaluationInstant(deps.now(), deps.lagMs ?? 60_000);
     const tenants = tenantsOfShard(allTenants, shard, shards);
     const stored = await deps.states.getMany(tenants);
     const fleet = await fleetDatapoints(
+      deps.kpis,
       tenants.map((t) => byTenant.get(t)!),
       atMs,
     );
@@ -150,6 +140,21 @@ export function createTenantAlarmsHandler(deps: TenantAlarmsDeps): (event: unkno
     }
     return { atMs, tenants: tenants.length, transitions, failed };
   };
+}
+
+/** The fleet's minute datapoints some tenant rules compare with, read once per invocation. */
+async function fleetDatapoints(
+  kpis: KpiSource,
+  plans: readonly TenantAlarmPlan[],
+  atMs: number,
+): Promise<MetricDatum[]> {
+  const lookbackMs = Math.max(0, ...plans.map((p) => p.fleetMinuteLookbackMs));
+  const fleetKpis = [...new Set(plans.flatMap((p) => p.fleetKpis))];
+  const namespace = plans[0]?.metricAlarms[0]?.metrics[0]?.metricStat?.namespace ?? '';
+  if (lookbackMs === 0 || fleetKpis.length === 0) return [];
+  const buckets = await kpis.read({ tenant: '*', granularity: 'minute', fromMs: atMs - lookbackMs, toMs: atMs });
+  const dims = { [TENANT_DIMENSION]: tenantDimensionValue('*') };
+  return buckets.flatMap((b) => bucketDatapoints(b.set, fleetKpis, namespace, dims, b.bucketStartMs));
 }
 
 function parseEvent(event: unknown): TenantAlarmsEvent {
