@@ -205,7 +205,8 @@ describe('KpiAlarms', () => {
       expect(byId.n?.MetricStat).toMatchObject({ ...onMetric, Stat: 'SampleCount' });
       const guard = metrics.find((m) => m.Expression !== undefined)!;
       const safe = op.startsWith('Greater') ? threshold - Math.max(1, threshold) : threshold + Math.max(1, threshold);
-      const isRate = minSamples === EVENTS;
+      // Rates, and the share of right escalation decisions, also need 5 bad events.
+      const isRate = minSamples === EVENTS || id === 'escalation_accuracy-p2';
       const bad = op.startsWith('Greater') ? 'FILL(v, 0) * FILL(n, 0)' : '(1 - FILL(v, 1)) * FILL(n, 0)';
       expect(guard.Expression).toBe(
         isRate

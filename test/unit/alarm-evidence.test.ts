@@ -72,6 +72,20 @@ describe('minimum-evidence guard', () => {
     expect(fired(four).filter((r) => r.startsWith('api_error_rate'))).toEqual([]);
   });
 
+  it('escalation accuracy needs 5 wrong decisions in its 45-minute window, not a bad share of a few reviews', () => {
+    // Night: a review every other minute, right 99.5% of the time; two wrong ones 20 minutes apart
+    // make 91% over ~22 reviews, under the 95% threshold, but only 2 wrong decisions.
+    const night = Array.from({ length: 90 }, (_, m) =>
+      minute('EscalationAccuracy', m, m % 2 === 0 ? 1 : 0, m % 2 === 0 && m !== 40 && m !== 60 ? 1 : 0),
+    ).filter((d) => d.counts![0]! + d.counts![1]! > 0);
+    expect(fired(night, 90)).not.toContain('escalation_accuracy-p2');
+    // A real drop: 2 reviews a minute, a quarter of them wrong from minute 20.
+    const drop = Array.from({ length: 90 }, (_, m) =>
+      minute('EscalationAccuracy', m, 2, m >= 20 && m % 2 === 0 ? 1 : 2),
+    );
+    expect(fired(drop, 90)).toContain('escalation_accuracy-p2');
+  });
+
   it('traffic that stops, or only just starts, never fires', () => {
     // Healthy traffic, then nothing for an hour, then a trickle with one failure.
     const data = [

@@ -118,6 +118,22 @@ function badShare(kpi: KpiDefinition): 'hits' | 'misses' {
   return kpi.direction === 'higher_is_better' ? 'misses' : 'hits';
 }
 
+/**
+ * Whether a KPI's value is a share of events, so that `(1 - v) x n` (or `v x n`) counts its bad
+ * events: rates, and the precision, recall and accuracy of sampled reviews (the share of right
+ * decisions among `n` reviews). Measured on the alert benchmark's clean days: with only the
+ * 10-review floor, `escalation_accuracy-p2` (< 95% over 45 minutes) paged on 2 wrong decisions
+ * among ~20 night-time reviews at a 0.5% baseline; 5 wrong decisions are needed now.
+ */
+function hasBadCount(kpi: KpiDefinition): boolean {
+  return (
+    kpi.aggregation === 'rate' ||
+    kpi.aggregation === 'precision' ||
+    kpi.aggregation === 'recall' ||
+    kpi.aggregation === 'accuracy'
+  );
+}
+
 /** A value that never breaches `threshold` under `comparison`. */
 function safeSide(comparison: AlarmComparison, threshold: number): number {
   const margin = Math.max(1, Math.abs(threshold));
@@ -496,7 +512,7 @@ export function resolveAlarmRules(
                 evidence: {
                   minSamples,
                   fallback: safeSide(r.rule.comparison, r.threshold!),
-                  ...(r.kpi.aggregation === 'rate'
+                  ...(hasBadCount(r.kpi)
                     ? { minBad: { count: config.alerting.evidence.minBadEvents, bad: badShare(r.kpi) } }
                     : {}),
                 },

@@ -407,6 +407,24 @@ const alertingSchema = z.strictObject({
       minResponses: positiveInt.default(10),
     })
     .prefault({}),
+  /**
+   * The "tenant went silent" rule of per-tenant alerting (`tenant-silent`): no traffic for
+   * `minutes` from a tenant whose last active `minutes` held at least `minBaseline` events of
+   * `baselineKpi`, while the rest of the fleet still sends. See docs/alerting.md.
+   */
+  silentTenant: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Minutes without any traffic event (every published KPI counting all events of its type). */
+      minutes: positiveInt.max(360).default(10),
+      /** The count KPI whose last active window must reach `minBaseline` (a Poisson count: sessions). */
+      baselineKpi: z.string().min(1).default('sessions'),
+      /** Chosen by measurement (docs/alerting.md): sparse tenants never reach it. */
+      minBaseline: positiveInt.default(25),
+      severity: z.enum(SEVERITIES).default('P2'),
+      ladder: z.enum(LADDERS).default('technical'),
+    })
+    .prefault({}),
   /** An incident resolves once all its alerts have been out of ALARM this long; a re-fire inside it pages no one. */
   quietPeriodMinutes: positiveInt.max(1440).default(10),
   /** Inhibition rules: muted alerts are recorded on the incident and page no one. */

@@ -23,3 +23,4 @@ export {
   type VersionedTenantStates,
 } from './ports';
 export { shardCount, TENANTS_PER_SHARD, tenantsOfShard } from './shard';
+export { SILENT_TENANT_RULE_ID, type SilentTenantAlarms, silentTenantAlarms, trafficKpis } from './silence';

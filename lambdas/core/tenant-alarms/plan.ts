@@ -22,6 +22,7 @@ import type {
 import { type AlarmSpec, evidenceExpression, resolveAlarmRules } from '../alarms/rules';
 import type { KpiCatalog, KpiDefinition } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
+import { silentTenantAlarms } from './silence';
 
 /** Longest period read from minute buckets. */
 export const MINUTE_RESOLUTION_MAX_PERIOD_SECONDS = 3600;
@@ -38,6 +39,12 @@ export interface TenantAlarmPlan {
   /** How far back each resolution is read, ms (0: not read). */
   readonly minuteLookbackMs: number;
   readonly hourLookbackMs: number;
+  /**
+   * The fleet's KPIs some alarm compares the tenant with (the silent-tenant rule: is the fleet
+   * still sending?), read from the fleet's minute buckets this far back (0: not read).
+   */
+  readonly fleetKpis: readonly KpiDefinition[];
+  readonly fleetMinuteLookbackMs: number;
   /** Rule ids of the plan not evaluated per tenant, and why. */
   readonly skipped: readonly { readonly ruleId: string; readonly reason: string }[];
 }
@@ -146,6 +153,13 @@ export function tenantAlarmPlans(
   return tenants.map((tenant) => {
     const e = out.get(tenant)!;
     const r = lookback.get(tenant)!;
+    const silent = silentTenantAlarms(config, catalog, tenant);
+    if (silent !== undefined) {
+      e.metric.push(...silent.metricAlarms);
+      e.composite.push(silent.composite);
+      for (const k of silent.kpis) r.kpis.add(k);
+      r.minute = Math.max(r.minute, silent.lookbackMs);
+    }
     return {
       tenant,
       metricAlarms: e.metric,
@@ -153,6 +167,8 @@ export function tenantAlarmPlans(
       kpis: [...r.kpis],
       minuteLookbackMs: r.minute,
       hourLookbackMs: r.hour,
+      fleetKpis: silent?.fleetKpis ?? [],
+      fleetMinuteLookbackMs: silent?.lookbackMs ?? 0,
       skipped: [...skipped.values()],
     };
   });

@@ -10,6 +10,7 @@
  */
 import type { KpiSet } from '../../core/aggregates';
 import { alarmStateChangeEvent, type MetricDatum } from '../../core/alarm-evaluator';
+import { TENANT_DIMENSION, tenantDimensionValue } from '../../core/alarms/metric-contract';
 import type { KpiSource } from '../../core/kpi-reader';
 import {
   type AlarmEventSink,
@@ -66,7 +67,7 @@ export function createTenantAlarmsHandler(deps: TenantAlarmsDeps): (event: unkno
 
   const datapoints = async (plan: TenantAlarmPlan, namespace: string, atMs: number): Promise<MetricDatum[]> => {
     const out: MetricDatum[] = [];
-    const dims = plan.metricAlarms[0]?.metrics[0]?.metricStat?.dimensions ?? {};
+    const dims = { [TENANT_DIMENSION]: tenantDimensionValue(plan.tenant) };
     const add = (set: KpiSet, ns: string, startMs: number) => {
       out.push(...bucketDatapoints(set, plan.kpis, ns, dims, startMs));
     };
@@ -96,13 +97,18 @@ export function createTenantAlarmsHandler(deps: TenantAlarmsDeps): (event: unkno
     const atMs = evaluationInstant(deps.now(), deps.lagMs ?? 60_000);
     const tenants = tenantsOfShard(allTenants, shard, shards);
     const stored = await deps.states.getMany(tenants);
+    const fleet = await fleetDatapoints(
+      deps.kpis,
+      tenants.map((t) => byTenant.get(t)!),
+      atMs,
+    );
     let transitions = 0;
     const failed: string[] = [];
     for (const tenant of tenants) {
       const plan = byTenant.get(tenant)!;
       try {
         const namespace = plan.metricAlarms[0]?.metrics[0]?.metricStat?.namespace ?? '';
-        const data = await datapoints(plan, namespace, atMs);
+        const data = [...(await datapoints(plan, namespace, atMs)), ...(plan.fleetKpis.length > 0 ? fleet : [])];
         const previous = stored.get(tenant) ?? { states: {}, version: 0 };
         const result = evaluateTenantAlarms(plan, data, previous.states, atMs);
         if (result.transitions.length === 0) continue;
@@ -134,6 +140,21 @@ export function createTenantAlarmsHandler(deps: TenantAlarmsDeps): (event: unkno
     }
     return { atMs, tenants: tenants.length, transitions, failed };
   };
+}
+
+/** The fleet's minute datapoints some tenant rules compare with, read once per invocation. */
+async function fleetDatapoints(
+  kpis: KpiSource,
+  plans: readonly TenantAlarmPlan[],
+  atMs: number,
+): Promise<MetricDatum[]> {
+  const lookbackMs = Math.max(0, ...plans.map((p) => p.fleetMinuteLookbackMs));
+  const fleetKpis = [...new Set(plans.flatMap((p) => p.fleetKpis))];
+  const namespace = plans[0]?.metricAlarms[0]?.metrics[0]?.metricStat?.namespace ?? '';
+  if (lookbackMs === 0 || fleetKpis.length === 0) return [];
+  const buckets = await kpis.read({ tenant: '*', granularity: 'minute', fromMs: atMs - lookbackMs, toMs: atMs });
+  const dims = { [TENANT_DIMENSION]: tenantDimensionValue('*') };
+  return buckets.flatMap((b) => bucketDatapoints(b.set, fleetKpis, namespace, dims, b.bucketStartMs));
 }
 
 function parseEvent(event: unknown): TenantAlarmsEvent {
