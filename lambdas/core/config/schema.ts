@@ -418,7 +418,7 @@ const alertingSchema = z.strictObject({
       /** Minutes without any traffic event (every published KPI counting all events of its type). */
       minutes: positiveInt.max(360).default(10),
       /** The count KPI whose last active window must reach `minBaseline` (a Poisson count: sessions). */
-      baselineKpi: z.string().min(1).default('sessions'),
+      baselineKpi: z.string().min(1).default(KPI.sessions),
       /** Chosen by measurement (docs/alerting.md): sparse tenants never reach it. */
       minBaseline: positiveInt.default(25),
       severity: z.enum(SEVERITIES).default('P2'),
