@@ -2,7 +2,9 @@
 export { AggregateDecodeError } from './codec';
 export { HLL_PRECISION, HyperLogLog } from './hyperloglog';
 export {
+  type KpiMoments,
   KpiSet,
+  type KpiSetOptions,
   type KpiValue,
   MAX_GROUPS_PER_KPI,
   MAX_SERIALIZED_BYTES,

@@ -37,7 +37,12 @@ export const MAX_SERIALIZED_BYTES = 200_000;
 const COMPRESS_ABOVE = 768;
 /** Format 1 wrote every key as text; format 2 names built-in KPIs by {@link KEY_WORDS} index. */
 const FORMAT_V1 = 1;
-const FORMAT_VERSION = 2;
+const FORMAT_V2 = 2;
+/**
+ * Format 3 is format 2 plus mean states that keep a sum of squares (kind 7). Only a set that holds
+ * such a state writes it, so regular KPI items stay format 2, byte for byte.
+ */
+const FORMAT_V3 = 3;
 /**
  * Format 2's key dictionary: a key naming one of these is written as its index, not its text.
  * FROZEN: bytes already stored refer to these positions, so entries are never removed, reordered
@@ -108,6 +113,26 @@ export interface KpiValue {
   readonly p99?: number;
 }
 
+/** Options of a {@link KpiSet}. */
+export interface KpiSetOptions {
+  /**
+   * Mean KPIs also keep the sum of squares of their values, so a variance (and Welch's t-test)
+   * can be computed. Costs 9 bytes per mean KPI in the serialized set.
+   * @default false
+   */
+  readonly secondMoments?: boolean;
+}
+
+/** The moments of a mean KPI that keeps a sum of squares (see {@link KpiSetOptions.secondMoments}). */
+export interface KpiMoments {
+  /** Values observed. */
+  readonly n: number;
+  /** Their sum. */
+  readonly sum: number;
+  /** The sum of their squares. */
+  readonly sumOfSquares: number;
+}
+
 type CountState = { k: 0; n: number };
 type SumState = { k: 1; n: number; sum: number };
 type RateState = { k: 2; n: number; hits: number };
@@ -115,7 +140,16 @@ type QuantileState = { k: 3; n: number; sum: number; sketch: DDSketch };
 type DistinctState = { k: 4; n: number; hll: HyperLogLog };
 type NpsState = { k: 5; n: number; promoters: number; detractors: number };
 type ConfusionState = { k: 6; tp: number; fp: number; fn: number; tn: number };
-type State = CountState | SumState | RateState | QuantileState | DistinctState | NpsState | ConfusionState;
+type MomentsState = { k: 7; n: number; sum: number; sumsq: number };
+type State =
+  | CountState
+  | SumState
+  | RateState
+  | QuantileState
+  | DistinctState
+  | NpsState
+  | ConfusionState
+  | MomentsState;
 
 type Data = Readonly<Record<string, unknown>>;
 type Pred = (d: Data) => boolean;
@@ -188,8 +222,7 @@ function compileObserver(def: KpiDefinition, slot: number): Observer | undefined
         if (where(d)) s.slotCount(slot).n++;
       };
     }
-    case 'sum':
-    case 'mean': {
+    case 'sum': {
       const where = compileAll(m.where);
       const f = m.field;
       return (s, d) => {
@@ -198,6 +231,20 @@ function compileObserver(def: KpiDefinition, slot: number): Observer | undefined
           const st = s.slotSum(slot);
           st.n++;
           st.sum += v;
+        }
+      };
+    }
+    case 'mean': {
+      const where = compileAll(m.where);
+      const f = m.field;
+      return (s, d) => {
+        const v = d[f];
+        if (isNumber(v) && where(d)) {
+          const st = s.slotMean(slot);
+          st.n++;
+          st.sum += v;
+          // Checked per state, not per set: a state that has a sum of squares keeps it exact.
+          if (st.k === 7) st.sumsq += v * v;
         }
       };
     }
@@ -573,6 +620,27 @@ function cloneState(st: State): State {
   }
 }
 
+/**
+ * The state of `dst` after adding `src`: `dst` itself, a new state, or undefined when the kinds
+ * do not combine (the KPI changed kind; `src` is dropped). A mean with a sum of squares merged
+ * with a plain mean becomes a plain mean: n and sum stay exact, the sum of squares is unknown.
+ */
+function combine(dst: State, src: State): State | undefined {
+  if (dst.k === src.k) {
+    mergeState(dst, src);
+    return dst;
+  }
+  if ((dst.k === 1 && src.k === 7) || (dst.k === 7 && src.k === 1)) {
+    return { k: 1, n: dst.n + src.n, sum: dst.sum + src.sum };
+  }
+  return undefined;
+}
+
+/** Whether a stored state of kind `k` can be valued by a KPI slot that keeps kind `slotKind`. */
+function fits(slotKind: State['k'] | undefined, k: State['k']): boolean {
+  return slotKind === k || (slotKind === 1 && k === 7);
+}
+
 /** Adds `src` into `dst` (same kind). */
 function mergeState(dst: State, src: State): void {
   switch (dst.k) {
@@ -611,6 +679,13 @@ function mergeState(dst: State, src: State): void {
       dst.tn += s.tn;
       return;
     }
+    case 7: {
+      const s = src as MomentsState;
+      dst.n += s.n;
+      dst.sum += s.sum;
+      dst.sumsq += s.sumsq;
+      return;
+    }
   }
 }
 
@@ -623,10 +698,27 @@ export class KpiSet {
   private readonly groups = new Map<string, number>();
   private readonly plan: Plan;
   private events = 0;
+  private keepsMoments: boolean;
 
-  constructor(private readonly catalog: KpiCatalog) {
+  /**
+   * An empty set.
+   * @param options `secondMoments: true` makes mean KPIs keep a sum of squares (see {@link moments}).
+   */
+  constructor(
+    private readonly catalog: KpiCatalog,
+    options: KpiSetOptions = {},
+  ) {
     this.plan = planFor(catalog);
     this.states = new StateTable(this.plan);
+    this.keepsMoments = options.secondMoments ?? false;
+  }
+
+  /**
+   * Whether new mean states keep a sum of squares: set by the option, by reading bytes that hold
+   * such states, or by merging in a set that has it.
+   */
+  get secondMoments(): boolean {
+    return this.keepsMoments;
   }
 
   /** Feeds every KPI of the event's type. Events of types the catalog does not know are counted only. */
@@ -666,6 +758,17 @@ export class KpiSet {
       this.states.size++;
     }
     return st as SumState;
+  }
+
+  /** @internal A mean KPI's state: with a sum of squares when the set keeps second moments. */
+  slotMean(slot: number): SumState | MomentsState {
+    let st = this.states.slots[slot];
+    if (st === undefined) {
+      st = this.keepsMoments ? { k: 7, n: 0, sum: 0, sumsq: 0 } : { k: 1, n: 0, sum: 0 };
+      this.states.slots[slot] = st;
+      this.states.size++;
+    }
+    return st as SumState | MomentsState;
   }
 
   /** @internal */
@@ -753,6 +856,7 @@ export class KpiSet {
   /** Adds `other` into this set. Commutative and associative (sums up to float rounding). */
   mergeFrom(other: KpiSet): void {
     this.events += other.events;
+    if (other.keepsMoments) this.keepsMoments = true;
     if (other.plan === this.plan) {
       // Same catalog: base KPIs line up slot by slot, no key lookups.
       const dstSlots = this.states.slots;
@@ -762,7 +866,10 @@ export class KpiSet {
         if (src === undefined) continue;
         const dst = dstSlots[i];
         if (dst === undefined) this.states.setSlot(i, cloneState(src));
-        else if (dst.k === src.k) mergeState(dst, src);
+        else {
+          const merged = combine(dst, src);
+          if (merged !== undefined && merged !== dst) this.states.setSlot(i, merged);
+        }
       }
       for (const [key, src] of other.states.subEntries()) this.mergeKey(key, src);
       return;
@@ -778,7 +885,10 @@ export class KpiSet {
     }
     const dst = this.states.get(target);
     if (dst === undefined) this.states.set(target, cloneState(src));
-    else if (dst.k === src.k) mergeState(dst, src);
+    else {
+      const merged = combine(dst, src);
+      if (merged !== undefined && merged !== dst) this.states.set(target, merged);
+    }
   }
 
   private groupKeyFor(key: string): string {
@@ -848,6 +958,16 @@ export class KpiSet {
     return st.sketch.getValueAtQuantile(q);
   }
 
+  /**
+   * n, sum and sum of squares of a mean KPI, or undefined when it has no data or its state has no
+   * sum of squares (a set without {@link KpiSetOptions.secondMoments}, or merged with one).
+   */
+  moments(kpi: string): KpiMoments | undefined {
+    const st = this.states.get(kpi);
+    if (st === undefined || st.k !== 7) return undefined;
+    return { n: st.n, sum: st.sum, sumOfSquares: st.sumsq };
+  }
+
   private conversionValue(name: string, from: string, to: string): KpiValue | undefined {
     const f = this.states.get(from) as CountState | undefined;
     const t = this.states.get(to) as CountState | undefined;
@@ -863,6 +983,7 @@ export class KpiSet {
       case 0:
         return { kpi: key, value: st.n, count: st.n };
       case 1:
+      case 7:
         return { kpi: key, value: def.measure.kind === 'mean' ? ratio(st.sum, st.n) : st.sum, count: st.n };
       case 2:
         return { kpi: key, value: ratio(st.hits, st.n), count: st.n };
@@ -900,11 +1021,12 @@ export class KpiSet {
    * Compact binary form: a format byte, a flags byte (bit 0: deflated), then the event count and
    * each state (key, kind, payload; sketches as varint bins). Keys are written in sorted order so
    * equal sets serialize to equal bytes; a key naming a built-in KPI is written as its
-   * {@link KEY_WORDS} index (plus the text after `:` for sub-keys), any other key as text.
+   * {@link KEY_WORDS} index (plus the text after `:` for sub-keys), any other key as text. The
+   * format byte is 3 when a state has a sum of squares, else 2.
    */
   serialize(): Uint8Array {
     const w = new ByteWriter();
-    w.byte(FORMAT_VERSION);
+    w.byte(FORMAT_V2);
     w.byte(0);
     w.varint(this.events);
     w.varint(this.states.size);
@@ -912,6 +1034,7 @@ export class KpiSet {
     const slots = this.states.slots;
     const subs = this.states.subEntries();
     const subKeys = subs.size === 0 ? [] : [...subs.keys()].sort();
+    let format = FORMAT_V2;
     let j = 0;
     for (const i of plan.sortedSlots) {
       const st = slots[i];
@@ -925,32 +1048,34 @@ export class KpiSet {
       w.varint(code);
       if (code === 0) w.string(name);
       writeState(w, st);
+      if (st.k === 7) format = FORMAT_V3;
     }
     for (; j < subKeys.length; j++) {
       writeKey(w, subKeys[j]!);
       writeState(w, subs.get(subKeys[j]!)!);
     }
     const all = w.finish();
+    all[0] = format;
     if (all.length - 2 <= COMPRESS_ABOVE) return all;
     const payload = deflateRawSync(all.subarray(2));
     if (payload.length >= all.length - 2) return all;
     const out = new Uint8Array(payload.length + 2);
-    out[0] = FORMAT_VERSION;
+    out[0] = format;
     out[1] = 1;
     out.set(payload, 2);
     return out;
   }
 
   /**
-   * Reads {@link serialize}'s output (this format and the previous one, which wrote every key as
-   * text). States of KPIs the catalog no longer has (a removed custom KPI) or whose kind changed
+   * Reads {@link serialize}'s output (formats 2 and 3, and format 1, which wrote every key as
+   * text). A set read from format 3 keeps second moments for new mean states too. States of KPIs the catalog no longer has (a removed custom KPI) or whose kind changed
    * are dropped: they could not be valued.
    * @throws AggregateDecodeError when the bytes are not a serialized KpiSet
    */
   static deserialize(bytes: Uint8Array, catalog: KpiCatalog): KpiSet {
     if (bytes.length < 2) throw new AggregateDecodeError('too short');
     const format = bytes[0];
-    if (format !== FORMAT_VERSION && format !== FORMAT_V1) {
+    if (format !== FORMAT_V1 && format !== FORMAT_V2 && format !== FORMAT_V3) {
       throw new AggregateDecodeError(`unknown format version ${format}`);
     }
     let body = bytes.subarray(2);
@@ -962,7 +1087,7 @@ export class KpiSet {
       }
     } else if (bytes[1] !== 0) throw new AggregateDecodeError(`unknown flags ${bytes[1]}`);
     const r = new ByteReader(body);
-    const set = new KpiSet(catalog);
+    const set = new KpiSet(catalog, { secondMoments: format === FORMAT_V3 });
     const plan = set.plan;
     set.events = r.varint();
     const n = r.varint();
@@ -981,16 +1106,16 @@ export class KpiSet {
           else slot = plan.wordSlots[word];
         }
       }
-      const st = readState(r, key);
+      const st = readState(r, key, format);
       const colon = key.indexOf(':');
       if (colon < 0) {
         slot ??= plan.slotOf.get(key);
-        if (slot !== undefined && plan.kinds[slot] === st.k) set.states.setSlot(slot, st);
+        if (slot !== undefined && fits(plan.kinds[slot], st.k)) set.states.setSlot(slot, st);
         continue;
       }
       const base = key.slice(0, colon);
       const baseSlot = plan.slotOf.get(base);
-      if (baseSlot === undefined || plan.kinds[baseSlot] !== st.k) continue;
+      if (baseSlot === undefined || !fits(plan.kinds[baseSlot], st.k)) continue;
       if (st.k === 4 && !key.endsWith(`:${OTHER_GROUP}`)) set.groups.set(base, (set.groups.get(base) ?? 0) + 1);
       set.states.set(key, st);
     }
@@ -1046,10 +1171,15 @@ function writeState(w: ByteWriter, st: State): void {
       w.varint(st.fn);
       w.varint(st.tn);
       return;
+    case 7:
+      w.varint(st.n);
+      w.f64(st.sum);
+      w.f64(st.sumsq);
+      return;
   }
 }
 
-function readState(r: ByteReader, key: string): State {
+function readState(r: ByteReader, key: string, format: number): State {
   const k = r.byte();
   switch (k) {
     case 0:
@@ -1069,7 +1199,10 @@ function readState(r: ByteReader, key: string): State {
       return { k, n: r.varint(), promoters: r.varint(), detractors: r.varint() };
     case 6:
       return { k, tp: r.varint(), fp: r.varint(), fn: r.varint(), tn: r.varint() };
-    default:
-      throw new AggregateDecodeError(`unknown state kind ${k} for ${key.slice(0, 80)}`);
+    case 7:
+      // Kind 7 exists from format 3 on: in older bytes it can only be corruption.
+      if (format < FORMAT_V3) break;
+      return { k, n: r.varint(), sum: r.f64(), sumsq: r.f64() };
   }
+  throw new AggregateDecodeError(`unknown state kind ${k} for ${key.slice(0, 80)}`);
 }
