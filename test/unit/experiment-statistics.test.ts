@@ -18,7 +18,7 @@ import {
 import reference from '../fixtures/experiments/reference.json';
 
 function moments(xs: readonly number[]): Moments {
-  return { n: xs.length, sum: xs.reduce((a, b) => a + b, 0), sumSquares: xs.reduce((a, b) => a + b * b, 0) };
+  return { n: xs.length, sum: xs.reduce((a, b) => a + b, 0), sumOfSquares: xs.reduce((a, b) => a + b * b, 0) };
 }
 
 function sketchBins(xs: readonly number[]): SketchBin[] {
@@ -62,9 +62,12 @@ describe("Welch's t-test (mean KPIs)", () => {
 });
 
 describe('Mann-Whitney U from sketch bins (quantile KPIs)', () => {
-  it.each(reference.mannWhitney.map((c) => [c.name, c]))('%s is within 0.01 of the exact test on raw values', (_n, c) => {
+  it.each(reference.mannWhitney.map((c) => [c.name, c]))('%s is close to the exact test on raw values', (_n, c) => {
     const r = mannWhitneyFromBins(sketchBins(c.control), sketchBins(c.treatment));
-    expect(Math.abs(r.pValue - c.pValue)).toBeLessThan(0.01);
+    // Where verdicts are made (p < 0.2) binning moves p by < 0.01. In the flat middle of the
+    // distribution the same shift in U moves p more: measured up to 0.035 at 60 values per
+    // variant, 0.018 at 120 (test/fixtures/experiments/binning-error.py), shrinking as 1 / sqrt(n).
+    expect(Math.abs(r.pValue - c.pValue)).toBeLessThan(c.pValue < 0.2 ? 0.01 : 0.04);
     // U itself moves by at most half the cross pairs that share a bin.
     expect(Math.abs(r.u - c.u)).toBeLessThan(0.02 * c.control.length * c.treatment.length);
   });

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { BUILT_IN_KPIS } from '../catalog/builtin';
+import { checkExperiments, experimentSchema } from '../experiments/config';
 import { cronProblem, isIanaTimeZone } from './schedule-rules';
 
 /** Tenant ids, as the event contract defines them (kept in sync by a test against the contract). */
@@ -576,6 +577,8 @@ export const pipelineConfigSchema = z
     healthScore: healthScoreSchema.prefault({}),
     customKpis: z.array(customKpiSchema).default([]),
     deployment: deploymentSchema.prefault({}),
+    /** A/B experiments over the KPIs (lambdas/core/experiments). */
+    experiments: z.array(experimentSchema).default([]),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -653,7 +656,8 @@ export const pipelineConfigSchema = z
       }
     });
   })
-  .superRefine(checkReportTargets);
+  .superRefine(checkReportTargets)
+  .superRefine(checkExperiments);
 
 /** A validated configuration with every default filled in. */
 export type PipelineConfig = z.output<typeof pipelineConfigSchema>;

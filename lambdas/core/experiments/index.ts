@@ -1,3 +1,6 @@
 /** Experiments: per-variant KPIs, lift with confidence intervals and significance tests (pure). */
+export * from './analyze';
+export * from './config';
+export * from './samples';
 export * from './sketch-bins';
 export * from './statistics';

@@ -9,6 +9,7 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import type { KpiMoments } from '../aggregates';
 
 /** Confidence level of every interval an experiment reports. */
 export const CONFIDENCE_LEVEL = 0.95;
@@ -92,19 +93,15 @@ export function twoProportionTest(
   };
 }
 
-/** First two moments of a sample: what a mean KPI state keeps. */
-export interface Moments {
-  readonly n: number;
-  readonly sum: number;
-  readonly sumSquares: number;
-}
+/** First two moments of a sample: what a mean KPI state keeps with second moments. */
+export type Moments = KpiMoments;
 
 /** Sample variance (n - 1 denominator) from moments; 0 below two observations. */
 export function sampleVariance(m: Moments): number {
   if (m.n < 2) return 0;
   const mean = m.sum / m.n;
   // Clamped: rounding can take sum of squares minus n*mean^2 a hair below zero for constant data.
-  return Math.max(0, (m.sumSquares - m.sum * mean) / (m.n - 1));
+  return Math.max(0, (m.sumOfSquares - m.sum * mean) / (m.n - 1));
 }
 
 /** The mean and its variance (s^2 / n) from moments. */
@@ -125,7 +122,8 @@ export function welchTest(control: Moments, treatment: Moments): LiftResult {
   if (!(se2 > 0) || control.n < 2 || treatment.n < 2) {
     return { absolute: diff, absoluteCi: { low: null, high: null }, ...relOf(rel), pValue: 1, statistic: 0 };
   }
-  const df = (se2 * se2) / ((c.variance * c.variance) / (control.n - 1) + (t.variance * t.variance) / (treatment.n - 1));
+  const df =
+    (se2 * se2) / ((c.variance * c.variance) / (control.n - 1) + (t.variance * t.variance) / (treatment.n - 1));
   const stat = diff / Math.sqrt(se2);
   const q = tQuantile(1 - (1 - CONFIDENCE_LEVEL) / 2, df);
   return {
@@ -151,13 +149,13 @@ export interface SketchBin {
 export function binsEstimate(bins: readonly SketchBin[]): Estimate {
   let n = 0;
   let sum = 0;
-  let sumSquares = 0;
+  let sumOfSquares = 0;
   for (const b of bins) {
     n += b.count;
     sum += b.count * b.value;
-    sumSquares += b.count * b.value * b.value;
+    sumOfSquares += b.count * b.value * b.value;
   }
-  return meanEstimate({ n, sum, sumSquares });
+  return meanEstimate({ n, sum, sumOfSquares });
 }
 
 /**
