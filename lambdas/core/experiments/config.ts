@@ -5,11 +5,8 @@
 import { z } from 'zod';
 import { BUILT_IN_KPIS } from '../catalog/builtin';
 import type { KpiAggregation } from '../catalog/types';
+import { EXPERIMENT_ID_PATTERN, VARIANT_ID_PATTERN } from '../events/contract';
 
-/** Experiment ids, as the event contract's `experiment` attribute defines them. */
-export const EXPERIMENT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-/** Variant ids, as the event contract's `variant` attribute defines them. */
-export const VARIANT_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** The fleet as an experiment's scope: every tenant's events. */
 export const FLEET_SCOPE = '*';
 /** Default significance level. */
@@ -34,7 +31,7 @@ export const TESTABLE_AGGREGATIONS: Readonly<Partial<Record<KpiAggregation, 'pro
 const isoInstant = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp with zone' });
 
 const variantSchema = z.strictObject({
-  id: z.string().regex(VARIANT_ID, 'must match ^[a-z0-9][a-z0-9_-]{0,31}$ (the contract\'s "variant")'),
+  id: z.string().regex(VARIANT_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,31}$ (the contract\'s "variant")'),
   /** Planned share of units; shares are normalized, so 50/50 and 0.5/0.5 mean the same. */
   allocation: z.number().positive('must be > 0 (a planned share of units)'),
 });
@@ -42,7 +39,7 @@ const variantSchema = z.strictObject({
 /** One experiment as configured. */
 export const experimentSchema = z
   .strictObject({
-    id: z.string().regex(EXPERIMENT_ID, 'must match ^[a-z0-9][a-z0-9_-]{0,62}$ (the contract\'s "experiment")'),
+    id: z.string().regex(EXPERIMENT_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,62}$ (the contract\'s "experiment")'),
     /** Human title for reports and dashboards. */
     title: z.string().min(1).optional(),
     /** A configured tenant, or `*` (the default) for an experiment across the fleet. */
