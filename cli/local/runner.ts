@@ -714,6 +714,7 @@ async function runStages(
         maxPastMs: config.ingestion.maxPastDays * 86_400_000,
         maxFutureMs: config.ingestion.maxFutureMinutes * 60_000,
       },
+      experiments: config.experiments,
     });
     const clock = { nowMs: options.fixedNowMs ?? options.rangeStartMs };
     const handler = createAggregatorHandler({

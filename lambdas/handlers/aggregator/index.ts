@@ -48,5 +48,6 @@ export const handler = createAggregatorHandler({
       maxPastMs: config.ingestion.maxPastDays * 86_400_000,
       maxFutureMs: config.ingestion.maxFutureMinutes * 60_000,
     },
+    experiments: config.experiments,
   }),
 });
