@@ -67,7 +67,8 @@ export class ExperimentRouter {
     if (e === undefined || (e.scope !== FLEET_SCOPE && e.scope !== event.tenantid)) {
       return { target: { scope: FLEET_SCOPE, id: UNKNOWN, variant: UNKNOWN }, outcome: 'unknown_experiment' };
     }
-    if (!e.variants.has(variant)) return { target: { scope: e.scope, id, variant: UNKNOWN }, outcome: 'unknown_variant' };
+    if (!e.variants.has(variant))
+      return { target: { scope: e.scope, id, variant: UNKNOWN }, outcome: 'unknown_variant' };
     if (eventTimeMs < e.startMs || eventTimeMs >= e.endMs) return { outcome: 'outside_window' };
     return { target: { scope: e.scope, id, variant }, outcome: 'folded' };
   }
