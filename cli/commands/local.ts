@@ -2,12 +2,14 @@
  * `kpi local` (and `npm start`): the whole pipeline on this machine over a simulated day, or over
  * given events, with progress while it runs and a summary at the end.
  */
+
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { parseAlarmName } from '../../lambdas/core/alarms/naming';
 import { type PipelineConfig, parseConfig, type TenantConfig } from '../../lambdas/core/config/schema';
 import { decodeEvent } from '../../lambdas/core/events/decode';
 import { parseRfc3339 } from '../../lambdas/core/events/rfc3339';
+import { experimentRows } from '../../lambdas/core/experiments';
 import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
 import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
 import { loadConfigFile } from '../../lib/config/load';
@@ -19,9 +21,10 @@ import {
   runLocalPipeline,
 } from '../local/runner';
 import type { SimulatedRecord, SimulatedTenant } from '../local/simulator';
-import { simulateDay, simulatedFleet } from '../local/simulator';
+import { simulateDay, simulatedExperimentOf, simulatedFleet } from '../local/simulator';
 import { catalogFor, parseInstant, removeLocalState, writeLocalState } from '../wiring';
 import { UsageError } from './errors';
+import { experimentText } from './experiment';
 import { formatKpiValue, renderTable } from './format';
 import { readFileOrExplain, splitNdjson } from './ndjson';
 import type { CliIo } from './program';
@@ -266,11 +269,13 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
     const fleet = simulatedFleet(opts.tenants, opts.seed);
     config = configWithFleet(baseConfig, fleet);
     const incidentTenant = fleet[0] as SimulatedTenant;
+    const experiment = simulatedExperimentOf(config);
     records = simulateDay({
       dayStartMs,
       tenants: fleet,
       seed: opts.seed,
       scale: opts.scale,
+      ...(experiment === undefined ? {} : { experiment }),
       ...(opts.incident
         ? {
             incident: {
@@ -450,6 +455,9 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
     `Records: ${result.pump.read} read from ${result.resources.stream}, ${a.accepted} accepted, ` +
       `${a.rejected} rejected${reasons === '' ? '' : ` (${reasons})`}, ${result.emfDocuments.length} EMF documents.`,
   );
+  for (const e of result.experiments ?? []) {
+    lines.push('', h(`Experiment ${e.id}`), experimentText(e, experimentRows(e), 0, (k) => catalog.get(k)).trimEnd());
+  }
   lines.push('', h('Alarms'));
   const fired = result.alarms.transitions.filter((t) => t.toState === 'ALARM');
   const paging = new Map<string, { severity: string; count: number; first: number }>();

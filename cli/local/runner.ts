@@ -71,6 +71,7 @@ import {
   type ReportKind,
 } from '../../lambdas/core/config/schema';
 import type { LadderInput, LadderStarter, LadderStep } from '../../lambdas/core/escalation/ladder';
+import { analyzeConfiguredExperiments, type ExperimentResult } from '../../lambdas/core/experiments';
 import { type ExportRow, toCsv } from '../../lambdas/core/export';
 import type { Incident } from '../../lambdas/core/incidents/types';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
@@ -550,6 +551,8 @@ export interface LocalRunResult {
   readonly files: readonly string[];
   /** Milliseconds per stage, in order. */
   readonly timings: ReadonlyArray<{ readonly stage: string; readonly ms: number }>;
+  /** Results of the configured experiments over the run's range. */
+  readonly experiments?: readonly ExperimentResult[];
 }
 
 /** A finished run whose stand-ins are still up (for `--keep-running`); call `stop()` when done. */
@@ -850,6 +853,16 @@ async function runStages(
       toMs: options.rangeEndMs,
     });
 
+    const experimentStore = new DynamoDbKpiStore({ client: dynamodb, tableName: resources.kpiTable, catalog });
+    const experiments = await analyzeConfiguredExperiments(
+      experimentStore,
+      catalog,
+      config.experiments,
+      options.rangeStartMs,
+      options.rangeEndMs,
+      options.fixedNowMs ?? options.rangeEndMs,
+    );
+
     const files: string[] = [];
     if (options.exportDir !== undefined) {
       const dir = options.exportDir;
@@ -886,6 +899,7 @@ async function runStages(
       reports,
       files,
       timings: [...timings],
+      experiments,
     };
   } finally {
     const close = () => {

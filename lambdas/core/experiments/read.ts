@@ -6,6 +6,7 @@ import { KpiSet } from '../aggregates';
 import { itemId, type KpiItemAddress, type KpiStore, kpiItemKey, UNKNOWN_ASSIGNMENT } from '../aggregation';
 import type { KpiCatalog } from '../catalog';
 import { bucketStart } from '../time/buckets';
+import { analyzeExperiment, type ExperimentResult, experimentStatus } from './analyze';
 import type { ExperimentConfig } from './config';
 
 const DAY_MS = 86_400_000;
@@ -63,4 +64,25 @@ export async function readExperiment(
     set.mergeFrom(item.set);
   }
   return { sets, unknownVariantEvents, days };
+}
+
+/**
+ * Every configured experiment that has started by `nowMs`, analysed over [fromMs, toMs).
+ * @throws KpiStoreError when the items cannot be read
+ */
+export async function analyzeConfiguredExperiments(
+  store: Pick<KpiStore, 'read'>,
+  catalog: KpiCatalog,
+  experiments: readonly ExperimentConfig[],
+  fromMs: number,
+  toMs: number,
+  nowMs: number,
+): Promise<ExperimentResult[]> {
+  const out: ExperimentResult[] = [];
+  for (const exp of experiments) {
+    if (experimentStatus(exp, nowMs) === 'scheduled') continue;
+    const data = await readExperiment(store, catalog, exp, Math.max(fromMs, Date.parse(exp.start)), toMs);
+    out.push(analyzeExperiment(exp, catalog, data.sets, nowMs));
+  }
+  return out;
 }
