@@ -96,7 +96,7 @@ describe('Holm correction', () => {
   it('multiplies the i-th smallest p by m - i and keeps the order monotone', () => {
     // Sorted: 0.01 * 4 = 0.04, 0.02 * 3 = 0.06, 0.03 * 2 = 0.06 (monotone), 0.5 * 1 = 0.5.
     const adjusted = holmAdjust([0.03, 0.5, 0.01, 0.02]);
-    [0.06, 0.5, 0.04, 0.06].forEach((p, i) => expect(adjusted[i]).toBeCloseTo(p, 12));
+    for (const [i, p] of [0.06, 0.5, 0.04, 0.06].entries()) expect(adjusted[i]).toBeCloseTo(p, 12);
     expect(holmAdjust([0.9, 0.4])).toEqual([0.9, 0.8]);
     expect(holmAdjust([])).toEqual([]);
   });

@@ -163,7 +163,9 @@ function judge(rows: readonly KpiRow[], exp: ExperimentConfig): KpiResult[] {
     if (v.id === exp.control) continue;
     const family = rows.filter((r) => r.role === 'secondary' && r.lifts.has(v.id));
     const ps = holmAdjust(family.map((r) => r.lifts.get(v.id)!.pValue));
-    family.forEach((r, i) => adjusted.get(r)!.set(v.id, ps[i]!));
+    family.forEach((r, i) => {
+      adjusted.get(r)!.set(v.id, ps[i]!);
+    });
     for (const r of rows)
       if (r.role === 'primary' && r.lifts.has(v.id)) adjusted.get(r)!.set(v.id, r.lifts.get(v.id)!.pValue);
   }
