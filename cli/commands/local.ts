@@ -298,6 +298,7 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
           scale: opts.scale,
           badRecords: false,
           sampleEveryMinutes: HISTORY_SAMPLE_MINUTES,
+          ...(experiment === undefined ? {} : { experiment }),
         }),
       );
     }

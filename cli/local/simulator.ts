@@ -83,7 +83,7 @@ export interface SimulatedExperiment {
   readonly tenant: string;
   readonly control: string;
   readonly treatment: string;
-  /** Share of non-escalated sessions the treatment resolves (control: 0.95). @default 0.985 */
+  /** Share of non-escalated sessions the treatment resolves (control: 0.95). @default 0.995 */
   readonly treatmentResolvedShare?: number;
 }
 
@@ -296,7 +296,7 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
             ? emit
             : (type, data, timeMs) => emit(type, data, timeMs, { experiment: exp.id, variant });
         const resolvedShare =
-          variant !== undefined && variant === exp?.treatment ? (exp.treatmentResolvedShare ?? 0.985) : 0.95;
+          variant !== undefined && variant === exp?.treatment ? (exp.treatmentResolvedShare ?? 0.995) : 0.95;
         emitSession(rnd, st, assigned, inIncident, incident, decline, resolvedShare);
       }
 

@@ -3,21 +3,16 @@
  * writes, bisected batches and throttling, against kinesalite and DynamoDB Local. Each
  * (scope, experiment, variant, day) item must hold every event of its cell exactly once.
  */
+
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type DynamoDBClient, ProvisionedThroughputExceededException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { KpiSet } from '../../lambdas/core/aggregates';
-import {
-  AggregateBatch,
-  type KpiItemAddress,
-  type KpiItemWrite,
-  type KpiStore,
-  type KpiWriteOutcome,
-} from '../../lambdas/core/aggregation';
+import { AggregateBatch, type KpiItemAddress, type KpiStore } from '../../lambdas/core/aggregation';
 import type { AgentEvent } from '../../lambdas/core/events/contract';
 import type { RoutedExperiment } from '../../lambdas/core/experiments/routing';
 import { bucketStart } from '../../lambdas/core/time/buckets';
 import { createAggregatorHandler } from '../../lambdas/handlers/aggregator/handler';
+import { crashingHalfway, throttleEvery } from '../support/aggregator-faults';
 import { catalog, localQuarantine, localStore, NOW_MS, sampleEvents } from '../support/aggregator-fixture';
 import {
   type AggregatorEnv,
@@ -155,43 +150,6 @@ function handlerFor(store: KpiStore, name: string) {
   });
 }
 
-/** A store that throws after writing only the first half of an invocation's items, `crashes` times. */
-function crashingHalfway(inner: KpiStore, crashes: number): KpiStore & { crashed: number } {
-  return {
-    crashed: 0,
-    read: (a) => inner.read(a),
-    readLedgers: (h) => inner.readLedgers(h),
-    addToLedger: (h, t, c) => inner.addToLedger(h, t, c),
-    openPeriods: () => inner.openPeriods(),
-    closePeriod: (p) => inner.closePeriod(p),
-    readSources: (t, g, f, to) => inner.readSources(t, g, f, to),
-    putRollup: (a, s, e) => inner.putRollup(a, s, e),
-    async write(writes: readonly KpiItemWrite[]): Promise<KpiWriteOutcome[]> {
-      if (this.crashed >= crashes || writes.length < 2) return inner.write(writes);
-      this.crashed++;
-      await inner.write(writes.slice(0, Math.floor(writes.length / 2)));
-      throw new Error('Runtime exited: the function was killed half-way through its writes');
-    },
-  };
-}
-
-/** Makes every `nth` PutItem call of `ddb` fail with throttling before it reaches the table. */
-function throttleEvery(ddb: DynamoDBClient, nth: number): { throttled: number } {
-  const original = ddb.send.bind(ddb);
-  let calls = 0;
-  const state = { throttled: 0 };
-  jest.spyOn(ddb, 'send').mockImplementation(((command: unknown) => {
-    if (command instanceof PutItemCommand && ++calls % nth === 0) {
-      state.throttled++;
-      return Promise.reject(
-        new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds capacity', $metadata: {} }),
-      );
-    }
-    return original(command as never);
-  }) as typeof ddb.send);
-  return state;
-}
-
 describe('experiment items under faults, against kinesalite and DynamoDB Local', () => {
   it('counts every event once in its variant when the same records are delivered twice', async () => {
     const events = assign(sampleEvents(300, 1601, TENANTS));
@@ -224,7 +182,7 @@ describe('experiment items under faults, against kinesalite and DynamoDB Local',
     try {
       log = await deliverShard(handlerFor(store, 'exp-throttle'), records, { batchSize: 100 });
     } finally {
-      jest.restoreAllMocks();
+      throttle.restore();
     }
 
     expect(throttle.throttled).toBeGreaterThan(0);
