@@ -2,6 +2,7 @@
  * `kpi local` (and `npm start`): the whole pipeline on this machine over a simulated day, or over
  * given events, with progress while it runs and a summary at the end.
  */
+
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { parseAlarmName } from '../../lambdas/core/alarms/naming';
@@ -9,6 +10,7 @@ import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import { type PipelineConfig, parseConfig, type TenantConfig } from '../../lambdas/core/config/schema';
 import { decodeEvent } from '../../lambdas/core/events/decode';
 import { parseRfc3339 } from '../../lambdas/core/events/rfc3339';
+import { experimentRows } from '../../lambdas/core/experiments';
 import { alertSummary, alertsOf } from '../../lambdas/core/incidents/grouping';
 import { incidentTimings, meanTimings } from '../../lambdas/core/incidents/metrics';
 import { scopeLabel } from '../../lambdas/core/vocabulary';
@@ -21,9 +23,10 @@ import { type LocalRun, type LocalRunResult, RunAbortedError, type RunObserver }
 import { demoDeclinesOn, simulateHistory } from '../local/history';
 import { runLocalPipeline } from '../local/runner';
 import type { SimulatedTenant } from '../local/simulator';
-import { simulateDay, simulatedFleet } from '../local/simulator';
+import { simulateDay, simulatedExperimentOf, simulatedFleet } from '../local/simulator';
 import type { ReplayRecord } from '../local/stream-pump';
 import { parseInstant, removeLocalState, writeLocalState } from '../wiring';
+import { experimentText } from './experiment';
 import { formatKpiValue, renderTable } from './format';
 import { readFileOrExplain, splitNdjson } from './ndjson';
 import { createProgress, type Progress } from './progress';
@@ -271,11 +274,14 @@ function planSimulatedRun(opts: LocalCliOptions, baseConfig: PipelineConfig, io:
   const incidentTenant = fleet[0] as SimulatedTenant;
   const declines = opts.declines !== false;
   const declining = declines ? demoDeclinesOn(fleet, 0) : [];
+  const config = configWithFleet(baseConfig, fleet);
+  const experiment = simulatedExperimentOf(config);
   const day = simulateDay({
     dayStartMs,
     tenants: fleet,
     seed: opts.seed,
     scale: opts.scale,
+    ...(experiment === undefined ? {} : { experiment }),
     ...(declines ? { declines: declining } : {}),
     ...(opts.incident
       ? {
@@ -301,7 +307,7 @@ function planSimulatedRun(opts: LocalCliOptions, baseConfig: PipelineConfig, io:
         })
       : undefined;
   return {
-    config: configWithFleet(baseConfig, fleet),
+    config,
     records: day,
     ...(history === undefined ? {} : { history }),
     monitoredFromMs: dayStartMs,
@@ -463,6 +469,14 @@ function kpiSection(result: LocalRunResult, config: PipelineConfig, io: CliIo, h
   );
 }
 
+/** Each configured experiment's result over the run. */
+function experimentSection(result: LocalRunResult, config: PipelineConfig, h: Heading, lines: string[]): void {
+  const catalog = catalogFor(config);
+  for (const e of result.experiments ?? []) {
+    lines.push('', h(`Experiment ${e.id}`), experimentText(e, experimentRows(e), 0, (k) => catalog.get(k)).trimEnd());
+  }
+}
+
 /** The paging alarms that fired. */
 function alarmSection(result: LocalRunResult, config: PipelineConfig, io: CliIo, h: Heading, lines: string[]): void {
   lines.push('', h('Alarms'));
@@ -548,6 +562,7 @@ export function renderSummary(result: LocalRunResult, config: PipelineConfig, io
   const h: Heading = (title) => (io.isTTY ? pc.bold(pc.underline(title)) : `== ${title} ==`);
   const lines: string[] = [''];
   kpiSection(result, config, io, h, lines);
+  experimentSection(result, config, h, lines);
   alarmSection(result, config, io, h, lines);
   incidentSection(result, io, h, lines);
   lines.push('', h('Reports'));

@@ -160,6 +160,23 @@ export function buildProgram(io: CliIo): Command {
       await runSnapshotCommand(opts, io);
     });
 
+  withTarget(
+    program
+      .command('experiment <id>')
+      .description(
+        'Show an experiment: per KPI and variant, lift with 95% CI, p-value and verdict, and the SRM check.',
+      ),
+  )
+    .option('--tenant <id>', 'the tenant the experiment runs in (checked against the configuration)')
+    .option('--from <date>', 'first day (ISO 8601; default the experiment start)')
+    .option('--to <date>', 'last day, inclusive (ISO 8601; default today or the experiment end)')
+    .option('--format <format>', 'table, json or csv', 'table')
+    .option('--kpi-table <name>', 'KPI table name (default: <name>-kpis of the configuration)')
+    .action(async (id: string, opts) => {
+      const { runExperimentCommand } = require('./experiment') as typeof import('./experiment');
+      await runExperimentCommand(id, opts, io);
+    });
+
   program
     .command('backtest')
     .description(

@@ -7,6 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
 import type { PipelineConfig } from '../../lambdas/core/config/schema';
+import type { ExperimentResult } from '../../lambdas/core/experiments';
 import type { ExportRow } from '../../lambdas/core/export';
 import type { Incident } from '../../lambdas/core/incidents/types';
 import type { EnvReader } from '../../lambdas/handlers/composition/env';
@@ -111,6 +112,8 @@ export interface LocalRunResult {
   readonly files: readonly string[];
   /** Milliseconds per stage, in order. */
   readonly timings: ReadonlyArray<{ readonly stage: string; readonly ms: number }>;
+  /** Results of the configured experiments over the run's range. */
+  readonly experiments?: readonly ExperimentResult[];
 }
 
 /** A finished run whose stand-ins are still up (for `--keep-running`); call `stop()` when done. */
@@ -170,6 +173,7 @@ export interface RunContext {
   escalation?: EscalationResult;
   fleetDays?: readonly ExportRow[];
   reports?: readonly LocalReport[];
+  experiments?: readonly ExperimentResult[];
 }
 
 /** A stage read what an earlier stage did not produce: the stage list is out of order. */

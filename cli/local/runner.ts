@@ -91,6 +91,7 @@ function resultOf(ctx: RunContext): LocalRunResult {
     reports: produced(ctx, 'reports'),
     files: [...ctx.files],
     timings: [...ctx.timings],
+    ...(ctx.experiments === undefined ? {} : { experiments: ctx.experiments }),
   };
 }
 

@@ -74,6 +74,23 @@ export interface SimulationOptions {
    * so a session fails as often as with the default range. @default { min: 2, max: 8 }
    */
   readonly turnsPerSession?: { readonly min: number; readonly max: number };
+  /** A running A/B experiment on one tenant's sessions (see {@link SimulatedExperiment}). */
+  readonly experiment?: SimulatedExperiment;
+}
+
+/**
+ * An experiment in the simulated traffic: each session of `tenant` is assigned `control` or
+ * `treatment` at random, half and half, and every event of the session carries the assignment.
+ * The treatment resolves more sessions (the real effect); every other KPI is drawn from the same
+ * distributions in both variants.
+ */
+export interface SimulatedExperiment {
+  readonly id: string;
+  readonly tenant: string;
+  readonly control: string;
+  readonly treatment: string;
+  /** Share of non-escalated sessions the treatment resolves (control: 0.95). @default 0.995 */
+  readonly treatmentResolvedShare?: number;
 }
 
 /** The rejection reasons the simulator produces bad records for: every reason the decoder has. */
@@ -239,6 +256,8 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
   if (!Number.isInteger(turns.min) || turns.min < 1 || !Number.isInteger(turns.max) || turns.max < turns.min) {
     throw new RangeError(`turnsPerSession must be whole numbers 1 <= min <= max, got ${turns.min}..${turns.max}`);
   }
+  // Assignment draws come from their own generator, so the rest of the day is the same with or without the experiment.
+  const assignRnd = new SeededRandom((options.seed ?? 1) ^ 0x5eed);
 
   for (let m = 0; m < minutes; m += every) {
     const minuteStart = options.dayStartMs + m * MINUTE_MS;
@@ -252,7 +271,7 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
         minuteStart >= incident.startMs &&
         minuteStart < incident.startMs + incident.durationMs;
       const at = () => minuteStart + rnd.int(0, MINUTE_MS - 1);
-      const emit = (type: string, data: Record<string, unknown>, timeMs = at()) => {
+      const emit: Emit = (type, data, timeMs = at(), assignment) => {
         st.seq++;
         const event = {
           specversion: '1.0',
@@ -261,6 +280,7 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
           type,
           time: new Date(timeMs).toISOString(),
           tenantid: t.id,
+          ...assignment,
           data,
         };
         records.push({ partitionKey: t.id, data: JSON.stringify(event), sentAtMs: timeMs });
@@ -278,7 +298,17 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
 
       const decline = Math.min(1, Math.max(0, options.declines?.find((d) => d.tenant === t.id)?.level ?? 0));
       const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale * every * (1 - 0.7 * decline));
-      for (let s = 0; s < sessions; s++) emitSession(rnd, st, emit, inIncident, incident, decline, turns);
+      const exp = options.experiment?.tenant === t.id ? options.experiment : undefined;
+      for (let s = 0; s < sessions; s++) {
+        const variant = exp === undefined ? undefined : assignRnd.chance(0.5) ? exp.treatment : exp.control;
+        const assigned: Emit =
+          exp === undefined || variant === undefined
+            ? emit
+            : (type, data, timeMs) => emit(type, data, timeMs, { experiment: exp.id, variant });
+        const resolvedShare =
+          variant !== undefined && variant === exp?.treatment ? (exp.treatmentResolvedShare ?? 0.995) : 0.95;
+        emitSession(rnd, st, assigned, inIncident, incident, decline, turns, resolvedShare);
+      }
 
       // Business events are rare: a few per tenant and day (drawn once per covered minute).
       const business = (t.peakSessionsPerMinute * shape * scale) / 40;
@@ -296,7 +326,12 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
   return records;
 }
 
-type Emit = (type: string, data: Record<string, unknown>, timeMs?: number) => void;
+type Emit = (
+  type: string,
+  data: Record<string, unknown>,
+  timeMs?: number,
+  assignment?: { experiment: string; variant: string },
+) => void;
 
 const DEFAULT_TURNS = { min: 2, max: 8 } as const;
 
@@ -317,6 +352,7 @@ function emitSession(
   incident: IncidentSpec | undefined,
   decline = 0,
   turnRange: { readonly min: number; readonly max: number } = DEFAULT_TURNS,
+  resolvedShare = 0.95,
 ): void {
   const t = st.tenant;
   const sessionId = `s-${t.id}-${st.seq}`;
@@ -360,7 +396,7 @@ function emitSession(
     });
   }
   const escalated = rnd.chance(anyError ? 0.5 : 0.05);
-  const resolved = !escalated && rnd.chance(0.95);
+  const resolved = !escalated && rnd.chance(resolvedShare);
   emit('agent.session.completed', {
     sessionId,
     channel,
@@ -478,4 +514,18 @@ function badRecords(
     }
   }
   return out;
+}
+
+/**
+ * The experiment the simulation runs: the first configured one on a single tenant with two
+ * variants (the shipped configuration has one on the largest tenant), or none.
+ */
+export function simulatedExperimentOf(config: {
+  experiments: ReadonlyArray<{ id: string; tenant: string; control: string; variants: ReadonlyArray<{ id: string }> }>;
+}): SimulatedExperiment | undefined {
+  const e = config.experiments.find((x) => x.tenant !== '*' && x.variants.length === 2);
+  const treatment = e?.variants.find((v) => v.id !== e.control);
+  return e === undefined || treatment === undefined
+    ? undefined
+    : { id: e.id, tenant: e.tenant, control: e.control, treatment: treatment.id };
 }

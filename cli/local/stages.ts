@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { DynamoDbHealthStore } from '../../lambdas/adapters/health-store-dynamodb';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
+import { DynamoDbKpiStore } from '../../lambdas/adapters/kpi-store-dynamodb';
 import { FLEET_TENANT } from '../../lambdas/core/aggregation';
 import { perTenantAlarmTenants } from '../../lambdas/core/config/schema';
+import { analyzeConfiguredExperiments } from '../../lambdas/core/experiments';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
 import { tenantAlarmDefinitions } from '../../lambdas/core/tenant-alarms';
 import { createAggregatorHandler } from '../../lambdas/handlers/aggregator/handler';
@@ -235,6 +237,28 @@ function writeExportFile(ctx: RunContext, dir: string, name: string, lines: read
   ctx.files.push(path);
 }
 
+const experiments: Stage = {
+  name: 'experiments',
+  quiet: true,
+  run: async (ctx) => {
+    const { options } = ctx;
+    const store = new DynamoDbKpiStore({
+      client: ctx.clients.dynamodb,
+      tableName: ctx.resources.kpiTable,
+      catalog: ctx.catalog,
+    });
+    ctx.experiments = await analyzeConfiguredExperiments(
+      store,
+      ctx.catalog,
+      ctx.config.experiments,
+      options.rangeStartMs,
+      options.rangeEndMs,
+      options.fixedNowMs ?? options.rangeEndMs,
+    );
+    return `${ctx.experiments.length} experiments analysed`;
+  },
+};
+
 // Export before the reports: the KPI table then holds only KPIs; the reports add health scores.
 const exportFiles: Stage = {
   name: 'export',
@@ -298,6 +322,7 @@ export const STAGES: readonly Stage[] = [
   alarms,
   escalation,
   fleetDays,
+  experiments,
   exportFiles,
   historyScores,
   reports,

@@ -25,6 +25,7 @@
  */
 import type { KpiCatalog } from '../catalog';
 import type { RejectionReason } from '../events/decode';
+import { type AssignmentOutcome, ExperimentRouter, type RoutedExperiment } from '../experiments/routing';
 import {
   BatchFold,
   type ClassifiedRecord,
@@ -71,6 +72,11 @@ export interface AggregateBatchProps {
    * @default 8
    */
   readonly maxConflictRounds?: number;
+  /**
+   * Configured experiments: events naming one also feed its per-(scope, experiment, variant, day) items.
+   * @default none
+   */
+  readonly experiments?: readonly RoutedExperiment[];
 }
 
 /** What one batch did; logged by the handler and returned to callers and tests. */
@@ -97,6 +103,8 @@ export interface BatchReport {
   readonly rolledUp: number;
   /** Per shard, the sequence number to restart from; empty when everything was applied. */
   readonly failures: ReadonlyArray<{ readonly shardId: string; readonly sequenceNumber: string }>;
+  /** Accepted events with experiment attributes, by what became of them (unknown ones are counted in `_unknown` items). */
+  readonly experimentEvents: Readonly<Record<AssignmentOutcome, number>>;
 }
 
 /** Folds a batch of Kinesis records into KPI items; see the module comment for the guarantees. */
@@ -109,6 +117,7 @@ export class AggregateBatch {
   private readonly limits: DecodeLimits | undefined;
   private readonly maxConflictRounds: number;
   private readonly rollups: PeriodRollups;
+  private readonly experiments: ExperimentRouter;
 
   constructor(props: AggregateBatchProps) {
     this.catalog = props.catalog;
@@ -119,6 +128,7 @@ export class AggregateBatch {
     this.limits = props.limits;
     this.maxConflictRounds = props.maxConflictRounds ?? 8;
     this.rollups = new PeriodRollups(this.store, this.retention);
+    this.experiments = new ExperimentRouter(props.experiments ?? []);
   }
 
   /**
@@ -153,7 +163,7 @@ export class AggregateBatch {
       const cut = cuts.get(c.record.shardId);
       return cut === undefined || c.seq < cut;
     });
-    const fold = new BatchFold(this.catalog, processed);
+    const fold = new BatchFold(this.catalog, processed, { experiments: this.experiments });
     const outcome = await this.applyFold(fold);
     if (outcome.touched.length > 0) {
       const rolled = await this.rollups.afterBatch(fold, outcome.touched, nowMs);
@@ -162,7 +172,7 @@ export class AggregateBatch {
     }
     for (const [shard, seq] of outcome.failedFrom) lowerCut(cuts, shard, seq);
     this.metrics?.publish(outcome.appliedMinutes);
-    return this.report(classified, outcome, cuts);
+    return { ...this.report(classified, outcome, cuts), experimentEvents: { ...fold.assignments } };
   }
 
   private async applyFold(fold: BatchFold): Promise<ApplyOutcome> {
@@ -182,7 +192,7 @@ export class AggregateBatch {
     const failedIds = new Set<string>();
     try {
       // The ledger names the tenants of each hour before their minutes are written (rollups.ts).
-      await this.rollups.record(pending);
+      await this.rollups.record(pending.filter(isKpiItem));
     } catch (err) {
       if (!(err instanceof KpiStoreError)) throw err;
       this.failWithDeltas(
@@ -261,7 +271,7 @@ export class AggregateBatch {
       pending = next;
     }
     for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
-    result.touched = all.filter((a) => !failedIds.has(itemId(kpiItemKey(a))));
+    result.touched = all.filter((a) => isKpiItem(a) && !failedIds.has(itemId(kpiItemKey(a))));
     return result;
   }
 
@@ -290,7 +300,11 @@ export class AggregateBatch {
     }
   }
 
-  private report(classified: readonly ClassifiedRecord[], o: ApplyOutcome, cuts: Map<string, bigint>): BatchReport {
+  private report(
+    classified: readonly ClassifiedRecord[],
+    o: ApplyOutcome,
+    cuts: Map<string, bigint>,
+  ): Omit<BatchReport, 'experimentEvents'> {
     let accepted = 0;
     let rejected = 0;
     let duplicates = 0;
@@ -338,6 +352,11 @@ interface ApplyOutcome {
   /** Minute items applied now or before (not failed): the periods they fall in may need rolling up. */
   touched: KpiItemAddress[];
   rolledUp: number;
+}
+
+/** Tenant and fleet KPI items, which roll up; experiment items are written as day items directly. */
+function isKpiItem(a: KpiItemAddress): boolean {
+  return a.experiment === undefined;
 }
 
 function lowerCut(cuts: Map<string, bigint>, shard: string, seq: bigint): void {

@@ -16,8 +16,9 @@ import { KpiSet } from '../aggregates';
 import type { KpiCatalog } from '../catalog';
 import type { AgentEvent } from '../events/contract';
 import { type DecodeContext, decodeEvent, type Rejection } from '../events/decode';
+import type { AssignmentOutcome, ExperimentRouter } from '../experiments/routing';
 import { bucketStart, type Granularity } from '../time/buckets';
-import { FLEET_TENANT, type KpiItemAddress, kpiItemKey } from './keys';
+import { type ExperimentCellKey, FLEET_TENANT, type KpiItemAddress, kpiItemKey } from './keys';
 import { parseSequenceNumber } from './sequence';
 
 /** One Kinesis record, as the aggregator needs it (the handler maps the Lambda event to this). */
@@ -111,6 +112,8 @@ class Cell {
   constructor(
     readonly shardId: string,
     private readonly catalog: KpiCatalog,
+    /** Experiment cells keep sums of squares, which Welch's t-test needs. */
+    private readonly secondMoments = false,
   ) {}
 
   get minSeq(): bigint {
@@ -144,7 +147,7 @@ class Cell {
   }
 
   private observe(records: readonly Counted[]): KpiSet {
-    const set = new KpiSet(this.catalog);
+    const set = new KpiSet(this.catalog, { secondMoments: this.secondMoments });
     for (const r of records) {
       if (r.outcome.kind === 'accepted') set.observe(r.outcome.event);
       else set.observeRejection(r.outcome.rejection.reason);
@@ -184,8 +187,15 @@ interface FoldItem {
 }
 
 /** The map key of an item within a batch (cheaper than formatting its table key). */
-function foldKey(tenant: string, granularity: string, bucketStartMs: number): string {
-  return `${tenant}|${granularity}|${bucketStartMs}`;
+function foldKey(tenant: string, granularity: string, bucketStartMs: number, experiment?: ExperimentCellKey): string {
+  const base = `${tenant}|${granularity}|${bucketStartMs}`;
+  return experiment === undefined ? base : `${base}|${experiment.id}|${experiment.variant}`;
+}
+
+/** Options of {@link BatchFold}. */
+export interface BatchFoldOptions {
+  /** Routes events with experiment attributes to per-(scope, experiment, variant, day) items. */
+  readonly experiments?: ExperimentRouter;
 }
 
 /**
@@ -195,9 +205,16 @@ export class BatchFold {
   private readonly cellsByItem = new Map<string, FoldItem>();
   private readonly maxByShard = new Map<string, bigint>();
   private readonly catalog: KpiCatalog;
+  /** Accepted events of this batch per fate of their experiment attributes. */
+  readonly assignments: Record<AssignmentOutcome, number> = {
+    folded: 0,
+    unknown_experiment: 0,
+    unknown_variant: 0,
+    outside_window: 0,
+  };
 
   /** @param records the records to count (rejected ones only after they are quarantined) */
-  constructor(catalog: KpiCatalog, records: readonly ClassifiedRecord[]) {
+  constructor(catalog: KpiCatalog, records: readonly ClassifiedRecord[], options: BatchFoldOptions = {}) {
     this.catalog = catalog;
     const cells = new Map<string, { cell: Cell; tenant: string | undefined; minuteMs: number }>();
     for (const r of records) {
@@ -232,13 +249,54 @@ export class BatchFold {
         else item.children.add(child);
       }
     }
+    const router = options.experiments;
+    if (router !== undefined && !router.empty) this.foldExperiments(router, records);
   }
 
-  private itemFor(tenant: string, granularity: Granularity, bucketStartMs: number): FoldItem {
-    const key = foldKey(tenant, granularity, bucketStartMs);
+  /**
+   * Experiment items: one per (scope, experiment, variant, UTC day), fed by their own cells per
+   * shard, written and watermarked like any other item. Day items directly: an experiment is
+   * read by the day, and one item per variant and day keeps the writes per batch few.
+   */
+  private foldExperiments(router: ExperimentRouter, records: readonly ClassifiedRecord[]): void {
+    const cells = new Map<string, Cell>();
+    for (const r of records) {
+      if (r.outcome.kind !== 'accepted') continue;
+      const routed = router.route(r.outcome.event, r.outcome.minuteMs);
+      if (routed === undefined) continue;
+      this.assignments[routed.outcome]++;
+      const t = routed.target;
+      if (t === undefined) continue;
+      const dayMs = bucketStart(r.outcome.minuteMs, 'day');
+      const experiment = { id: t.id, variant: t.variant };
+      const id = `${foldKey(t.scope, 'day', dayMs, experiment)}|${r.record.shardId}`;
+      let cell = cells.get(id);
+      if (cell === undefined) {
+        cell = new Cell(r.record.shardId, this.catalog, true);
+        cells.set(id, cell);
+        const item = this.itemFor(t.scope, 'day', dayMs, experiment);
+        item.cells.push(cell);
+        item.own.push(cell);
+      }
+      cell.records.push(r as Counted);
+      this.cellsByItem.get(foldKey(t.scope, 'day', dayMs, experiment))!.records++;
+    }
+    for (const cell of cells.values()) cell.records.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+  }
+
+  private itemFor(
+    tenant: string,
+    granularity: Granularity,
+    bucketStartMs: number,
+    experiment?: ExperimentCellKey,
+  ): FoldItem {
+    const key = foldKey(tenant, granularity, bucketStartMs, experiment);
     let item = this.cellsByItem.get(key);
     if (item === undefined) {
-      const address: KpiItemAddress = { tenant, granularity, bucketStartMs };
+      const address: KpiItemAddress =
+        experiment === undefined
+          ? { tenant, granularity, bucketStartMs }
+          : { tenant, granularity, bucketStartMs, experiment };
       // Refuses a tenant or bucket no item can have (InvalidKpiKeyError) before anything is written.
       kpiItemKey(address);
       item = { address, cells: [], children: new Set(), own: [], records: 0 };
@@ -263,7 +321,7 @@ export class BatchFold {
       // A leaf fed by one cell: the cell's set is used by this item only (parents merge from it).
       set = item.own[0]!.fullSet();
     } else {
-      set = new KpiSet(this.catalog);
+      set = new KpiSet(this.catalog, { secondMoments: item.address.experiment !== undefined });
       for (const child of item.children) set.mergeFrom(this.rollup(child));
       for (const cell of item.own) set.mergeFrom(cell.fullSet());
     }
@@ -284,7 +342,9 @@ export class BatchFold {
 
   /** Per shard, the lowest sequence number feeding `address` (empty when the batch does not touch it). */
   lowestSequences(address: KpiItemAddress): ReadonlyMap<string, string> {
-    const item = this.cellsByItem.get(foldKey(address.tenant, address.granularity, address.bucketStartMs));
+    const item = this.cellsByItem.get(
+      foldKey(address.tenant, address.granularity, address.bucketStartMs, address.experiment),
+    );
     return item === undefined ? new Map() : this.lowestOf(item);
   }
 
@@ -293,7 +353,9 @@ export class BatchFold {
    * sequence number above the item's watermark for their shard. `undefined` when nothing is new.
    */
   delta(address: KpiItemAddress, watermarks: Watermarks): ItemDelta | undefined {
-    const item = this.cellsByItem.get(foldKey(address.tenant, address.granularity, address.bucketStartMs));
+    const item = this.cellsByItem.get(
+      foldKey(address.tenant, address.granularity, address.bucketStartMs, address.experiment),
+    );
     if (item === undefined) return undefined;
     const marks = new Map<string, bigint>();
     const markOf = (shard: string): bigint => {

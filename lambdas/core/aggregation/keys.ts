@@ -36,6 +36,41 @@ export interface KpiItemAddress {
   readonly granularity: Granularity;
   /** Bucket start, epoch ms, aligned to the granularity. */
   readonly bucketStartMs: number;
+  /** Set on an experiment item: the KPIs of one variant of one experiment in the scope `tenant`. */
+  readonly experiment?: ExperimentCellKey;
+}
+
+/** The experiment and variant of an experiment item. */
+export interface ExperimentCellKey {
+  /** An experiment id of the contract, or {@link UNKNOWN_ASSIGNMENT} for events naming no configured experiment. */
+  readonly id: string;
+  /** A variant id of the contract, or {@link UNKNOWN_ASSIGNMENT} for events naming no configured variant. */
+  readonly variant: string;
+}
+
+/** Prefix of experiment items' partition keys: `exp#<scope>#<experiment>#<variant>#<granularity>`. */
+export const EXPERIMENT_KEY_PREFIX = 'exp';
+
+/**
+ * Experiment or variant of events whose assignment matches no configuration. Contract ids start
+ * with a letter or digit, so this name is never a real one.
+ */
+export const UNKNOWN_ASSIGNMENT = '_unknown';
+
+const EXPERIMENT_PART = /^(?:[a-z0-9][a-z0-9_-]{0,62}|_unknown)$/;
+
+/** The partition key of an experiment's items for one variant and granularity. */
+export function experimentPartitionKey(tenant: string, cell: ExperimentCellKey, granularity: Granularity): string {
+  if (!isKpiTenant(tenant)) {
+    throw new InvalidKpiKeyError(`tenant "${tenant.slice(0, 80)}"`, 'must match ^[a-z0-9][a-z0-9-]{1,62}$ or be "*"');
+  }
+  if (!EXPERIMENT_PART.test(cell.id) || !EXPERIMENT_PART.test(cell.variant)) {
+    throw new InvalidKpiKeyError(
+      `experiment "${cell.id.slice(0, 80)}/${cell.variant.slice(0, 40)}"`,
+      'is not a contract id',
+    );
+  }
+  return `${EXPERIMENT_KEY_PREFIX}#${tenant}#${cell.id}#${cell.variant}#${granularity}`;
 }
 
 /** A tenant id or key that cannot address a KPI item. */
@@ -68,7 +103,11 @@ export function kpiItemKey(address: KpiItemAddress): KpiItemKey {
   if (!Number.isSafeInteger(bucketStartMs) || bucketStartMs % GRANULARITY_MS[granularity] !== 0) {
     throw new InvalidKpiKeyError(`bucket ${bucketStartMs}`, `is not the start of a ${granularity} bucket`);
   }
-  return { pk: kpiPartitionKey(tenant, granularity), sk: formatBucket(bucketStartMs) };
+  const pk =
+    address.experiment === undefined
+      ? kpiPartitionKey(tenant, granularity)
+      : experimentPartitionKey(tenant, address.experiment, granularity);
+  return { pk, sk: formatBucket(bucketStartMs) };
 }
 
 /**
@@ -77,10 +116,16 @@ export function kpiItemKey(address: KpiItemAddress): KpiItemKey {
  */
 export function parseKpiItemKey(key: KpiItemKey): KpiItemAddress {
   const parts = key.pk.split('#');
-  if (parts.length !== 3 || parts[0] !== KPI_KEY_PREFIX) {
+  const experimentItem = parts.length === 5 && parts[0] === EXPERIMENT_KEY_PREFIX;
+  if (!experimentItem && (parts.length !== 3 || parts[0] !== KPI_KEY_PREFIX)) {
     throw new InvalidKpiKeyError(`pk "${key.pk.slice(0, 100)}"`, 'is not kpi#<tenant>#<granularity>');
   }
-  const [, tenant, g] = parts as [string, string, string];
+  const tenant = parts[1]!;
+  const g = parts[parts.length - 1]!;
+  const experiment = experimentItem ? { id: parts[2]!, variant: parts[3]! } : undefined;
+  if (experiment !== undefined && !(EXPERIMENT_PART.test(experiment.id) && EXPERIMENT_PART.test(experiment.variant))) {
+    throw new InvalidKpiKeyError(`pk "${key.pk.slice(0, 100)}"`, 'names no valid experiment and variant');
+  }
   if (!isKpiTenant(tenant)) throw new InvalidKpiKeyError(`pk "${key.pk.slice(0, 100)}"`, 'names no valid tenant');
   if (!(GRANULARITIES as readonly string[]).includes(g)) {
     throw new InvalidKpiKeyError(`pk "${key.pk.slice(0, 100)}"`, 'names no granularity');
@@ -95,7 +140,9 @@ export function parseKpiItemKey(key: KpiItemKey): KpiItemAddress {
   if (bucketStartMs % GRANULARITY_MS[granularity] !== 0) {
     throw new InvalidKpiKeyError(`sk "${key.sk}"`, `is not the start of a ${granularity} bucket`);
   }
-  return { tenant, granularity, bucketStartMs };
+  return experiment === undefined
+    ? { tenant, granularity, bucketStartMs }
+    : { tenant, granularity, bucketStartMs, experiment };
 }
 
 /** A string id of an item key, for maps (`pk` and `sk` joined by a character neither contains). */

@@ -26,6 +26,7 @@ import {
   REPORT_TARGET_STATISTICS,
 } from '../catalog/types';
 import { ConfigurationError } from '../configuration-error';
+import { checkExperiments, experimentSchema } from '../experiments/config';
 import {
   ALARM_PERIOD_RULE,
   FLEET_SCOPE,
@@ -619,6 +620,8 @@ export const pipelineConfigSchema = z
     healthScore: healthScoreSchema.prefault({}),
     customKpis: z.array(customKpiSchema).default([]),
     deployment: deploymentSchema.prefault({}),
+    /** A/B experiments over the KPIs (lambdas/core/experiments). */
+    experiments: z.array(experimentSchema).default([]),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -697,7 +700,8 @@ export const pipelineConfigSchema = z
     });
   })
   .superRefine(checkReportTargets)
-  .superRefine(checkCustomKpis);
+  .superRefine(checkCustomKpis)
+  .superRefine(checkExperiments);
 
 /** A validated configuration with every default filled in. */
 export type PipelineConfig = z.output<typeof pipelineConfigSchema>;

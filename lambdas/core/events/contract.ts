@@ -39,6 +39,10 @@ export interface CloudEventEnvelope<T extends string, D> {
   readonly time: string;
   /** The tenant, {@link TENANT_ID_PATTERN}. */
   readonly tenantid: string;
+  /** Experiment the event belongs to ({@link EXPERIMENT_ID_PATTERN}); present exactly when `variant` is. */
+  readonly experiment?: string;
+  /** Variant of {@link experiment} ({@link VARIANT_ID_PATTERN}); present exactly when `experiment` is. */
+  readonly variant?: string;
   readonly data: D;
 }
 
@@ -195,6 +199,11 @@ export interface EventDataByType {
 
 /** Tenant ids: lowercase letters, digits and dashes, 2-63 chars, not starting with a dash. */
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+/** The `experiment` extension attribute: lowercase letters, digits, `_` and `-`, 1-63 chars. */
+export const EXPERIMENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** The `variant` extension attribute: lowercase letters, digits, `_` and `-`, 1-32 chars. */
+export const VARIANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 /** Whether `id` is a valid tenant id (so it is safe in keys, alarm names and paths). */
 export function isValidTenantId(id: unknown): id is string {

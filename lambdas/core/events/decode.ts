@@ -18,11 +18,13 @@ import {
   type BuiltInEventType,
   CUSTOM_EVENT_PREFIX,
   EVENT_TYPES,
+  EXPERIMENT_ID_PATTERN,
   REVENUE_KINDS,
   SALES_STAGES,
   SESSION_CHANNELS,
   TENANT_ID_PATTERN,
   TICKET_PRIORITIES,
+  VARIANT_ID_PATTERN,
 } from './contract';
 import { parseRfc3339 } from './rfc3339';
 
@@ -423,6 +425,8 @@ function decodeUnsafe(raw: Uint8Array | string, ctx: DecodeContext): DecodeResul
     if (semantic !== undefined) return fieldError(semantic.field, semantic.rule, tenant, eventId);
     data = pick(rawData, DATA_KEYS[bt]);
   }
+  const assignment = experimentAttributes(env);
+  if ('field' in assignment) return fieldError(assignment.field, assignment.rule, tenant, eventId);
   const maxPast = ctx.maxPastMs ?? DEFAULT_MAX_PAST_MS;
   const maxFuture = ctx.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   if (timeMs < ctx.nowMs - maxPast) {
@@ -452,9 +456,31 @@ function decodeUnsafe(raw: Uint8Array | string, ctx: DecodeContext): DecodeResul
     type,
     time: env.time as string,
     tenantid: tenant,
+    ...assignment,
     data,
   } as AgentEvent;
   return { ok: true, event, eventTimeMs: timeMs };
+}
+
+/**
+ * The optional `experiment` and `variant` extension attributes: both or neither, each matching
+ * its pattern. Returns the pair to keep (empty without them) or the attribute that breaks a rule.
+ */
+function experimentAttributes(env: Json): { experiment?: string; variant?: string } | { field: string; rule: string } {
+  const { experiment, variant } = env;
+  if (experiment === undefined && variant === undefined) return {};
+  if (experiment === undefined) return { field: 'experiment', rule: 'is required when variant is present' };
+  if (variant === undefined) return { field: 'variant', rule: 'is required when experiment is present' };
+  if (typeof experiment !== 'string' || !EXPERIMENT_ID_PATTERN.test(experiment)) {
+    return {
+      field: 'experiment',
+      rule: 'must match ^[a-z0-9][a-z0-9_-]{0,62}$ (lowercase, digits, _ and -; 1-63 chars)',
+    };
+  }
+  if (typeof variant !== 'string' || !VARIANT_ID_PATTERN.test(variant)) {
+    return { field: 'variant', rule: 'must match ^[a-z0-9][a-z0-9_-]{0,31}$ (lowercase, digits, _ and -; 1-32 chars)' };
+  }
+  return { experiment, variant };
 }
 
 const DATA_KEYS = Object.fromEntries(EVENT_TYPES.map((t) => [t, Object.keys(DATA_SCHEMAS[t][0])])) as Record<

@@ -81,6 +81,7 @@ export function buildAggregatorDeps(
       }),
       retention: config.retention,
       limits: ingestionLimits(config),
+      experiments: config.experiments,
     }),
   };
 }
