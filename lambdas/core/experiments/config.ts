@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { BUILT_IN_KPIS } from '../catalog/builtin';
+import { KPI } from '../catalog/names';
 import type { KpiAggregation } from '../catalog/types';
 import { EXPERIMENT_ID_PATTERN, VARIANT_ID_PATTERN } from '../events/contract';
 
@@ -49,7 +50,7 @@ export const experimentSchema = z
     primaryKpi: z.string().min(1),
     secondaryKpis: z.array(z.string().min(1)).default([]),
     /** Count KPI with one event per randomized unit; its count per variant feeds the SRM check. */
-    unitKpi: z.string().min(1).default('sessions'),
+    unitKpi: z.string().min(1).default(KPI.sessions),
     start: isoInstant,
     end: isoInstant.optional(),
     alpha: z.number().gt(0, 'must be > 0').max(0.5, 'must be <= 0.5').default(DEFAULT_ALPHA),
