@@ -3,21 +3,10 @@
  * tenant per day, made of five weighted components, each scored from KPI values.
  */
 
-/**
- * One KPI value of a (tenant, bucket) aggregate, as the KPI reader returns it. Structural on
- * purpose, so every `KpiValue` of the KPI core fits.
- */
-export interface KpiReading {
-  /** KPI name, possibly sub-keyed (`feature_adoption:search`). */
-  readonly kpi: string;
-  /** Headline value; `null` when the KPI had no denominator in the bucket. */
-  readonly value: number | null;
-  /** Events that contributed. */
-  readonly count: number;
-  readonly p50?: number;
-  readonly p95?: number;
-  readonly p99?: number;
-}
+import type { KpiValue } from '../aggregates/types';
+
+/** One KPI value of a (tenant, bucket) aggregate, as the KPI reader returns it: the KPI core's value. */
+export type KpiReading = KpiValue;
 
 /** The five components of the score, in the spec's order. */
 export const HEALTH_COMPONENTS = ['usage', 'performance', 'support', 'growth', 'satisfaction'] as const;
