@@ -6,6 +6,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { type ExperimentSummary, experimentChartAlt, experimentChartId } from './experiments';
 import type { ReportModel } from './model';
 
 /** Chart width in CSS pixels: fits the 600 px mail body with its padding. */
@@ -310,6 +311,30 @@ export function forecastChartSpec(model: ReportModel, kpi: string, family = FONT
   };
 }
 
+/** Daily primary KPI of an experiment, one line per variant; undefined without data. */
+export function experimentChartSpec(e: ExperimentSummary, family = FONT_FAMILY): TopLevelSpec | undefined {
+  if (e.daily.length === 0) return undefined;
+  return {
+    $schema: SCHEMA,
+    width: CHART_WIDTH - 90,
+    height: 130,
+    config: baseConfig(family),
+    data: { values: e.daily.map((d) => ({ date: d.date.slice(5), variant: d.variant, value: d.value })) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'date', type: 'ordinal', title: null, axis: { labelAngle: 0, labelOverlap: true } },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: `${e.primaryTitle}${e.unit === 'ms' ? ' (ms)' : ''}`,
+        ...(e.unit === 'ratio' ? { axis: { format: '.1%' } } : {}),
+        scale: { zero: false },
+      },
+      color: { field: 'variant', type: 'nominal' },
+    },
+  };
+}
+
 /**
  * Draws the charts of a report: the headline KPI over the period (every report) and the health
  * band distribution (client success).
@@ -376,6 +401,9 @@ function storyCharts(
       alt: `${f.title} forecast for the next 7 days: ${Math.round(f.week.mean)} (${Math.round(f.week.low)} to ${Math.round(f.week.high)}, ${Math.round(f.level * 100)}% interval)`,
       spec: forecastChartSpec(model, f.kpi, family),
     });
+  }
+  for (const e of s.experiments ?? []) {
+    out.push({ id: experimentChartId(e), alt: experimentChartAlt(e), spec: experimentChartSpec(e, family) });
   }
   return out;
 }

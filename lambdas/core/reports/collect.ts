@@ -2,12 +2,14 @@
  * Gathers what a report needs through the ports (KPI source, incidents, health store). Pure apart
  * from awaiting the ports: no SDK, no clock.
  */
+import type { KpiCatalog } from '../catalog/catalog';
 import { KPI } from '../catalog/names';
 import type { PipelineConfig, ReportKind } from '../config/schema';
 import { computeHealthScore } from '../health/score';
 import type { HealthStore } from '../health/store';
 import type { HealthScore, KpiReading } from '../health/types';
 import { GRANULARITY_MS } from '../time/buckets';
+import { collectExperiments, type ReportExperimentStore } from './experiments';
 import { utcDate } from './period';
 import type { DayValues, ReportData, ReportIncidentReader, ReportKpiSet, ReportKpiSource, ReportPeriod } from './types';
 
@@ -66,11 +68,20 @@ export function tenantName(config: PipelineConfig, tenant: string): string {
  * @param deps.source KPI buckets (fleet `*` and per configured tenant)
  * @param deps.incidents incidents opened in the period
  * @param deps.health stored daily health scores
+ * @param deps.experimentStore experiment day items (needed by the executive summary when experiments are configured)
+ * @throws MissingExperimentStoreError when the executive summary has experiments to show but no store to read them
  */
 export async function collectReportData(
   kind: ReportKind,
   period: ReportPeriod,
-  deps: { source: ReportKpiSource; incidents: ReportIncidentReader; health: HealthStore; config: PipelineConfig },
+  deps: {
+    source: ReportKpiSource;
+    incidents: ReportIncidentReader;
+    health: HealthStore;
+    config: PipelineConfig;
+    catalog?: KpiCatalog;
+    experimentStore?: ReportExperimentStore;
+  },
 ): Promise<ReportData> {
   const { source, config } = deps;
   const fleetDayBuckets = await source.read({
@@ -121,6 +132,7 @@ export async function collectReportData(
       .map((s) => ({ date: s.date, score: s.score }));
     return { tenant: t.id, name: t.name, latest, earlier, series };
   });
+  const experiments = await experimentsOf(kind, period, deps);
 
   return {
     kind,
@@ -135,7 +147,30 @@ export async function collectReportData(
     incidents,
     previousIncidents,
     health,
+    ...(experiments === undefined ? {} : { experiments }),
   };
+}
+
+/** Experiments would be shown but the wiring gives no way to read them. */
+export class MissingExperimentStoreError extends Error {
+  constructor() {
+    super(
+      'The executive summary shows the configured experiments, but no experiment store (and catalog) was given to ' +
+        'collectReportData: pass experimentStore and catalog, or configure no experiments',
+    );
+    this.name = 'MissingExperimentStoreError';
+  }
+}
+
+/** The Experiments section's data: executive summary only, and only when experiments are configured. */
+async function experimentsOf(
+  kind: ReportKind,
+  period: ReportPeriod,
+  deps: { config: PipelineConfig; catalog?: KpiCatalog; experimentStore?: ReportExperimentStore },
+): Promise<ReportData['experiments']> {
+  if (kind !== 'executive_summary' || deps.config.experiments.length === 0) return undefined;
+  if (deps.experimentStore === undefined || deps.catalog === undefined) throw new MissingExperimentStoreError();
+  return collectExperiments(deps.experimentStore, deps.catalog, deps.config.experiments, period);
 }
 
 /** Licensed seats of a tenant: its own setting, else its tier's. */

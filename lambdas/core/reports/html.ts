@@ -4,6 +4,7 @@
  * tenant name and event-derived string goes through {@link escapeHtml}.
  */
 import type { ReportChart } from './charts';
+import { type ExperimentSummary, experimentChartId, experimentHeading, experimentLines } from './experiments';
 import {
   type Capped,
   formatChange,
@@ -217,6 +218,20 @@ function chartOr(charts: readonly ReportChart[], file: string, fallback: string)
   return c === undefined ? `<p style="margin:0;color:${COLORS.muted};">${escapeHtml(fallback)}</p>` : chartImg(c);
 }
 
+/** Each experiment: heading, daily chart, then its numbers in words (the chart's text alternative too). */
+function experimentsHtml(experiments: readonly ExperimentSummary[], charts: readonly ReportChart[]): string {
+  if (experiments.length === 0)
+    return `<p style="margin:0;color:${COLORS.muted};">No configured experiment ran in the period.</p>`;
+  return experiments
+    .map(
+      (e) =>
+        `<h3 style="margin:8px 0 4px;font-size:14px;">${escapeHtml(experimentHeading(e))}</h3>` +
+        chartOr(charts, `${experimentChartId(e)}.png`, 'No daily data in the period.') +
+        lines(experimentLines(e)),
+    )
+    .join('');
+}
+
 /** The audience's sections, charts first with their numbers in words beneath (the text alternative). */
 function storySections(model: ReportModel, charts: readonly ReportChart[]): string[] {
   const s = model.story;
@@ -256,6 +271,7 @@ function storySections(model: ReportModel, charts: readonly ReportChart[]): stri
       ),
     );
   }
+  if (s.experiments !== undefined) out.push(section('Experiments', experimentsHtml(s.experiments, charts)));
   if (s.clients !== undefined) {
     const c = s.clients;
     out.push(

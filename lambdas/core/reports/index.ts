@@ -2,6 +2,7 @@
 export * from './charts';
 export * from './collect';
 export * from './csv';
+export * from './experiments';
 export * from './forecast';
 export * from './html';
 export * from './model';

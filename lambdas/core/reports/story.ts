@@ -11,6 +11,7 @@ import type { LadderName, PipelineConfig, ReportKind } from '../config/schema';
 import type { HealthBand, HealthScore, KpiReading } from '../health/types';
 import { GRANULARITY_MS } from '../time/buckets';
 import { isFleet } from '../vocabulary';
+import { type ExperimentSummary, experimentSummaries } from './experiments';
 import { type ForecastResult, forecastDaily } from './forecast';
 import { formatValue } from './format';
 import { utcDate } from './period';
@@ -145,6 +146,8 @@ export interface ReportStory {
   readonly forecasts?: readonly ForecastResult[];
   readonly budgets?: readonly BudgetRow[];
   readonly drift?: readonly DriftRow[];
+  /** Experiments that ran in the period (executive summary, when experiments are configured). */
+  readonly experiments?: readonly ExperimentSummary[];
   /** Ladders whose incidents this report lists. */
   readonly ladders: readonly LadderName[];
 }
@@ -604,6 +607,7 @@ export function buildStory(
         unit: 'usd',
       }),
     ];
+    if (data.experiments !== undefined) story.experiments = experimentSummaries(data.experiments);
   }
   if (kind === 'system_health') {
     story.budgets = budgets(data, catalog, config);

@@ -1,3 +1,4 @@
+import { experimentHeading, experimentLines } from './experiments';
 import { formatChange, formatDuration, formatValue, type HealthRow, type ReportModel } from './model';
 import { budgetLine, clientLine, driftLine, forecastLine, funnelLine, tileLine, waterfallLine } from './words';
 
@@ -9,6 +10,11 @@ function storyLines(model: ReportModel): string[] {
   if (s.forecasts !== undefined) {
     out.push('', 'FORECAST FOR NEXT WEEK', ...s.forecasts.map((f) => `- ${forecastLine(f)}`));
     out.push(`  Method: ${s.forecasts[0]?.method ?? ''}.`);
+  }
+  if (s.experiments !== undefined) {
+    out.push('', 'EXPERIMENTS');
+    if (s.experiments.length === 0) out.push('  none ran in the period');
+    for (const e of s.experiments) out.push(`- ${experimentHeading(e)}`, ...experimentLines(e).map((l) => `  ${l}`));
   }
   if (s.clients !== undefined) {
     out.push('', 'CLIENTS, WORST FIRST', ...s.clients.rows.map((r) => `- ${clientLine(r)}`));

@@ -6,6 +6,7 @@ import type { ReportKind } from '../config/schema';
 import type { HealthScore, KpiReading } from '../health/types';
 import type { Granularity } from '../time/buckets';
 import type { Severity } from '../vocabulary';
+import type { ReportExperimentData } from './experiments';
 
 export type { ReportKind } from '../config/schema';
 
@@ -112,4 +113,6 @@ export interface ReportData {
     /** Stored scores of the period's days, oldest first (the per-client sparkline). */
     readonly series?: ReadonlyArray<{ readonly date: string; readonly score: number | null }>;
   }>;
+  /** Experiments that ran in the period (executive summary with configured experiments only). */
+  readonly experiments?: readonly ReportExperimentData[];
 }

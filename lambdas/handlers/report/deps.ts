@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { DynamoDbHealthStore } from '../../adapters/health-store-dynamodb';
 import { DynamoDbKpiReader } from '../../adapters/kpi-reader-dynamodb';
+import { DynamoDbKpiStore } from '../../adapters/kpi-store-dynamodb';
 import { SesReportMailer } from '../../adapters/report-mailer-ses';
 import { catalogFor } from '../../core/catalog/for-config';
 import type { PipelineConfig } from '../../core/config/schema';
@@ -34,6 +35,8 @@ export function buildReportDeps(
     source: new DynamoDbKpiReader({ client: dynamodb, tableName: kpiTable, catalog }),
     incidents: incidentStoreOf(config, env, dynamodb),
     health: new DynamoDbHealthStore(dynamodb, { tableName: kpiTable }),
+    // Experiment items live in the KPI table; the store reads them by key (the analysis merges them per variant).
+    experimentStore: new DynamoDbKpiStore({ client: dynamodb, tableName: kpiTable, catalog }),
     mailer: new SesReportMailer(clientOf(overrides, 'ses')),
     fonts: {
       fontFiles: [env(ENV.reportFontFile), BUNDLED_FONT].filter(

@@ -10,6 +10,7 @@ import { type PipelineConfig, REPORT_KINDS, type ReportKind } from '../../core/c
 import type { HealthStore } from '../../core/health/store';
 import type { ChartFontOptions } from '../../core/reports/charts';
 import { collectReportData, computeDailyHealth } from '../../core/reports/collect';
+import type { ReportExperimentStore } from '../../core/reports/experiments';
 import { buildReportModel } from '../../core/reports/model';
 import { lastFullDay, parseUtcDate, reportPeriod } from '../../core/reports/period';
 import { renderReport } from '../../core/reports/render';
@@ -42,6 +43,8 @@ export interface ReportHandlerDeps {
   readonly source: ReportKpiSource;
   readonly incidents: ReportIncidentReader;
   readonly health: HealthStore;
+  /** Experiment day items for the executive summary's Experiments section (required when experiments are configured). */
+  readonly experimentStore?: ReportExperimentStore;
   readonly mailer: ReportMailer;
   readonly fonts: ChartFontOptions;
   /** The clock (epoch ms). */
