@@ -344,12 +344,13 @@ export class Dashboards extends Construct {
   }
 }
 
-/** Widgets of the pipeline health dashboard. */
-function pipelineHealthWidgets(props: DashboardsProps): cloudwatch.IWidget[] {
-  const { config, catalog, aggregator, stream, quarantineBucket } = props;
-  const fiveMinutes = Duration.minutes(5);
-  const widgets: cloudwatch.IWidget[] = [
-    new cloudwatch.TextWidget({ markdown: `# ${config.name}: pipeline health`, width: 24, height: 1 }),
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** The stream and the aggregator: lag, traffic, errors, duration, concurrency. */
+function streamAndAggregatorWidgets(props: DashboardsProps): cloudwatch.IWidget[] {
+  const { aggregator, stream } = props;
+  const fiveMinutes = FIVE_MINUTES;
+  return [
     new cloudwatch.GraphWidget({
       title: 'Aggregator iterator age (how far behind the stream)',
       width: 12,
@@ -390,36 +391,46 @@ function pipelineHealthWidgets(props: DashboardsProps): cloudwatch.IWidget[] {
       left: [aggregator.metric('ConcurrentExecutions', { statistic: 'Maximum', period: fiveMinutes })],
     }),
   ];
+}
+
+/** Rejected records (the rejection KPIs) beside the objects kept in quarantine. */
+function quarantineWidget(props: DashboardsProps): cloudwatch.IWidget {
+  const { config, catalog, quarantineBucket } = props;
+  const fiveMinutes = FIVE_MINUTES;
   const rejections = catalog.all().filter((k) => k.measure.kind === 'rejections' && k.metric !== undefined);
-  widgets.push(
-    new cloudwatch.GraphWidget({
-      title: 'Quarantine: rejected records and stored objects',
-      width: 12,
-      height: 6,
-      left: rejections.map(
-        (k) =>
-          new cloudwatch.Metric({
-            namespace: config.metricsNamespace,
-            metricName: k.metric!.name,
-            dimensionsMap: { Tenant: FLEET_TENANT_DIMENSION },
-            statistic: 'Sum',
-            period: fiveMinutes,
-            label: k.title,
-          }),
-      ),
-      right: [
+  return new cloudwatch.GraphWidget({
+    title: 'Quarantine: rejected records and stored objects',
+    width: 12,
+    height: 6,
+    left: rejections.map(
+      (k) =>
         new cloudwatch.Metric({
-          namespace: 'AWS/S3',
-          metricName: 'NumberOfObjects',
-          dimensionsMap: { BucketName: quarantineBucket.bucketName, StorageType: 'AllStorageTypes' },
-          statistic: 'Average',
-          // S3 storage metrics are daily.
-          period: Duration.days(1),
-          label: 'Objects in quarantine',
+          namespace: config.metricsNamespace,
+          metricName: k.metric!.name,
+          dimensionsMap: { Tenant: FLEET_TENANT_DIMENSION },
+          statistic: 'Sum',
+          period: fiveMinutes,
+          label: k.title,
         }),
-      ],
-    }),
-  );
+    ),
+    right: [
+      new cloudwatch.Metric({
+        namespace: 'AWS/S3',
+        metricName: 'NumberOfObjects',
+        dimensionsMap: { BucketName: quarantineBucket.bucketName, StorageType: 'AllStorageTypes' },
+        statistic: 'Average',
+        // S3 storage metrics are daily.
+        period: Duration.days(1),
+        label: 'Objects in quarantine',
+      }),
+    ],
+  });
+}
+
+/** Failure queues and the report function, when the deployment has them. */
+function failureWidgets(props: DashboardsProps): cloudwatch.IWidget[] {
+  const fiveMinutes = FIVE_MINUTES;
+  const widgets: cloudwatch.IWidget[] = [];
   const queues = props.failureQueues ?? [];
   if (queues.length > 0) {
     widgets.push(
@@ -445,4 +456,14 @@ function pipelineHealthWidgets(props: DashboardsProps): cloudwatch.IWidget[] {
     );
   }
   return widgets;
+}
+
+/** Widgets of the pipeline health dashboard. */
+function pipelineHealthWidgets(props: DashboardsProps): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.TextWidget({ markdown: `# ${props.config.name}: pipeline health`, width: 24, height: 1 }),
+    ...streamAndAggregatorWidgets(props),
+    quarantineWidget(props),
+    ...failureWidgets(props),
+  ];
 }

@@ -86,37 +86,12 @@ export class EscalationLadder extends Construct {
 
   constructor(scope: Construct, id: string, props: EscalationLadderProps) {
     super(scope, id);
-    const { config, incidentsTable, encryptionKey } = props;
+    const { config } = props;
     const pollInterval = props.pollInterval ?? Duration.minutes(1);
-    const stack = Stack.of(this);
 
-    this.signingKey = new secretsmanager.Secret(this, 'AckSigningKey', {
-      secretName: ackSigningSecretName(config),
-      description: `HMAC-SHA256 key signing the acknowledgement links of ${config.name} pages.`,
-      // The AWS managed key: the data key lives in the data stack, whose key policy cannot name
-      // this stack's roles without a cross-stack cycle.
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-    });
-    NagSuppressions.addResourceSuppressions(this.signingKey, [
-      {
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'Rotating the ack signing key only invalidates outstanding links (they expire within ackLinkTtlMinutes anyway); rotate by updating the secret.',
-      },
-    ]);
-
+    this.signingKey = this.createSigningKey(config);
     // Acknowledgement: a function URL without IAM auth, because the signed token is the auth.
-    this.ackFunction = createPipelineFunction(this, 'AckFunction', {
-      config,
-      entry: 'lambdas/handlers/ack/index.ts',
-      description: 'Acknowledges incidents from the signed, single-use links in pages.',
-      memorySize: 256,
-      timeout: Duration.seconds(10),
-      environment: {
-        [ENV.incidentsTable]: incidentsTable.tableName,
-        [ENV.ackKeySecretArn]: this.signingKey.secretArn,
-      },
-    });
+    this.ackFunction = this.createAckFunction(props);
     this.ackUrl = this.ackFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     NagSuppressions.addResourceSuppressions(this.ackUrl, [
       {
@@ -125,17 +100,68 @@ export class EscalationLadder extends Construct {
           'Auth NONE on purpose: the people acknowledging have no AWS identity; the HMAC-signed, expiring, single-use token in the link is the authentication, checked before anything is read or written.',
       },
     ]);
-    grantTableData(this.ackFunction, incidentsTable, encryptionKey, 'readWrite');
+    grantTableData(this.ackFunction, props.incidentsTable, props.encryptionKey, 'readWrite');
     this.signingKey.grantRead(this.ackFunction);
 
-    const phoneParameters = [
-      ...new Set(Object.values(config.escalation.contacts).flatMap((c) => c.phoneParameter ?? [])),
-    ];
-    const webhookSecrets = [
-      ...new Set(Object.values(config.escalation.contacts).flatMap((c) => c.chatWebhookSecret ?? [])),
-    ];
+    this.notifier = this.createNotifier(props, pollInterval);
+    this.stateMachine = this.buildStateMachine(config, props.maxLadderDuration ?? Duration.days(14));
+    this.router = this.createRouter(props);
+    const putMetrics = new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': config.metricsNamespace } },
+    });
+    this.router.addToRolePolicy(putMetrics);
+    this.ackFunction.addToRolePolicy(putMetrics);
+    // The ladder resolves incidents after their quiet period, and publishes TimeToResolve then.
+    this.notifier.addToRolePolicy(putMetrics);
 
-    this.notifier = createPipelineFunction(this, 'Notifier', {
+    this.deadLetterQueue = new sqs.Queue(this, 'RouterDeadLetterQueue', {
+      // SSE-SQS: EventBridge can write to it without a KMS key policy naming the rule.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.rule = this.createAlarmRule(config, this.router, this.deadLetterQueue);
+    this.suppressNagFindings();
+  }
+
+  private createSigningKey(config: PipelineConfig): secretsmanager.Secret {
+    const signingKey = new secretsmanager.Secret(this, 'AckSigningKey', {
+      secretName: ackSigningSecretName(config),
+      description: `HMAC-SHA256 key signing the acknowledgement links of ${config.name} pages.`,
+      // The AWS managed key: the data key lives in the data stack, whose key policy cannot name
+      // this stack's roles without a cross-stack cycle.
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+    });
+    NagSuppressions.addResourceSuppressions(signingKey, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotating the ack signing key only invalidates outstanding links (they expire within ackLinkTtlMinutes anyway); rotate by updating the secret.',
+      },
+    ]);
+    return signingKey;
+  }
+
+  private createAckFunction(props: EscalationLadderProps): NodejsFunction {
+    return createPipelineFunction(this, 'AckFunction', {
+      config: props.config,
+      entry: 'lambdas/handlers/ack/index.ts',
+      description: 'Acknowledges incidents from the signed, single-use links in pages.',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: {
+        [ENV.incidentsTable]: props.incidentsTable.tableName,
+        [ENV.ackKeySecretArn]: this.signingKey.secretArn,
+      },
+    });
+  }
+
+  /** The notifier with its paging permissions: SES from the sender, SMS, phone parameters, webhook secrets. */
+  private createNotifier(props: EscalationLadderProps, pollInterval: Duration): NodejsFunction {
+    const { config, incidentsTable, encryptionKey } = props;
+    const notifier = createPipelineFunction(this, 'Notifier', {
       config,
       entry: 'lambdas/handlers/notifier/index.ts',
       description: 'Pages a ladder level (SMS, e-mail, chat with e-mail fallback) and checks for acknowledgement.',
@@ -149,10 +175,11 @@ export class EscalationLadder extends Construct {
         [ENV.ackPollSeconds]: String(pollInterval.toSeconds()),
       },
     });
-    grantTableData(this.notifier, incidentsTable, encryptionKey, 'readWrite');
-    this.signingKey.grantRead(this.notifier);
+    grantTableData(notifier, incidentsTable, encryptionKey, 'readWrite');
+    this.signingKey.grantRead(notifier);
+    const stack = Stack.of(this);
     const senderDomain = config.escalation.senderEmail.slice(config.escalation.senderEmail.indexOf('@') + 1);
-    this.notifier.addToRolePolicy(
+    notifier.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendEmail'],
         resources: [config.escalation.senderEmail, senderDomain].map((identity) =>
@@ -162,9 +189,22 @@ export class EscalationLadder extends Construct {
       }),
     );
     // SMS to a phone number has no resource ARN, so sns:Publish cannot be narrowed further.
-    this.notifier.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    notifier.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    this.grantContactSecrets(notifier, config);
+    return notifier;
+  }
+
+  /** Read access to the contacts' phone parameters and chat webhook secrets. */
+  private grantContactSecrets(notifier: NodejsFunction, config: PipelineConfig): void {
+    const stack = Stack.of(this);
+    const phoneParameters = [
+      ...new Set(Object.values(config.escalation.contacts).flatMap((c) => c.phoneParameter ?? [])),
+    ];
+    const webhookSecrets = [
+      ...new Set(Object.values(config.escalation.contacts).flatMap((c) => c.chatWebhookSecret ?? [])),
+    ];
     if (phoneParameters.length > 0) {
-      this.notifier.addToRolePolicy(
+      notifier.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['ssm:GetParameter'],
           resources: phoneParameters.map((name) =>
@@ -173,7 +213,7 @@ export class EscalationLadder extends Construct {
         }),
       );
       // SecureString parameters under the AWS managed key: decrypt through SSM only.
-      this.notifier.addToRolePolicy(
+      notifier.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['kms:Decrypt'],
           resources: [Arn.format({ service: 'kms', resource: 'key', resourceName: '*' }, stack)],
@@ -182,7 +222,7 @@ export class EscalationLadder extends Construct {
       );
     }
     if (webhookSecrets.length > 0) {
-      this.notifier.addToRolePolicy(
+      notifier.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['secretsmanager:GetSecretValue'],
           // Secrets Manager appends 6 random characters to a secret's name in its ARN.
@@ -200,41 +240,29 @@ export class EscalationLadder extends Construct {
         }),
       );
     }
+  }
 
-    this.stateMachine = this.buildStateMachine(config, props.maxLadderDuration ?? Duration.days(14));
-
-    this.router = createPipelineFunction(this, 'Router', {
-      config,
+  private createRouter(props: EscalationLadderProps): NodejsFunction {
+    const router = createPipelineFunction(this, 'Router', {
+      config: props.config,
       entry: 'lambdas/handlers/alarm-router/index.ts',
       description: 'Opens, updates and resolves incidents on alarm state changes; starts one ladder per episode.',
       memorySize: 256,
       timeout: Duration.seconds(30),
       environment: {
-        [ENV.incidentsTable]: incidentsTable.tableName,
+        [ENV.incidentsTable]: props.incidentsTable.tableName,
         [ENV.stateMachineArn]: this.stateMachine.stateMachineArn,
       },
     });
-    grantTableData(this.router, incidentsTable, encryptionKey, 'readWrite');
-    this.router.addToRolePolicy(
+    grantTableData(router, props.incidentsTable, props.encryptionKey, 'readWrite');
+    router.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
     );
-    const putMetrics = new iam.PolicyStatement({
-      actions: ['cloudwatch:PutMetricData'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'cloudwatch:namespace': config.metricsNamespace } },
-    });
-    this.router.addToRolePolicy(putMetrics);
-    this.ackFunction.addToRolePolicy(putMetrics);
-    // The ladder resolves incidents after their quiet period, and publishes TimeToResolve then.
-    this.notifier.addToRolePolicy(putMetrics);
+    return router;
+  }
 
-    this.deadLetterQueue = new sqs.Queue(this, 'RouterDeadLetterQueue', {
-      // SSE-SQS: EventBridge can write to it without a KMS key policy naming the rule.
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.rule = new events.Rule(this, 'AlarmStateChanges', {
+  private createAlarmRule(config: PipelineConfig, router: NodejsFunction, deadLetterQueue: sqs.Queue): events.Rule {
+    return new events.Rule(this, 'AlarmStateChanges', {
       description: `CloudWatch alarm state changes of ${config.name} alarms -> escalation router.`,
       eventPattern: {
         source: ['aws.cloudwatch'],
@@ -242,14 +270,16 @@ export class EscalationLadder extends Construct {
         detail: { alarmName: events.Match.prefix(`${config.name}/`) },
       },
       targets: [
-        new targets.LambdaFunction(this.router, {
+        new targets.LambdaFunction(router, {
           retryAttempts: 8,
           maxEventAge: Duration.hours(2),
-          deadLetterQueue: this.deadLetterQueue,
+          deadLetterQueue,
         }),
       ],
     });
+  }
 
+  private suppressNagFindings(): void {
     NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the alarm rule target.' },
     ]);

@@ -82,11 +82,35 @@ export class Reports extends Construct {
 
   constructor(scope: Construct, id: string, props: ReportsProps) {
     super(scope, id);
-    const { config } = props;
-    const retryAttempts = props.retryAttempts ?? 3;
-    const maxEventAge = props.maxEventAge ?? Duration.hours(2);
+    this.function = this.createFunction(props);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the report schedules.' },
+    ]);
 
-    this.function = createPipelineFunction(this, 'Function', {
+    const schedulerRole = this.createSchedulerRole(props);
+    this.schedules = this.createSchedules(props, schedulerRole);
+    NagSuppressions.addResourceSuppressions(
+      schedulerRole,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'lambda:InvokeFunction on the report function and its versions (`<arn>:*`), added by LambdaInvoke.',
+          appliesTo: [{ regex: '/^Resource::<.*ReportsFunction.*\\.Arn>:\\*$/g' }],
+        },
+      ],
+      true,
+    );
+  }
+
+  private createFunction(props: ReportsProps): NodejsFunction {
+    const { config } = props;
+    const fn = createPipelineFunction(this, 'Function', {
       config,
       entry: props.entry ?? 'lambdas/handlers/report/index.ts',
       description: 'Builds and e-mails the scheduled KPI reports; stores daily health scores.',
@@ -106,25 +130,18 @@ export class Reports extends Construct {
         [ENV.incidentsTable]: props.incidentsTable.tableName,
       },
     });
-    grantTableData(this.function, props.kpiTable, props.encryptionKey, 'readWrite');
-    grantTableData(this.function, props.incidentsTable, props.encryptionKey, 'read');
-    this.function.addToRolePolicy(
+    grantTableData(fn, props.kpiTable, props.encryptionKey, 'readWrite');
+    grantTableData(fn, props.incidentsTable, props.encryptionKey, 'read');
+    fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
         resources: sesIdentityArns(this, config.reports.senderEmail),
       }),
     );
+    return fn;
+  }
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the report schedules.' },
-    ]);
-
+  private createSchedulerRole(props: ReportsProps): iam.Role {
     // One role for every schedule, so its policy lists exactly: invoke this function, send to this queue.
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -138,14 +155,24 @@ export class Reports extends Construct {
         resources: [props.encryptionKey.keyArn],
       }),
     );
+    return schedulerRole;
+  }
 
+  /** One schedule per enabled report, each invoking the function with its kind and period. */
+  private createSchedules(
+    props: ReportsProps,
+    schedulerRole: iam.Role,
+  ): Partial<Record<ReportKind, scheduler.Schedule>> {
+    const { config } = props;
+    const retryAttempts = props.retryAttempts ?? 3;
+    const maxEventAge = props.maxEventAge ?? Duration.hours(2);
     const timeZone = TimeZone.of(config.reports.timezone);
-    this.schedules = {};
+    const schedules: Partial<Record<ReportKind, scheduler.Schedule>> = {};
     for (const kind of REPORT_KINDS) {
       const settings = config.reports.schedules[kind];
       if (!settings.enabled) continue;
       const input: ReportInvocation = { kind, period: REPORT_PERIODS[kind] };
-      this.schedules[kind] = new scheduler.Schedule(this, `Schedule-${kind}`, {
+      schedules[kind] = new scheduler.Schedule(this, `Schedule-${kind}`, {
         description: `The ${kind.replace(/_/g, ' ')} report (${settings.cron}, ${config.reports.timezone}).`,
         schedule: scheduler.ScheduleExpression.expression(settings.cron, timeZone),
         target: new LambdaInvoke(this.function, {
@@ -157,16 +184,6 @@ export class Reports extends Construct {
         }),
       });
     }
-    NagSuppressions.addResourceSuppressions(
-      schedulerRole,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason: 'lambda:InvokeFunction on the report function and its versions (`<arn>:*`), added by LambdaInvoke.',
-          appliesTo: [{ regex: '/^Resource::<.*ReportsFunction.*\\.Arn>:\\*$/g' }],
-        },
-      ],
-      true,
-    );
+    return schedules;
   }
 }

@@ -42,17 +42,24 @@ export class SmsDeliveryStatus extends Construct {
 
   constructor(scope: Construct, id: string, props: SmsDeliveryStatusProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const { config } = props;
+    this.role = this.createLogRole();
+    this.setSmsAttributes(props, this.role);
+    const { alarmName, alarm } = this.createFailureAlarm(props.config);
+    this.failureAlarmName = alarmName;
+    this.failureAlarm = alarm;
+  }
 
-    this.role = new iam.Role(this, 'LogRole', {
+  /** The role SNS writes delivery status logs with, limited to SNS's own SMS log groups. */
+  private createLogRole(): iam.Role {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'LogRole', {
       assumedBy: new iam.ServicePrincipal('sns.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
       description: 'SNS writes SMS delivery status (success and failure receipts) to CloudWatch Logs with this role.',
     });
     // SNS names the groups itself: sns/<region>/<account>/DirectPublishToPhoneNumber[/Failure].
-    this.role.addToPrincipalPolicy(
+    role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [
           'logs:CreateLogGroup',
@@ -75,7 +82,7 @@ export class SmsDeliveryStatus extends Construct {
       }),
     );
     NagSuppressions.addResourceSuppressions(
-      this.role,
+      role,
       [
         {
           id: 'AwsSolutions-IAM5',
@@ -85,9 +92,15 @@ export class SmsDeliveryStatus extends Construct {
       ],
       true,
     );
+    return role;
+  }
 
+  /** Points the account's SMS delivery status logging at the role (a custom resource: CloudFormation has none). */
+  private setSmsAttributes(props: SmsDeliveryStatusProps, role: iam.Role): void {
+    const stack = Stack.of(this);
+    const { config } = props;
     const attributes = {
-      DeliveryStatusIAMRole: this.role.roleArn,
+      DeliveryStatusIAMRole: role.roleArn,
       DeliveryStatusSuccessSamplingRate: String(props.successSamplingPercent ?? 100),
     };
     const call: cr.AwsSdkCall = {
@@ -102,7 +115,7 @@ export class SmsDeliveryStatus extends Construct {
       installLatestAwsSdk: false,
       policy: cr.AwsCustomResourcePolicy.fromStatements([
         new iam.PolicyStatement({ actions: ['sns:SetSMSAttributes'], resources: ['*'] }),
-        new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [this.role.roleArn] }),
+        new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [role.roleArn] }),
       ]),
     });
     // AwsCustomResource runs one singleton function per stack, under this fixed id.
@@ -132,16 +145,19 @@ export class SmsDeliveryStatus extends Construct {
       ],
       true,
     );
+  }
 
-    this.failureAlarmName = formatAlarmName({
+  /** P2 on failed direct-to-phone deliveries. */
+  private createFailureAlarm(config: PipelineConfig): { alarmName: string; alarm: cloudwatch.Alarm } {
+    const alarmName = formatAlarmName({
       deployment: config.name,
       severity: 'P2',
       ladder: 'technical',
       tenant: '*',
       ruleId: 'sms-delivery-failed',
     });
-    this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
-      alarmName: this.failureAlarmName,
+    const alarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
+      alarmName,
       alarmDescription:
         'An SMS page was not delivered (sandbox, spend limit, origination identity, carrier). The e-mail copy of P1 pages went out; see the sns/<region>/<account>/DirectPublishToPhoneNumber/Failure log group and docs/deploy.md.',
       // SNS publishes direct-to-phone deliveries under the PhoneNumber dimension, value PhoneNumberDirect.
@@ -157,5 +173,6 @@ export class SmsDeliveryStatus extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    return { alarmName, alarm };
   }
 }

@@ -69,7 +69,6 @@ export class TenantAlarms extends Construct {
   constructor(scope: Construct, id: string, props: TenantAlarmsProps) {
     super(scope, id);
     const { config } = props;
-    const stack = Stack.of(this);
     const tenants = perTenantAlarmTenants(config);
     const shards = shardCount(tenants.length, props.tenantsPerShard ?? TENANTS_PER_SHARD);
     const source = tenantAlarmEventSource(config);
@@ -83,65 +82,9 @@ export class TenantAlarms extends Construct {
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-
-    this.function = createPipelineFunction(this, 'Evaluator', {
-      config,
-      entry: 'lambdas/handlers/tenant-alarms/index.ts',
-      description:
-        'Evaluates per-tenant alarm rules every minute from the KPI table; sends state changes to the router.',
-      memorySize: 1024,
-      timeout: Duration.seconds(55),
-      environment: {
-        [ENV.kpiTable]: props.kpiTable.tableName,
-        [ENV.alarmStateTable]: this.stateTable.tableName,
-        [ENV.alarmEventSource]: source,
-        [ENV.accountId]: stack.account,
-      },
-    });
-    grantTableData(this.function, props.kpiTable, props.encryptionKey, 'read');
-    grantTableData(this.function, this.stateTable, props.encryptionKey, 'readWrite');
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [Arn.format({ service: 'events', resource: 'event-bus', resourceName: 'default' }, stack)],
-        conditions: { StringEquals: { 'events:source': source } },
-      }),
-    );
-
-    this.schedules = [];
-    for (let shard = 0; shard < shards; shard++) {
-      this.schedules.push(
-        new events.Rule(this, `Schedule${shard}`, {
-          description: `${config.name}: evaluate per-tenant alarms, shard ${shard + 1} of ${shards}, every minute.`,
-          schedule: events.Schedule.rate(Duration.minutes(1)),
-          targets: [
-            new targets.LambdaFunction(this.function, {
-              event: events.RuleTargetInput.fromObject({ shard, shards }),
-              // The next minute's evaluation is the retry: an old one is worth nothing.
-              retryAttempts: 0,
-              maxEventAge: Duration.minutes(1),
-            }),
-          ],
-        }),
-      );
-    }
-
-    new events.Rule(this, 'StateChangesToRouter', {
-      description: `Per-tenant alarm state changes of ${config.name} -> escalation router.`,
-      eventPattern: {
-        source: [source],
-        detailType: ['CloudWatch Alarm State Change'],
-        detail: { alarmName: events.Match.prefix(`${config.name}/`) },
-      },
-      targets: [
-        new targets.LambdaFunction(props.router, {
-          retryAttempts: 8,
-          maxEventAge: Duration.hours(2),
-          deadLetterQueue: props.deadLetterQueue,
-        }),
-      ],
-    });
-
+    this.function = this.createEvaluator(props, source);
+    this.schedules = this.createSchedules(config, shards);
+    this.routeStateChanges(props, source);
     this.failureAlarmName = formatAlarmName({
       deployment: config.name,
       severity: 'P2',
@@ -159,6 +102,78 @@ export class TenantAlarms extends Construct {
       datapointsToAlarm: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** The evaluator: reads the KPI table, keeps alarm states, puts state changes on the default bus. */
+  private createEvaluator(props: TenantAlarmsProps, source: string): NodejsFunction {
+    const { config } = props;
+    const stack = Stack.of(this);
+    const fn = createPipelineFunction(this, 'Evaluator', {
+      config,
+      entry: 'lambdas/handlers/tenant-alarms/index.ts',
+      description:
+        'Evaluates per-tenant alarm rules every minute from the KPI table; sends state changes to the router.',
+      memorySize: 1024,
+      timeout: Duration.seconds(55),
+      environment: {
+        [ENV.kpiTable]: props.kpiTable.tableName,
+        [ENV.alarmStateTable]: this.stateTable.tableName,
+        [ENV.alarmEventSource]: source,
+        [ENV.accountId]: stack.account,
+      },
+    });
+    grantTableData(fn, props.kpiTable, props.encryptionKey, 'read');
+    grantTableData(fn, this.stateTable, props.encryptionKey, 'readWrite');
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [Arn.format({ service: 'events', resource: 'event-bus', resourceName: 'default' }, stack)],
+        conditions: { StringEquals: { 'events:source': source } },
+      }),
+    );
+    return fn;
+  }
+
+  /** One schedule per shard, every minute. */
+  private createSchedules(config: PipelineConfig, shards: number): events.Rule[] {
+    const schedules: events.Rule[] = [];
+    for (let shard = 0; shard < shards; shard++) {
+      schedules.push(
+        new events.Rule(this, `Schedule${shard}`, {
+          description: `${config.name}: evaluate per-tenant alarms, shard ${shard + 1} of ${shards}, every minute.`,
+          schedule: events.Schedule.rate(Duration.minutes(1)),
+          targets: [
+            new targets.LambdaFunction(this.function, {
+              event: events.RuleTargetInput.fromObject({ shard, shards }),
+              // The next minute's evaluation is the retry: an old one is worth nothing.
+              retryAttempts: 0,
+              maxEventAge: Duration.minutes(1),
+            }),
+          ],
+        }),
+      );
+    }
+    return schedules;
+  }
+
+  /** Per-tenant alarm state changes go to the escalation router like CloudWatch's own. */
+  private routeStateChanges(props: TenantAlarmsProps, source: string): void {
+    const { config } = props;
+    new events.Rule(this, 'StateChangesToRouter', {
+      description: `Per-tenant alarm state changes of ${config.name} -> escalation router.`,
+      eventPattern: {
+        source: [source],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { alarmName: events.Match.prefix(`${config.name}/`) },
+      },
+      targets: [
+        new targets.LambdaFunction(props.router, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: props.deadLetterQueue,
+        }),
+      ],
     });
   }
 }

@@ -226,17 +226,28 @@ function alarmsPerScope(
   return { standard: standard + 2 * burn, anomaly, composite: burn };
 }
 
-/**
- * Estimates one scenario's monthly cost.
- * @throws CostInputError when a count or share is out of range
- */
-export function estimateMonthlyCost(
-  config: PipelineConfig,
-  catalog: KpiCatalog,
-  scenario: CostScenario,
-  prices: PriceList = US_EAST_1_PRICES,
-  assumptions: TrafficAssumptions = DEFAULT_ASSUMPTIONS,
-): CostEstimate {
+/** What every cost line of one scenario reads. */
+interface CostContext {
+  readonly config: PipelineConfig;
+  readonly catalog: KpiCatalog;
+  readonly prices: PriceList;
+  readonly a: TrafficAssumptions;
+  readonly tenants: number;
+  readonly eventsPerTenantPerDay: number;
+  /** Events a month. */
+  readonly events: number;
+  readonly alarmTenants: number;
+  readonly dashboardTenants: number;
+  /** KPIs published as fleet metrics. */
+  readonly published: number;
+  /** Metrics published per dashboard tenant. */
+  readonly perTenantMetrics: number;
+}
+
+type AddLine = (item: string, quantity: string, usd: number) => void;
+
+/** Checks the scenario and derives the shares of alerting and dashboard tenants. */
+function scenarioShares(config: PipelineConfig, scenario: CostScenario): { alarmShare: number; dashShare: number } {
   const { tenants, eventsPerTenantPerDay } = scenario;
   if (!Number.isInteger(tenants) || tenants < 1)
     throw new CostInputError('tenants', `must be a whole number >= 1, got ${tenants}`);
@@ -251,19 +262,15 @@ export function estimateMonthlyCost(
     'perTenantDashboardShare',
     scenario.perTenantDashboardShare ?? shareOf(config, 'perTenantDashboard'),
   );
-  const a = assumptions;
-  const lines: CostLine[] = [];
-  const add = (item: string, quantity: string, usd: number) => lines.push({ item, quantity, usd });
+  return { alarmShare, dashShare };
+}
 
-  const events = tenants * eventsPerTenantPerDay * 30;
-  const alarmTenants = Math.round(tenants * alarmShare);
-  const dashboardTenants = Math.round(tenants * dashShare);
-
+/** CloudWatch metrics, alarms and dashboards. */
+function addCloudWatch(c: CostContext, add: AddLine): void {
+  const { config, catalog, prices } = c;
   // CloudWatch custom metrics: each published KPI once for the fleet; per tenant only the metrics the
   // tenant dashboard draws, and only for dashboard tenants (per-tenant alarms read the KPI table).
-  const published = catalog.all().filter((k) => k.metric !== undefined).length;
-  const perTenantMetrics = tenantMetricNames(catalog).length;
-  const metricCount = published + perTenantMetrics * dashboardTenants;
+  const metricCount = c.published + c.perTenantMetrics * c.dashboardTenants;
   add('CloudWatch custom metrics', `${fmt(metricCount)} metrics`, metricsPrice(metricCount, prices));
 
   // CloudWatch alarms: the fleet's only; tenants' rules are evaluated by the pipeline (next lines).
@@ -276,45 +283,53 @@ export function estimateMonthlyCost(
   add('CloudWatch alarms (fleet)', `${fmt(alarmCount)} alarms (${fmt(perScope.anomaly)} anomaly)`, alarmUsd);
 
   // One fleet overview, one pipeline health, one tenant dashboard with a picker.
-  const dashboardsCount = 2 + (dashboardTenants > 0 ? 1 : 0);
+  const dashboardsCount = 2 + (c.dashboardTenants > 0 ? 1 : 0);
   add(
     'CloudWatch dashboards',
     `${fmt(dashboardsCount)} dashboards`,
     Math.max(0, dashboardsCount - prices.freeDashboards) * prices.dashboardMonth,
   );
+}
 
-  // Per-tenant alarm evaluation: every minute, each alerting tenant's minute and hour buckets are
-  // queried (eventually consistent: half a read unit per 4 KB) and evaluated; one schedule per shard.
-  if (alarmTenants > 0) {
-    const [plan] = tenantAlarmPlans(config, catalog, ['cost-estimate']);
-    const itemsPerEvaluation =
-      plan === undefined ? 0 : plan.minuteLookbackMs / 60_000 + plan.hourLookbackMs / 3_600_000;
-    const evaluations = alarmTenants * 43_200;
-    const rru = evaluations * (itemsPerEvaluation * Math.ceil(a.bucketItemBytes / 4096) * 0.5 + 1);
-    const invocationsPerMonth = shardCount(alarmTenants) * 43_200;
-    const evaluatorGbSeconds = (evaluations * a.tenantEvaluationMs) / 1000;
-    add(
-      'Per-tenant alarm evaluation (Lambda, KPI reads)',
-      `${fmt(alarmTenants)} tenants x ${fmt(itemsPerEvaluation)} buckets a minute, ${fmt(rru / 1e6)} M RRU`,
-      (rru / 1e6) * prices.dynamoReadUnitsMillion +
-        evaluatorGbSeconds * prices.lambdaArmGbSecond +
-        (invocationsPerMonth / 1e6) * prices.lambdaRequestsMillion,
-    );
-  }
+/**
+ * Per-tenant alarm evaluation: every minute, each alerting tenant's minute and hour buckets are
+ * queried (eventually consistent: half a read unit per 4 KB) and evaluated; one schedule per shard.
+ */
+function addTenantAlarmEvaluation(c: CostContext, add: AddLine): void {
+  const { alarmTenants, prices, a } = c;
+  if (alarmTenants <= 0) return;
+  const [plan] = tenantAlarmPlans(c.config, c.catalog, ['cost-estimate']);
+  const itemsPerEvaluation = plan === undefined ? 0 : plan.minuteLookbackMs / 60_000 + plan.hourLookbackMs / 3_600_000;
+  const evaluations = alarmTenants * 43_200;
+  const rru = evaluations * (itemsPerEvaluation * Math.ceil(a.bucketItemBytes / 4096) * 0.5 + 1);
+  const invocationsPerMonth = shardCount(alarmTenants) * 43_200;
+  const evaluatorGbSeconds = (evaluations * a.tenantEvaluationMs) / 1000;
+  add(
+    'Per-tenant alarm evaluation (Lambda, KPI reads)',
+    `${fmt(alarmTenants)} tenants x ${fmt(itemsPerEvaluation)} buckets a minute, ${fmt(rru / 1e6)} M RRU`,
+    (rru / 1e6) * prices.dynamoReadUnitsMillion +
+      evaluatorGbSeconds * prices.lambdaArmGbSecond +
+      (invocationsPerMonth / 1e6) * prices.lambdaRequestsMillion,
+  );
+}
 
-  // EMF: one datapoint per published metric and scope for every minute that has events.
-  const activeMinutes = Math.min(43_200, eventsPerTenantPerDay * 30);
+/** EMF: one datapoint per published metric and scope for every minute that has events. */
+function addLogs(c: CostContext, add: AddLine): void {
+  const activeMinutes = Math.min(43_200, c.eventsPerTenantPerDay * 30);
   const emfGb =
-    ((published * 43_200 + perTenantMetrics * dashboardTenants * activeMinutes) * a.emfBytesPerDatapoint) / GB;
-  const lambdaLogGb = emfGb * 0.2 + (events * 20) / GB;
+    ((c.published * 43_200 + c.perTenantMetrics * c.dashboardTenants * activeMinutes) * c.a.emfBytesPerDatapoint) / GB;
+  const lambdaLogGb = emfGb * 0.2 + (c.events * 20) / GB;
   const logsGb = emfGb + lambdaLogGb;
   add(
     'CloudWatch Logs (EMF metrics, function logs)',
     `${logsGb.toFixed(1)} GB`,
-    logsGb * prices.logsIngestGb + logsGb * prices.logsStorageGbMonth,
+    logsGb * c.prices.logsIngestGb + logsGb * c.prices.logsStorageGbMonth,
   );
+}
 
-  // Kinesis.
+/** Kinesis; returns the shard count the aggregator and DynamoDB lines build on. */
+function addKinesis(c: CostContext, add: AddLine): number {
+  const { config, prices, a, events } = c;
   const eventGb = (events * a.eventBytes) / GB;
   let shards: number;
   if (config.stream.mode === 'on-demand') {
@@ -343,8 +358,15 @@ export function estimateMonthlyCost(
       retainedGb * prices.kinesisExtendedRetentionGbMonth,
     );
   }
+  return shards;
+}
 
-  // Aggregator: one invocation per shard and batching window while traffic flows, more when batches fill.
+/**
+ * Aggregator: one invocation per shard and batching window while traffic flows, more when batches fill.
+ * Returns the aggregator's invocations a month.
+ */
+function addLambda(c: CostContext, shards: number, add: AddLine): number {
+  const { config, prices, a, events } = c;
   const windowSeconds = Math.max(1, config.aggregator.maxBatchingWindowSeconds);
   const invocations = Math.min(
     events,
@@ -361,9 +383,15 @@ export function estimateMonthlyCost(
       reportGbSeconds * prices.lambdaX86GbSecond +
       ((invocations + reportInvocations) / 1e6) * prices.lambdaRequestsMillion,
   );
+  return invocations;
+}
 
-  // DynamoDB: minute items per batch, hours and days once per closed period (lambdas/core/cost/dynamodb.ts,
-  // checked against `npm run bench -- writes`).
+/**
+ * DynamoDB: minute items per batch, hours and days once per closed period (lambdas/core/cost/dynamodb.ts,
+ * checked against `npm run bench -- writes`).
+ */
+function addDynamoDb(c: CostContext, shards: number, add: AddLine): void {
+  const { config, prices, a, tenants, eventsPerTenantPerDay } = c;
   const ddb = dynamoDbUnits({
     tenants,
     eventsPerTenantPerDay,
@@ -388,9 +416,13 @@ export function estimateMonthlyCost(
       (rru / 1e6) * prices.dynamoReadUnitsMillion +
       storedGb * (prices.dynamoStorageGbMonth + prices.dynamoPitrGbMonth),
   );
+}
 
+/** S3 quarantine, SES, SMS, KMS and X-Ray. */
+function addDeliveryAndSecurity(c: CostContext, invocations: number, add: AddLine): void {
+  const { config, prices, a, events } = c;
   const rejected = events * a.rejectedShare;
-  const quarantineGb = (rejected * a.eventBytes * (retention.quarantineDays / 30)) / GB;
+  const quarantineGb = (rejected * a.eventBytes * (config.retention.quarantineDays / 30)) / GB;
   add(
     'S3 quarantine',
     `${fmt(rejected)} rejected records`,
@@ -417,7 +449,44 @@ export function estimateMonthlyCost(
       10 * prices.kmsRequestsTenThousand +
       (Math.max(0, traces - 100_000) / 1e6) * prices.xrayTracesMillion,
   );
+}
 
+/**
+ * Estimates one scenario's monthly cost.
+ * @throws CostInputError when a count or share is out of range
+ */
+export function estimateMonthlyCost(
+  config: PipelineConfig,
+  catalog: KpiCatalog,
+  scenario: CostScenario,
+  prices: PriceList = US_EAST_1_PRICES,
+  assumptions: TrafficAssumptions = DEFAULT_ASSUMPTIONS,
+): CostEstimate {
+  const { tenants, eventsPerTenantPerDay } = scenario;
+  const { alarmShare, dashShare } = scenarioShares(config, scenario);
+  const lines: CostLine[] = [];
+  const add: AddLine = (item, quantity, usd) => lines.push({ item, quantity, usd });
+  const events = tenants * eventsPerTenantPerDay * 30;
+  const c: CostContext = {
+    config,
+    catalog,
+    prices,
+    a: assumptions,
+    tenants,
+    eventsPerTenantPerDay,
+    events,
+    alarmTenants: Math.round(tenants * alarmShare),
+    dashboardTenants: Math.round(tenants * dashShare),
+    published: catalog.all().filter((k) => k.metric !== undefined).length,
+    perTenantMetrics: tenantMetricNames(catalog).length,
+  };
+  addCloudWatch(c, add);
+  addTenantAlarmEvaluation(c, add);
+  addLogs(c, add);
+  const shards = addKinesis(c, add);
+  const invocations = addLambda(c, shards, add);
+  addDynamoDb(c, shards, add);
+  addDeliveryAndSecurity(c, invocations, add);
   const totalUsd = lines.reduce((sum, l) => sum + l.usd, 0);
   return { tenants, eventsPerMonth: events, lines, totalUsd };
 }
