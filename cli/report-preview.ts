@@ -5,6 +5,7 @@
  *
  * `renderReportToFile` is what `kpi report KIND --date D --out FILE.html` runs, from any source.
  */
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { catalogFor } from '../lambdas/core/catalog/for-config';
@@ -21,6 +22,7 @@ import {
   renderReport,
   reportPeriod,
 } from '../lambdas/core/reports';
+import type { ReportExperimentStore } from '../lambdas/core/reports/experiments';
 import { launchHeadlessChromium } from './headless-browser';
 
 /** Fonts the charts are drawn with outside Lambda: the font file shipped in assets/fonts. */
@@ -54,7 +56,7 @@ export async function renderReportToFile(
   incidents: ReportIncidentReader,
   config: PipelineConfig,
   outPath: string,
-  options: { health?: HealthStore; fonts?: ChartFontOptions } = {},
+  options: { health?: HealthStore; fonts?: ChartFontOptions; experimentStore?: ReportExperimentStore } = {},
 ): Promise<RenderedReport> {
   const catalog = catalogFor(config);
   let health = options.health;
@@ -66,7 +68,14 @@ export async function renderReportToFile(
     }
   }
   const period = reportPeriod(kind === 'executive_summary' || kind === 'client_success' ? 'week' : 'day', lastDay);
-  const data = await collectReportData(kind, period, { source, incidents, health, config });
+  const data = await collectReportData(kind, period, {
+    source,
+    incidents,
+    health,
+    config,
+    catalog,
+    ...(options.experimentStore === undefined ? {} : { experimentStore: options.experimentStore }),
+  });
   const model = buildReportModel(data, catalog, config);
   const rendered = await renderReport(model, options.fonts ?? DEFAULT_CHART_FONTS);
   mkdirSync(dirname(resolve(outPath)), { recursive: true });

@@ -4,6 +4,7 @@
  */
 import { DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
 import { DynamoDbKpiReader } from '../../lambdas/adapters/kpi-reader-dynamodb';
+import { DynamoDbKpiStore } from '../../lambdas/adapters/kpi-store-dynamodb';
 import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import type { ReportKind } from '../../lambdas/core/config/schema';
 import { loadConfigFile } from '../../lib/config/load';
@@ -29,15 +30,15 @@ export async function runReportCommand(kind: string, opts: ReportCliOptions, io:
   const target = resolveTarget(opts, config);
   const client = target.dynamodb();
   try {
-    const source = new DynamoDbKpiReader({
-      client,
-      tableName: opts.kpiTable ?? target.resources.kpiTable,
-      catalog: catalogFor(config),
-    });
+    const catalog = catalogFor(config);
+    const kpiTable = opts.kpiTable ?? target.resources.kpiTable;
+    const source = new DynamoDbKpiReader({ client, tableName: kpiTable, catalog });
+    // Experiment items live in the KPI table; the executive summary reads them through the store.
+    const experimentStore = new DynamoDbKpiStore({ client, tableName: kpiTable, catalog });
     const incidents = new DynamoDbIncidentStore(client, {
       tableName: opts.incidentTable ?? target.resources.incidentTable,
     });
-    await renderReportToFile(kind as ReportKind, dateMs, source, incidents, config, opts.out);
+    await renderReportToFile(kind as ReportKind, dateMs, source, incidents, config, opts.out, { experimentStore });
     io.out(`Wrote the ${kind} report for ${opts.date} to ${opts.out}.\n`);
   } catch (err) {
     throw new CommandFailedError(

@@ -59,6 +59,7 @@ export async function runReports(o: ReportsOptions): Promise<LocalReport[]> {
         file = join(o.exportDir, `report-${kind}-${date}.html`);
         await renderReportToFile(kind, o.lastDayMs, deps.source, deps.incidents, o.config, file, {
           health: deps.health,
+          ...(deps.experimentStore === undefined ? {} : { experimentStore: deps.experimentStore }),
         });
       }
       out.push({
