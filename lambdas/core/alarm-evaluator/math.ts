@@ -55,6 +55,20 @@ function tokenize(src: string): Token[] {
 }
 
 /**
+ * The upper-case name of a metric math function this evaluator implements.
+ * @throws AlarmEvaluationError naming the function and the supported ones
+ */
+function supportedFunction(src: string, name: string): string {
+  const fn = name.toUpperCase();
+  if (!SUPPORTED.has(fn)) {
+    throw new AlarmEvaluationError(
+      `Metric math "${src}": function ${name} is not supported by the local evaluator (supported: ${[...SUPPORTED].join(', ')})`,
+    );
+  }
+  return fn;
+}
+
+/**
  * Parses a metric math expression.
  * @throws AlarmEvaluationError for syntax this evaluator does not support, naming the function
  */
@@ -115,12 +129,7 @@ export function parseMath(src: string): MathNode {
     }
     if (t.t === 'id') {
       if (!isOp('(')) return { kind: 'id', id: t.v };
-      const fn = t.v.toUpperCase();
-      if (!SUPPORTED.has(fn)) {
-        throw new AlarmEvaluationError(
-          `Metric math "${src}": function ${t.v} is not supported by the local evaluator (supported: ${[...SUPPORTED].join(', ')})`,
-        );
-      }
+      const fn = supportedFunction(src, t.v);
       pos++;
       const args: MathNode[] = [];
       if (!isOp(')')) {

@@ -94,7 +94,25 @@ export function decideState(
       why: `${realBreaching} real breaching, ${filled} missing treated as not breaching (${m} needed)`,
     };
   }
-  // missing / ignore
+  return decideWithoutFill(range, realIdx, n, m, treatMissingData, current);
+}
+
+/**
+ * The `missing`/`ignore` branch of {@link decideState}: fewer than N real datapoints, and the
+ * shortfall is not filled in as breaching or not breaching.
+ * @param realIdx indexes of the real datapoints in `range`, oldest first (fewer than `n`)
+ */
+function decideWithoutFill(
+  range: readonly RangePoint[],
+  realIdx: readonly number[],
+  n: number,
+  m: number,
+  treatMissingData: TreatMissingData,
+  current: AlarmState,
+): RangeDecision {
+  const real = realIdx.length;
+  const filled = n - real;
+  const realBreaching = realIdx.filter((i) => range[i] === true).length;
   const keep = (why: string): RangeDecision => ({ state: current, breaching: realBreaching, real, filled, why });
   if (real === 0) {
     return treatMissingData === 'missing'

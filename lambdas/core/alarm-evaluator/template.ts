@@ -102,18 +102,11 @@ function num(v: unknown, where: string): number {
   return n;
 }
 
-function metricAlarm(logicalId: string, p: Json): MetricAlarmDefinition {
-  const where = `Template ${logicalId}`;
-  const name = typeof p.AlarmName === 'string' ? p.AlarmName : logicalId;
-  const comparison = p.ComparisonOperator as ComparisonOperator;
-  if (!COMPARISONS.includes(comparison)) {
-    throw new AlarmEvaluationError(`${where}: ComparisonOperator ${String(p.ComparisonOperator)} is not supported`);
-  }
-  const evaluationPeriods = num(p.EvaluationPeriods, `${where}.EvaluationPeriods`);
-  const treat = (p.TreatMissingData ?? 'missing') as TreatMissingData;
-  if (!TREATMENTS.includes(treat)) {
-    throw new AlarmEvaluationError(`${where}: TreatMissingData ${String(p.TreatMissingData)} is not supported`);
-  }
+/**
+ * The metric queries of an alarm and their common period: the `Metrics[]` of a math alarm, or
+ * the single metric of a plain one (read as query `m1`).
+ */
+function alarmMetrics(p: Json, where: string): { metrics: MetricQueryDefinition[]; periodSeconds: number } {
   let metrics: MetricQueryDefinition[];
   let periodSeconds: number;
   if (Array.isArray(p.Metrics)) {
@@ -163,6 +156,22 @@ function metricAlarm(logicalId: string, p: Json): MetricAlarmDefinition {
       },
     ];
   }
+  return { metrics, periodSeconds };
+}
+
+function metricAlarm(logicalId: string, p: Json): MetricAlarmDefinition {
+  const where = `Template ${logicalId}`;
+  const name = typeof p.AlarmName === 'string' ? p.AlarmName : logicalId;
+  const comparison = p.ComparisonOperator as ComparisonOperator;
+  if (!COMPARISONS.includes(comparison)) {
+    throw new AlarmEvaluationError(`${where}: ComparisonOperator ${String(p.ComparisonOperator)} is not supported`);
+  }
+  const evaluationPeriods = num(p.EvaluationPeriods, `${where}.EvaluationPeriods`);
+  const treat = (p.TreatMissingData ?? 'missing') as TreatMissingData;
+  if (!TREATMENTS.includes(treat)) {
+    throw new AlarmEvaluationError(`${where}: TreatMissingData ${String(p.TreatMissingData)} is not supported`);
+  }
+  const { metrics, periodSeconds } = alarmMetrics(p, where);
   const isBand = comparison.includes('Upper') || comparison.includes('Lower');
   if (isBand && typeof p.ThresholdMetricId !== 'string') {
     throw new AlarmEvaluationError(`${where}: an anomaly-band comparison needs ThresholdMetricId`);

@@ -427,22 +427,20 @@ function checkOverrideIds(config: PipelineConfig, catalog: KpiCatalog, sloRuleId
   }
 }
 
-/**
- * Resolves every alarm of a deployment.
- * @throws AlarmRuleError when an override names no rule, a rule breaks CloudWatch's limits, or an
- * SLO names a KPI that is not a published rate
- * @throws AlarmCapError when the plan exceeds `maxAlarms`
- */
-export function resolveAlarmRules(
+/** A paging alarm, by name and severity, for the roll-ups. */
+interface PagingEntry {
+  readonly name: string;
+  readonly severity: Severity;
+}
+
+type ResolvedSlo = ReturnType<typeof resolveSlos>[number];
+
+/** The SLOs of a deployment with their KPI and the metric their burn rates read. */
+function resolveSlos(
   config: PipelineConfig,
   catalog: KpiCatalog,
-  options: ResolveAlarmRulesOptions = {},
-): AlarmPlan {
-  const maxAlarms = options.maxAlarms ?? DEFAULT_MAX_ALARMS;
-  const deployment = config.name;
-  const scopes = [FLEET_SCOPE, ...(options.tenants ?? perTenantAlarmTenants(config))];
-
-  const slos = config.alarms.slos.map((slo) => {
+): { slo: PipelineConfig['alarms']['slos'][number]; kpi: KpiDefinition; metric: ReturnType<typeof sloMetric> }[] {
+  return config.alarms.slos.map((slo) => {
     const kpi = catalog.get(slo.kpi);
     if (kpi === undefined) {
       throw new AlarmRuleError(`alarms.slos "${slo.id}" names KPI "${slo.kpi}", which is not in the catalog`);
@@ -455,147 +453,148 @@ export function resolveAlarmRules(
     }
     return { slo, kpi, metric };
   });
-  const sloRuleIds = new Set<string>();
-  for (const { slo } of slos) {
-    for (const b of config.alarms.burnRates) sloRuleIds.add(burnRateRuleId(slo.id, b.severity, b.longWindowMinutes));
-  }
-  checkOverrideIds(config, catalog, sloRuleIds);
-  const rules = effectiveCatalogRules(config, catalog);
+}
 
-  const alarms: AlarmSpec[] = [];
-  const composites: CompositeSpec[] = [];
-  const paging: { name: string; severity: Severity }[] = [];
-
-  for (const tenant of scopes) {
-    for (const r of rules) {
-      const identity: AlarmIdentity = {
-        deployment,
-        severity: r.severity,
-        ladder: r.ladder,
-        tenant,
-        ruleId: r.rule.id,
-      };
-      const floor = r.rule.kind === 'threshold' ? minSamplesFor(config, r.kpi) : undefined;
-      // A guarded rate or mean judges its whole evaluation window at once (one period of the
-      // window's length): evidence adds up over the window, so one failure among a few requests
-      // in each of three minutes is noise, and one failure in every minute of a small tenant is
-      // not. A percentile keeps its M of N periods (one slow minute must not page), each needing
-      // its share of the window's samples.
-      const windowed = floor !== undefined && r.kpi.aggregation !== 'quantiles';
-      const minSamples = floor === undefined ? undefined : windowed ? floor : Math.ceil(floor / r.evaluationPeriods);
-      const periodSeconds = windowed ? r.periodSeconds * r.evaluationPeriods : r.periodSeconds;
-      const metric = stat(config, r.kpi.metric!.name, tenant, r.rule.statistic, periodSeconds);
-      const scopeText = scopeLabel(tenant, (t) => `tenant ${t}`);
-      const base = {
-        name: nameFor(identity, 'page'),
-        identity,
-        role: 'page' as const,
-        description: `${r.severity} (${scopeText}): ${r.rule.description}`,
-        comparison: r.rule.comparison,
-        evaluationPeriods: windowed ? 1 : r.evaluationPeriods,
-        datapointsToAlarm: windowed ? 1 : r.datapointsToAlarm,
-        treatMissingData: r.treatMissingData,
-        tags: tagsFor(identity, 'page'),
-        kpi: r.kpi.name,
-        metric,
-      };
-      if (r.rule.kind === 'anomaly') {
-        alarms.push({ ...base, kind: 'anomaly', bandStdDevs: r.threshold! });
-      } else {
-        alarms.push({
-          ...base,
-          kind: 'threshold',
-          threshold: r.threshold!,
-          ...(minSamples === undefined
-            ? {}
-            : {
-                evidence: {
-                  minSamples,
-                  fallback: safeSide(r.rule.comparison, r.threshold!),
-                  ...(hasBadCount(r.kpi)
-                    ? { minBad: { count: config.alerting.evidence.minBadEvents, bad: badShare(r.kpi) } }
-                    : {}),
-                },
-              }),
-        });
-      }
-      paging.push({ name: base.name, severity: r.severity });
-    }
-
-    for (const { slo, metric } of slos) {
-      const budget = 1 - slo.objective;
-      for (const b of config.alarms.burnRates) {
-        const ruleId = burnRateRuleId(slo.id, b.severity, b.longWindowMinutes);
-        const o = config.alarms.overrides[ruleId] ?? {};
-        if (o.enabled === false) continue;
-        const severity = o.severity ?? b.severity;
-        const ladder = o.ladder ?? 'technical';
-        const identity: AlarmIdentity = { deployment, severity, ladder, tenant, ruleId };
-        // Rounded so 14.4 x 0.001 reads 0.0144 in the template, not 0.014400000000000013.
-        const badRatio = Number((b.factor * budget).toPrecision(12));
-        const threshold = metric.bad === 'hits' ? badRatio : Number((1 - badRatio).toPrecision(12));
-        const children: string[] = [];
-        for (const window of ['long', 'short'] as const) {
-          const windowMinutes = window === 'long' ? b.longWindowMinutes : b.shortWindowMinutes;
-          const { periodSeconds, evaluationPeriods } = burnWindowPeriods(windowMinutes);
-          const childRule = `${ruleId}-${window}`;
-          checkRange(childRule, periodSeconds, evaluationPeriods, evaluationPeriods);
-          const childId: AlarmIdentity = { ...identity, ruleId: childRule };
-          const name = nameFor(childId, 'window');
-          alarms.push({
-            kind: 'burn-window',
-            name,
-            identity: childId,
-            role: 'window',
-            description:
-              `Part of ${ruleId}: bad-event ratio of ${slo.kpi} over ${formatWindow(windowMinutes)} ` +
-              `> ${b.factor}x the error budget (${budget.toPrecision(3)}) of SLO ${slo.id}`,
-            comparison: metric.bad === 'hits' ? 'GreaterThanThreshold' : 'LessThanThreshold',
-            evaluationPeriods,
-            datapointsToAlarm: evaluationPeriods,
-            // No traffic burns no budget; and a new alarm settles to OK, never to ALARM, on deploy.
-            treatMissingData: 'notBreaching',
-            tags: tagsFor(childId, 'window'),
-            slo: slo.id,
-            kpi: slo.kpi,
-            window,
-            windowMinutes,
-            metric: stat(config, metric.metricName, tenant, 'Average', periodSeconds),
-            threshold,
-            badRatioThreshold: badRatio,
-            burnFactor: b.factor,
-            // A long window needs enough events: a burn rate over a handful of events is noise.
-            ...(window === 'long'
-              ? {
-                  evidence: {
-                    minSamples: config.alerting.evidence.minEvents,
-                    fallback: safeSide(metric.bad === 'hits' ? 'GreaterThanThreshold' : 'LessThanThreshold', threshold),
-                    minBad: { count: config.alerting.evidence.minBadEvents, bad: metric.bad },
-                  },
-                }
+/** The page alarm of one catalog rule in one scope (the fleet or a tenant). */
+function catalogRuleAlarm(config: PipelineConfig, r: EffectiveRule, tenant: string): AlarmSpec {
+  const deployment = config.name;
+  const identity: AlarmIdentity = {
+    deployment,
+    severity: r.severity,
+    ladder: r.ladder,
+    tenant,
+    ruleId: r.rule.id,
+  };
+  const floor = r.rule.kind === 'threshold' ? minSamplesFor(config, r.kpi) : undefined;
+  // A guarded rate or mean judges its whole evaluation window at once (one period of the
+  // window's length): evidence adds up over the window, so one failure among a few requests
+  // in each of three minutes is noise, and one failure in every minute of a small tenant is
+  // not. A percentile keeps its M of N periods (one slow minute must not page), each needing
+  // its share of the window's samples.
+  const windowed = floor !== undefined && r.kpi.aggregation !== 'quantiles';
+  const minSamples = floor === undefined ? undefined : windowed ? floor : Math.ceil(floor / r.evaluationPeriods);
+  const periodSeconds = windowed ? r.periodSeconds * r.evaluationPeriods : r.periodSeconds;
+  const metric = stat(config, r.kpi.metric!.name, tenant, r.rule.statistic, periodSeconds);
+  const scopeText = scopeLabel(tenant, (t) => `tenant ${t}`);
+  const base = {
+    name: nameFor(identity, 'page'),
+    identity,
+    role: 'page' as const,
+    description: `${r.severity} (${scopeText}): ${r.rule.description}`,
+    comparison: r.rule.comparison,
+    evaluationPeriods: windowed ? 1 : r.evaluationPeriods,
+    datapointsToAlarm: windowed ? 1 : r.datapointsToAlarm,
+    treatMissingData: r.treatMissingData,
+    tags: tagsFor(identity, 'page'),
+    kpi: r.kpi.name,
+    metric,
+  };
+  if (r.rule.kind === 'anomaly') return { ...base, kind: 'anomaly', bandStdDevs: r.threshold! };
+  return {
+    ...base,
+    kind: 'threshold',
+    threshold: r.threshold!,
+    ...(minSamples === undefined
+      ? {}
+      : {
+          evidence: {
+            minSamples,
+            fallback: safeSide(r.rule.comparison, r.threshold!),
+            ...(hasBadCount(r.kpi)
+              ? { minBad: { count: config.alerting.evidence.minBadEvents, bad: badShare(r.kpi) } }
               : {}),
-          });
-          children.push(name);
-        }
-        const name = nameFor(identity, 'page');
-        composites.push({
-          kind: 'burn-rate',
-          name,
-          identity,
-          role: 'page',
-          description:
-            `${severity}: SLO ${slo.id} (${slo.kpi}, objective ${slo.objective} over ${slo.windowDays} d) is burning its ` +
-            `error budget at ${b.factor}x over ${formatWindow(b.longWindowMinutes)} and ${formatWindow(b.shortWindowMinutes)}` +
-            (isFleet(tenant) ? '' : ` for tenant ${tenant}`),
-          operator: 'AND',
-          children,
-          tags: tagsFor(identity, 'page'),
-        });
-        paging.push({ name, severity });
-      }
-    }
-  }
+          },
+        }),
+  };
+}
 
+/**
+ * The burn-rate alarms of one SLO and burn rate in one scope: a long and a short window alarm,
+ * and the composite that pages when both are in ALARM. Skipped when the override disables it.
+ */
+function burnRateAlarms(
+  config: PipelineConfig,
+  { slo, metric }: ResolvedSlo,
+  b: PipelineConfig['alarms']['burnRates'][number],
+  tenant: string,
+  alarms: AlarmSpec[],
+  composites: CompositeSpec[],
+  paging: PagingEntry[],
+): void {
+  const deployment = config.name;
+  const budget = 1 - slo.objective;
+  const ruleId = burnRateRuleId(slo.id, b.severity, b.longWindowMinutes);
+  const o = config.alarms.overrides[ruleId] ?? {};
+  if (o.enabled === false) return;
+  const severity = o.severity ?? b.severity;
+  const ladder = o.ladder ?? 'technical';
+  const identity: AlarmIdentity = { deployment, severity, ladder, tenant, ruleId };
+  // Rounded so 14.4 x 0.001 reads 0.0144 in the template, not 0.014400000000000013.
+  const badRatio = Number((b.factor * budget).toPrecision(12));
+  const threshold = metric.bad === 'hits' ? badRatio : Number((1 - badRatio).toPrecision(12));
+  const children: string[] = [];
+  for (const window of ['long', 'short'] as const) {
+    const windowMinutes = window === 'long' ? b.longWindowMinutes : b.shortWindowMinutes;
+    const { periodSeconds, evaluationPeriods } = burnWindowPeriods(windowMinutes);
+    const childRule = `${ruleId}-${window}`;
+    checkRange(childRule, periodSeconds, evaluationPeriods, evaluationPeriods);
+    const childId: AlarmIdentity = { ...identity, ruleId: childRule };
+    const name = nameFor(childId, 'window');
+    alarms.push({
+      kind: 'burn-window',
+      name,
+      identity: childId,
+      role: 'window',
+      description:
+        `Part of ${ruleId}: bad-event ratio of ${slo.kpi} over ${formatWindow(windowMinutes)} ` +
+        `> ${b.factor}x the error budget (${budget.toPrecision(3)}) of SLO ${slo.id}`,
+      comparison: metric.bad === 'hits' ? 'GreaterThanThreshold' : 'LessThanThreshold',
+      evaluationPeriods,
+      datapointsToAlarm: evaluationPeriods,
+      // No traffic burns no budget; and a new alarm settles to OK, never to ALARM, on deploy.
+      treatMissingData: 'notBreaching',
+      tags: tagsFor(childId, 'window'),
+      slo: slo.id,
+      kpi: slo.kpi,
+      window,
+      windowMinutes,
+      metric: stat(config, metric.metricName, tenant, 'Average', periodSeconds),
+      threshold,
+      badRatioThreshold: badRatio,
+      burnFactor: b.factor,
+      // A long window needs enough events: a burn rate over a handful of events is noise.
+      ...(window === 'long'
+        ? {
+            evidence: {
+              minSamples: config.alerting.evidence.minEvents,
+              fallback: safeSide(metric.bad === 'hits' ? 'GreaterThanThreshold' : 'LessThanThreshold', threshold),
+              minBad: { count: config.alerting.evidence.minBadEvents, bad: metric.bad },
+            },
+          }
+        : {}),
+    });
+    children.push(name);
+  }
+  const name = nameFor(identity, 'page');
+  composites.push({
+    kind: 'burn-rate',
+    name,
+    identity,
+    role: 'page',
+    description:
+      `${severity}: SLO ${slo.id} (${slo.kpi}, objective ${slo.objective} over ${slo.windowDays} d) is burning its ` +
+      `error budget at ${b.factor}x over ${formatWindow(b.longWindowMinutes)} and ${formatWindow(b.shortWindowMinutes)}` +
+      (isFleet(tenant) ? '' : ` for tenant ${tenant}`),
+    operator: 'AND',
+    children,
+    tags: tagsFor(identity, 'page'),
+  });
+  paging.push({ name, severity });
+}
+
+/** The per-severity roll-up composites over every paging alarm (overview only; never page). */
+function rollupComposites(deployment: string, paging: readonly PagingEntry[]): CompositeSpec[] {
+  const composites: CompositeSpec[] = [];
   for (const severity of SEVERITIES) {
     const members = paging.filter((p) => p.severity === severity).map((p) => p.name);
     if (members.length === 0) continue;
@@ -633,6 +632,51 @@ export function resolveAlarmRules(
       tags: tagsFor(identity, 'rollup'),
     });
   }
+  return composites;
+}
+
+/**
+ * Resolves every alarm of a deployment.
+ * @throws AlarmRuleError when an override names no rule, a rule breaks CloudWatch's limits, or an
+ * SLO names a KPI that is not a published rate
+ * @throws AlarmCapError when the plan exceeds `maxAlarms`
+ */
+export function resolveAlarmRules(
+  config: PipelineConfig,
+  catalog: KpiCatalog,
+  options: ResolveAlarmRulesOptions = {},
+): AlarmPlan {
+  const maxAlarms = options.maxAlarms ?? DEFAULT_MAX_ALARMS;
+  const deployment = config.name;
+  const scopes = [FLEET_SCOPE, ...(options.tenants ?? perTenantAlarmTenants(config))];
+
+  const slos = resolveSlos(config, catalog);
+  const sloRuleIds = new Set<string>();
+  for (const { slo } of slos) {
+    for (const b of config.alarms.burnRates) sloRuleIds.add(burnRateRuleId(slo.id, b.severity, b.longWindowMinutes));
+  }
+  checkOverrideIds(config, catalog, sloRuleIds);
+  const rules = effectiveCatalogRules(config, catalog);
+
+  const alarms: AlarmSpec[] = [];
+  const composites: CompositeSpec[] = [];
+  const paging: PagingEntry[] = [];
+
+  for (const tenant of scopes) {
+    for (const r of rules) {
+      const alarm = catalogRuleAlarm(config, r, tenant);
+      alarms.push(alarm);
+      paging.push({ name: alarm.name, severity: r.severity });
+    }
+
+    for (const s of slos) {
+      for (const b of config.alarms.burnRates) {
+        burnRateAlarms(config, s, b, tenant, alarms, composites, paging);
+      }
+    }
+  }
+
+  composites.push(...rollupComposites(deployment, paging));
 
   const count = alarms.length + composites.length;
   if (count > maxAlarms) {

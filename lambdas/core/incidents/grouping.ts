@@ -206,6 +206,43 @@ export function alertsOf(incident: Incident): readonly IncidentAlert[] {
 }
 
 /**
+ * What an ALARM of one alert does to its incident (muted, raised or joined), its timeline entry
+ * pushed onto `timeline`.
+ * @param now the alert after the change, inhibitions applied
+ * @param severity the incident's paging severity after the change
+ * @param again whether the alert had been in the incident before
+ */
+function firedEffect(
+  incident: Incident,
+  change: AlarmStateChange,
+  now: IncidentAlert,
+  severity: Severity,
+  again: boolean,
+  timeline: IncidentTimelineEntry[],
+): AlertEffect {
+  if (now.mutedBy !== undefined) {
+    timeline.push(
+      entry(change.stateAtMs, 'muted', `${change.alarmName} fired, muted (${now.mutedBy}): ${change.reason}`),
+    );
+    return 'muted';
+  }
+  if (moreUrgent(severity, incident.severity)) {
+    timeline.push(
+      entry(
+        change.stateAtMs,
+        'raised',
+        `${change.alarmName} fired: raised ${incident.severity} -> ${severity}: ${change.reason}`.trim(),
+      ),
+    );
+    return 'raised';
+  }
+  const againText = again ? ' again' : '';
+  const inQuiet = incident.quietSince !== undefined ? ' inside the quiet period (no page)' : '';
+  timeline.push(entry(change.stateAtMs, 'joined', `${change.alarmName} fired${againText}${inQuiet}: ${change.reason}`));
+  return 'joined';
+}
+
+/**
  * Applies one alarm state change to an open incident of its group. Changes older than the
  * alert's last known state are stale (EventBridge does not order events) and change nothing.
  * The caller makes sure the incident is not resolved and its quiet period has not run out.
@@ -250,26 +287,7 @@ export function applyAlarmChange(
 
   if (state === 'ALARM') {
     quietSince = undefined;
-    if (now.mutedBy !== undefined) {
-      effect = 'muted';
-      timeline.push(
-        entry(change.stateAtMs, 'muted', `${change.alarmName} fired, muted (${now.mutedBy}): ${change.reason}`),
-      );
-    } else if (moreUrgent(severity, incident.severity)) {
-      effect = 'raised';
-      timeline.push(
-        entry(
-          change.stateAtMs,
-          'raised',
-          `${change.alarmName} fired: raised ${incident.severity} -> ${severity}: ${change.reason}`.trim(),
-        ),
-      );
-    } else {
-      effect = 'joined';
-      const again = existing !== undefined ? ' again' : '';
-      const inQuiet = incident.quietSince !== undefined ? ' inside the quiet period (no page)' : '';
-      timeline.push(entry(change.stateAtMs, 'joined', `${change.alarmName} fired${again}${inQuiet}: ${change.reason}`));
-    }
+    effect = firedEffect(incident, change, now, severity, existing !== undefined, timeline);
   } else {
     const detail =
       state === 'OK'

@@ -19,7 +19,7 @@ import type {
   MetricAlarmDefinition,
   MetricQueryDefinition,
 } from '../alarm-evaluator';
-import { type AlarmSpec, evidenceExpression, resolveAlarmRules } from '../alarms/rules';
+import { type AlarmSpec, type CompositeSpec, evidenceExpression, resolveAlarmRules } from '../alarms/rules';
 import type { KpiCatalog, KpiDefinition } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
 import { silentTenantAlarms } from './silence';
@@ -81,6 +81,31 @@ function metricQueries(spec: Exclude<AlarmSpec, { kind: 'anomaly' }>, namespace:
 }
 
 /**
+ * Adds each tenant's composites (rollups stay fleet-only) to `out`, keeping only those whose
+ * children are all defined tenant metric alarms.
+ */
+function addTenantComposites(
+  composites: readonly CompositeSpec[],
+  out: Map<string, { metric: MetricAlarmDefinition[]; composite: CompositeAlarmDefinition[] }>,
+): void {
+  const defined = new Set<string>();
+  for (const e of out.values()) for (const m of e.metric) defined.add(m.name);
+  for (const spec of composites) {
+    if (spec.role === 'rollup') continue;
+    const entry = out.get(spec.identity.tenant);
+    if (entry === undefined) continue;
+    if (!spec.children.every((c) => defined.has(c))) continue;
+    const join = spec.operator === 'AND' ? ' AND ' : ' OR ';
+    entry.composite.push({
+      logicalId: spec.name,
+      name: spec.name,
+      description: spec.description,
+      rule: spec.children.map((c) => `ALARM("${c}")`).join(join),
+    });
+  }
+}
+
+/**
  * The per-tenant plans of a configuration.
  * @param tenants the tenants to plan (e.g. `perTenantAlarmTenants(config)`)
  * @throws AlarmRuleError as `resolveAlarmRules` does
@@ -135,21 +160,7 @@ export function tenantAlarmPlans(
       periodSeconds: spec.metric.periodSeconds,
     });
   }
-  const defined = new Set<string>();
-  for (const e of out.values()) for (const m of e.metric) defined.add(m.name);
-  for (const spec of plan.composites) {
-    if (spec.role === 'rollup') continue;
-    const entry = out.get(spec.identity.tenant);
-    if (entry === undefined) continue;
-    if (!spec.children.every((c) => defined.has(c))) continue;
-    const join = spec.operator === 'AND' ? ' AND ' : ' OR ';
-    entry.composite.push({
-      logicalId: spec.name,
-      name: spec.name,
-      description: spec.description,
-      rule: spec.children.map((c) => `ALARM("${c}")`).join(join),
-    });
-  }
+  addTenantComposites(plan.composites, out);
   return tenants.map((tenant) => {
     const e = out.get(tenant)!;
     const r = lookback.get(tenant)!;
