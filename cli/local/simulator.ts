@@ -251,7 +251,6 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
     leads: 0,
     tickets: [],
   }));
-  const incident = options.incident;
   const turns = options.turnsPerSession ?? DEFAULT_TURNS;
   if (!Number.isInteger(turns.min) || turns.min < 1 || !Number.isInteger(turns.max) || turns.max < turns.min) {
     throw new RangeError(`turnsPerSession must be whole numbers 1 <= min <= max, got ${turns.min}..${turns.max}`);
@@ -264,66 +263,90 @@ export function simulateDay(options: SimulationOptions): SimulatedRecord[] {
     // The shape follows the UTC clock, whichever minute the simulation starts at.
     const shape = dailyShape(Math.floor(minuteStart / MINUTE_MS) % 1440);
     for (const st of states) {
-      const t = st.tenant;
-      const inIncident =
-        incident !== undefined &&
-        incident.tenant === t.id &&
-        minuteStart >= incident.startMs &&
-        minuteStart < incident.startMs + incident.durationMs;
-      const at = () => minuteStart + rnd.int(0, MINUTE_MS - 1);
-      const emit: Emit = (type, data, timeMs = at(), assignment) => {
-        st.seq++;
-        const event = {
-          specversion: '1.0',
-          id: `${t.id}-${m}-${st.seq}`,
-          source: `/${t.voice ? 'voice-gateway' : 'chat-gateway'}/eu-1`,
-          type,
-          time: new Date(timeMs).toISOString(),
-          tenantid: t.id,
-          ...assignment,
-          data,
-        };
-        records.push({ partitionKey: t.id, data: JSON.stringify(event), sentAtMs: timeMs });
-      };
-
-      // Health checks run regardless of traffic: every minute for enterprise tenants (their
-      // per-tenant availability alarms need each minute), every 5 minutes, staggered, for the rest.
-      if (t.tier === 'enterprise' || (m + st.offset) % STANDARD_HEALTHCHECK_EVERY === 0) {
-        emit('healthcheck.completed', {
-          target: 'agent-api',
-          ok: inIncident ? rnd.chance(0.9) : true,
-          latencyMs: Math.round(rnd.logNormal(40, 0.3)),
-        });
-      }
-
-      const decline = Math.min(1, Math.max(0, options.declines?.find((d) => d.tenant === t.id)?.level ?? 0));
-      const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale * every * (1 - 0.7 * decline));
-      const exp = options.experiment?.tenant === t.id ? options.experiment : undefined;
-      for (let s = 0; s < sessions; s++) {
-        const variant = exp === undefined ? undefined : assignRnd.chance(0.5) ? exp.treatment : exp.control;
-        const assigned: Emit =
-          exp === undefined || variant === undefined
-            ? emit
-            : (type, data, timeMs) => emit(type, data, timeMs, { experiment: exp.id, variant });
-        const resolvedShare =
-          variant !== undefined && variant === exp?.treatment ? (exp.treatmentResolvedShare ?? 0.995) : 0.95;
-        emitSession(rnd, st, assigned, inIncident, incident, decline, turns, resolvedShare);
-      }
-
-      // Business events are rare: a few per tenant and day (drawn once per covered minute).
-      const business = (t.peakSessionsPerMinute * shape * scale) / 40;
-      for (let k = 0; k < every; k++) {
-        if (rnd.chance(business)) emitSales(rnd, st, emit);
-        if (rnd.chance(business / 4)) emitRevenue(rnd, emit, decline);
-        // A declining client files more tickets (up to four times as many).
-        if (rnd.chance(business * 1.5 * (1 + 3 * decline))) emitTicket(rnd, st, emit);
-      }
+      simulateTenantMinute(st, { rnd, assignRnd, records, options, scale, every, turns, m, minuteStart, shape });
     }
   }
 
   if (options.badRecords ?? true) records.push(...badRecords(rnd, options.tenants, options.dayStartMs, minutes));
   records.sort((a, b) => a.sentAtMs - b.sentAtMs);
   return records;
+}
+
+/** What one simulated minute of one tenant draws from and writes to. */
+interface MinuteContext {
+  readonly rnd: SeededRandom;
+  /** Experiment assignments, drawn apart from `rnd` so the rest of the day does not depend on them. */
+  readonly assignRnd: SeededRandom;
+  readonly records: SimulatedRecord[];
+  readonly options: SimulationOptions;
+  readonly scale: number;
+  readonly every: number;
+  readonly turns: { readonly min: number; readonly max: number };
+  /** Minute index from the start of the simulation. */
+  readonly m: number;
+  readonly minuteStart: number;
+  /** The daily traffic shape at this minute. */
+  readonly shape: number;
+}
+
+/** One tenant's records for one (sampled) minute: health checks, sessions and business events. */
+function simulateTenantMinute(st: TenantState, c: MinuteContext): void {
+  const { rnd, assignRnd, options, scale, every, turns, m, minuteStart, shape } = c;
+  const incident = options.incident;
+  const t = st.tenant;
+  const inIncident =
+    incident !== undefined &&
+    incident.tenant === t.id &&
+    minuteStart >= incident.startMs &&
+    minuteStart < incident.startMs + incident.durationMs;
+  const at = () => minuteStart + rnd.int(0, MINUTE_MS - 1);
+  const emit: Emit = (type, data, timeMs = at(), assignment) => {
+    st.seq++;
+    const event = {
+      specversion: '1.0',
+      id: `${t.id}-${m}-${st.seq}`,
+      source: `/${t.voice ? 'voice-gateway' : 'chat-gateway'}/eu-1`,
+      type,
+      time: new Date(timeMs).toISOString(),
+      tenantid: t.id,
+      ...assignment,
+      data,
+    };
+    c.records.push({ partitionKey: t.id, data: JSON.stringify(event), sentAtMs: timeMs });
+  };
+
+  // Health checks run regardless of traffic: every minute for enterprise tenants (their
+  // per-tenant availability alarms need each minute), every 5 minutes, staggered, for the rest.
+  if (t.tier === 'enterprise' || (m + st.offset) % STANDARD_HEALTHCHECK_EVERY === 0) {
+    emit('healthcheck.completed', {
+      target: 'agent-api',
+      ok: inIncident ? rnd.chance(0.9) : true,
+      latencyMs: Math.round(rnd.logNormal(40, 0.3)),
+    });
+  }
+
+  const decline = Math.min(1, Math.max(0, options.declines?.find((d) => d.tenant === t.id)?.level ?? 0));
+  const sessions = rnd.poisson(t.peakSessionsPerMinute * shape * scale * every * (1 - 0.7 * decline));
+  const exp = options.experiment?.tenant === t.id ? options.experiment : undefined;
+  for (let s = 0; s < sessions; s++) {
+    const variant = exp === undefined ? undefined : assignRnd.chance(0.5) ? exp.treatment : exp.control;
+    const assigned: Emit =
+      exp === undefined || variant === undefined
+        ? emit
+        : (type, data, timeMs) => emit(type, data, timeMs, { experiment: exp.id, variant });
+    const resolvedShare =
+      variant !== undefined && variant === exp?.treatment ? (exp.treatmentResolvedShare ?? 0.995) : 0.95;
+    emitSession(rnd, st, assigned, inIncident, incident, decline, turns, resolvedShare);
+  }
+
+  // Business events are rare: a few per tenant and day (drawn once per covered minute).
+  const business = (t.peakSessionsPerMinute * shape * scale) / 40;
+  for (let k = 0; k < every; k++) {
+    if (rnd.chance(business)) emitSales(rnd, st, emit);
+    if (rnd.chance(business / 4)) emitRevenue(rnd, emit, decline);
+    // A declining client files more tickets (up to four times as many).
+    if (rnd.chance(business * 1.5 * (1 + 3 * decline))) emitTicket(rnd, st, emit);
+  }
 }
 
 type Emit = (

@@ -356,29 +356,9 @@ export function decodeEvent(raw: Uint8Array | string, ctx: DecodeContext): Decod
 }
 
 function decodeUnsafe(raw: Uint8Array | string, ctx: DecodeContext): DecodeResult {
-  const maxBytes = ctx.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  // Size first: never parse a record we would reject anyway.
-  if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) {
-    return reject('invalid_json', 'record must be bytes or text');
-  }
-  const quickLength = typeof raw === 'string' ? raw.length : raw.byteLength;
-  if (quickLength > maxBytes || (typeof raw === 'string' && raw.length * 3 > maxBytes && byteLength(raw) > maxBytes)) {
-    return reject('too_large', `record is larger than ${maxBytes} bytes; split it or drop large fields`);
-  }
-  const text = toText(raw);
-  if (text === undefined) return reject('invalid_json', 'record is not UTF-8 text; encode the JSON as UTF-8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return reject('invalid_json', `record is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return reject('schema', 'record must be a JSON object (a CloudEvent in structured mode)', {
-      rule: 'must be a JSON object',
-    });
-  }
-  const env = parsed as Json;
+  const envelope = parseEnvelope(raw, ctx);
+  if ('ok' in envelope) return envelope;
+  const env = envelope.env;
   const eventId =
     typeof env.id === 'string' && env.id.length >= 1 && env.id.length <= 128 ? (env.id as string) : undefined;
   const tenant = env.tenantid;
@@ -413,42 +393,13 @@ function decodeUnsafe(raw: Uint8Array | string, ctx: DecodeContext): DecodeResul
   if (timeMs === undefined) {
     return fieldError('time', 'must be an RFC 3339 timestamp with zone, e.g. 2026-11-22T08:00:00Z', tenant, eventId);
   }
-  const rawData = env.data as Json;
-  let data: Json;
-  if (custom) {
-    const r = customData(rawData, ctx.catalog.customFieldKinds(type));
-    if ('field' in r) return fieldError(r.field, r.rule, tenant, eventId);
-    data = r.data;
-  } else {
-    const bt = type as BuiltInEventType;
-    const semantic = semanticError(bt, rawData);
-    if (semantic !== undefined) return fieldError(semantic.field, semantic.rule, tenant, eventId);
-    data = pick(rawData, DATA_KEYS[bt]);
-  }
+  const checked = eventData(type, custom, env.data as Json, ctx);
+  if ('field' in checked) return fieldError(checked.field, checked.rule, tenant, eventId);
+  const data = checked.data;
   const assignment = experimentAttributes(env);
   if ('field' in assignment) return fieldError(assignment.field, assignment.rule, tenant, eventId);
-  const maxPast = ctx.maxPastMs ?? DEFAULT_MAX_PAST_MS;
-  const maxFuture = ctx.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
-  if (timeMs < ctx.nowMs - maxPast) {
-    return reject('late', `time ${env.time as string} is more than ${Math.round(maxPast / 3600000)} h in the past`, {
-      field: 'time',
-      rule: `must be at most ${Math.round(maxPast / 3600000)} h old`,
-      tenantId: tenant,
-      eventId,
-    });
-  }
-  if (timeMs > ctx.nowMs + maxFuture) {
-    return reject(
-      'future',
-      `time ${env.time as string} is more than ${Math.round(maxFuture / 1000)} s in the future; check the producer clock`,
-      {
-        field: 'time',
-        rule: `must be at most ${Math.round(maxFuture / 1000)} s in the future`,
-        tenantId: tenant,
-        eventId,
-      },
-    );
-  }
+  const outside = timeWindowError(env.time as string, timeMs, ctx, tenant, eventId);
+  if (outside !== undefined) return outside;
   const event = {
     specversion: '1.0',
     id: env.id as string,
@@ -460,6 +411,83 @@ function decodeUnsafe(raw: Uint8Array | string, ctx: DecodeContext): DecodeResul
     data,
   } as AgentEvent;
   return { ok: true, event, eventTimeMs: timeMs };
+}
+
+/**
+ * The record as a JSON object, or its rejection: too large, not UTF-8, not JSON, not an object.
+ * Size is checked first, so a record that would be rejected anyway is never parsed.
+ */
+function parseEnvelope(raw: Uint8Array | string, ctx: DecodeContext): { env: Json } | DecodeResult {
+  const maxBytes = ctx.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  // Size first: never parse a record we would reject anyway.
+  if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) {
+    return reject('invalid_json', 'record must be bytes or text');
+  }
+  const quickLength = typeof raw === 'string' ? raw.length : raw.byteLength;
+  if (quickLength > maxBytes || (typeof raw === 'string' && raw.length * 3 > maxBytes && byteLength(raw) > maxBytes)) {
+    return reject('too_large', `record is larger than ${maxBytes} bytes; split it or drop large fields`);
+  }
+  const text = toText(raw);
+  if (text === undefined) return reject('invalid_json', 'record is not UTF-8 text; encode the JSON as UTF-8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return reject('invalid_json', `record is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return reject('schema', 'record must be a JSON object (a CloudEvent in structured mode)', {
+      rule: 'must be a JSON object',
+    });
+  }
+  return { env: parsed as Json };
+}
+
+/** The event's data as kept (custom fields checked by kind, built-in ones checked and picked), or the field that breaks a rule. */
+function eventData(
+  type: string,
+  custom: boolean,
+  rawData: Json,
+  ctx: DecodeContext,
+): { data: Json } | { field: string; rule: string } {
+  if (custom) return customData(rawData, ctx.catalog.customFieldKinds(type));
+  const bt = type as BuiltInEventType;
+  const semantic = semanticError(bt, rawData);
+  if (semantic !== undefined) return semantic;
+  return { data: pick(rawData, DATA_KEYS[bt]) };
+}
+
+/** Rejects an event time too far in the past (`late`) or the future (`future`); undefined when inside the window. */
+function timeWindowError(
+  time: string,
+  timeMs: number,
+  ctx: DecodeContext,
+  tenant: string,
+  eventId: string | undefined,
+): DecodeResult | undefined {
+  const maxPast = ctx.maxPastMs ?? DEFAULT_MAX_PAST_MS;
+  const maxFuture = ctx.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+  if (timeMs < ctx.nowMs - maxPast) {
+    return reject('late', `time ${time} is more than ${Math.round(maxPast / 3600000)} h in the past`, {
+      field: 'time',
+      rule: `must be at most ${Math.round(maxPast / 3600000)} h old`,
+      tenantId: tenant,
+      eventId,
+    });
+  }
+  if (timeMs > ctx.nowMs + maxFuture) {
+    return reject(
+      'future',
+      `time ${time} is more than ${Math.round(maxFuture / 1000)} s in the future; check the producer clock`,
+      {
+        field: 'time',
+        rule: `must be at most ${Math.round(maxFuture / 1000)} s in the future`,
+        tenantId: tenant,
+        eventId,
+      },
+    );
+  }
+  return undefined;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type KpiRow,
   type ReportModel,
 } from './model';
+import type { AtRiskClient, ReportStory, Tile } from './story';
 import { budgetLine, driftLine, forecastLine, funnelLine, sparkline, sparklineAlt, waterfallLine } from './words';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
@@ -104,11 +105,7 @@ function chartImg(chart: ReportChart): string {
  */
 export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): string {
   const parts: string[] = [];
-  parts.push(
-    `<tr><td style="padding:20px 20px 8px;border-bottom:3px solid #1d4ed8;"><div style="font-size:12px;color:${COLORS.muted};">Agent KPI report</div>` +
-      `<h1 style="margin:4px 0 0;font-size:22px;color:${COLORS.text};">${escapeHtml(model.title)}</h1>` +
-      `<div style="font-size:13px;color:${COLORS.muted};">${escapeHtml(model.period.label)} (UTC), compared with the previous ${model.period.kind}</div></td></tr>`,
-  );
+  parts.push(headerRow(model));
   if (model.highlights.length > 0) {
     parts.push(
       section(
@@ -120,82 +117,104 @@ export function renderHtml(model: ReportModel, charts: readonly ReportChart[]): 
   parts.push(...storySections(model, charts));
   const headline = charts.find((c) => c.filename === 'headline.png');
   const health = charts.find((c) => c.filename === 'health.png');
-  if (model.kind === 'client_success') {
-    parts.push(
-      section(
-        'Client health',
-        `${health === undefined ? `<p style="margin:0;color:${COLORS.muted};">No health scores for the period.</p>` : chartImg(health)}` +
-          `<h3 style="margin:8px 0 4px;font-size:14px;">Red-band clients</h3>${healthTable(model.health.red, 'red-band clients', false)}` +
-          `<h3 style="margin:12px 0 4px;font-size:14px;">Churn risk</h3>${healthTable(model.health.churnRisk, 'clients at risk', true)}` +
-          `<h3 style="margin:12px 0 4px;font-size:14px;">Biggest movers</h3>${healthTable(model.health.movers, 'movers', false)}`,
-      ),
-    );
-  }
+  if (model.kind === 'client_success') parts.push(clientHealthSection(model, health));
   parts.push(
     section('KPIs against targets', `${headline === undefined ? '' : chartImg(headline)}${kpiTable(model.kpis)}`),
   );
-  const m = model.movers;
-  parts.push(
-    section(
-      'Top movers by client',
-      m.rows.length === 0
-        ? `<p style="margin:0;color:${COLORS.muted};">No client moved enough to list.</p>`
-        : table(
-            ['Client', 'KPI', 'Now', 'Before', 'Change'],
-            m.rows.map((r) => [
-              td(escapeHtml(r.tenantName)),
-              td(escapeHtml(r.title)),
-              td(formatValue(r.current, r.unit)),
-              td(formatValue(r.previous, r.unit), `color:${COLORS.muted};`),
-              td(formatChange(r.change), tone(r.changeIs)),
-            ]),
-            ['26%', '26%', '17%', '17%', '14%'],
-          ) + more(m.more, 'movers'),
-    ),
-  );
-  const inc = model.incidents;
-  parts.push(
-    section(
-      `Incidents (${model.story.ladders.join(' and ')} ladder${model.story.ladders.length > 1 ? 's' : ''})`,
-      `<p style="margin:0 0 8px;">${inc.total} opened (P1 ${inc.bySeverity.P1}, P2 ${inc.bySeverity.P2}, P3 ${inc.bySeverity.P3}, P4 ${inc.bySeverity.P4}); ` +
-        `mean time to acknowledge ${formatDuration(inc.mttaMs)}, to resolve ${formatDuration(inc.mttrMs)}; ${inc.open} open.</p>` +
-        (inc.table.rows.length === 0
-          ? ''
-          : table(
-              ['Sev', 'Incident', 'Opened (UTC)', 'Ack', 'Resolved'],
-              inc.table.rows.map((r) => [
-                td(r.severity, r.severity === 'P1' ? `color:${COLORS.bad};font-weight:600;` : ''),
-                td(escapeHtml(r.title)),
-                td(new Date(r.openedAtMs).toISOString().slice(5, 16).replace('T', ' ')),
-                td(formatDuration(r.ackMs)),
-                td(r.resolveMs === null ? 'open' : formatDuration(r.resolveMs)),
-              ]),
-              ['10%', '42%', '20%', '14%', '14%'],
-            ) + more(inc.table.more, 'incidents')),
-    ),
-  );
-  parts.push(
-    section(
-      'Anomalies',
-      model.anomalies.length === 0
-        ? `<p style="margin:0;color:${COLORS.muted};">No KPI outside its usual range (28-day baseline).</p>`
-        : table(
-            ['KPI', 'This period', 'Usual', 'Deviation'],
-            model.anomalies.map((a) => [
-              td(escapeHtml(a.title)),
-              td(formatValue(a.current, a.unit), tone(a.changeIs)),
-              td(formatValue(a.baselineMean, a.unit), `color:${COLORS.muted};`),
-              td(`${a.z > 0 ? '+' : ''}${Math.abs(a.z) >= 99 ? 'far' : a.z.toFixed(1)} sd`),
-            ]),
-          ),
-    ),
-  );
+  parts.push(moversSection(model), incidentsSection(model), anomaliesSection(model));
   if (model.kind !== 'client_success' && model.health.red.rows.length > 0) {
     parts.push(section('Red-band clients', healthTable(model.health.red, 'red-band clients', false)));
   }
   parts.push(
     `<tr><td style="padding:16px 20px 20px;font-size:12px;color:${COLORS.muted};">Fleet KPIs per day are attached as CSV (export format). Scores and values are computed in UTC.</td></tr>`,
   );
+  return htmlDocument(model, parts);
+}
+
+/** The title row: report name, period and what it is compared with. */
+function headerRow(model: ReportModel): string {
+  return (
+    `<tr><td style="padding:20px 20px 8px;border-bottom:3px solid #1d4ed8;"><div style="font-size:12px;color:${COLORS.muted};">Agent KPI report</div>` +
+    `<h1 style="margin:4px 0 0;font-size:22px;color:${COLORS.text};">${escapeHtml(model.title)}</h1>` +
+    `<div style="font-size:13px;color:${COLORS.muted};">${escapeHtml(model.period.label)} (UTC), compared with the previous ${model.period.kind}</div></td></tr>`
+  );
+}
+
+/** The client-success report's health section: chart, red band, churn risk and movers. */
+function clientHealthSection(model: ReportModel, health: ReportChart | undefined): string {
+  return section(
+    'Client health',
+    `${health === undefined ? `<p style="margin:0;color:${COLORS.muted};">No health scores for the period.</p>` : chartImg(health)}` +
+      `<h3 style="margin:8px 0 4px;font-size:14px;">Red-band clients</h3>${healthTable(model.health.red, 'red-band clients', false)}` +
+      `<h3 style="margin:12px 0 4px;font-size:14px;">Churn risk</h3>${healthTable(model.health.churnRisk, 'clients at risk', true)}` +
+      `<h3 style="margin:12px 0 4px;font-size:14px;">Biggest movers</h3>${healthTable(model.health.movers, 'movers', false)}`,
+  );
+}
+
+/** The clients whose KPIs moved most. */
+function moversSection(model: ReportModel): string {
+  const m = model.movers;
+  return section(
+    'Top movers by client',
+    m.rows.length === 0
+      ? `<p style="margin:0;color:${COLORS.muted};">No client moved enough to list.</p>`
+      : table(
+          ['Client', 'KPI', 'Now', 'Before', 'Change'],
+          m.rows.map((r) => [
+            td(escapeHtml(r.tenantName)),
+            td(escapeHtml(r.title)),
+            td(formatValue(r.current, r.unit)),
+            td(formatValue(r.previous, r.unit), `color:${COLORS.muted};`),
+            td(formatChange(r.change), tone(r.changeIs)),
+          ]),
+          ['26%', '26%', '17%', '17%', '14%'],
+        ) + more(m.more, 'movers'),
+  );
+}
+
+/** Incident counts, response times and the capped incident table. */
+function incidentsSection(model: ReportModel): string {
+  const inc = model.incidents;
+  return section(
+    `Incidents (${model.story.ladders.join(' and ')} ladder${model.story.ladders.length > 1 ? 's' : ''})`,
+    `<p style="margin:0 0 8px;">${inc.total} opened (P1 ${inc.bySeverity.P1}, P2 ${inc.bySeverity.P2}, P3 ${inc.bySeverity.P3}, P4 ${inc.bySeverity.P4}); ` +
+      `mean time to acknowledge ${formatDuration(inc.mttaMs)}, to resolve ${formatDuration(inc.mttrMs)}; ${inc.open} open.</p>` +
+      (inc.table.rows.length === 0
+        ? ''
+        : table(
+            ['Sev', 'Incident', 'Opened (UTC)', 'Ack', 'Resolved'],
+            inc.table.rows.map((r) => [
+              td(r.severity, r.severity === 'P1' ? `color:${COLORS.bad};font-weight:600;` : ''),
+              td(escapeHtml(r.title)),
+              td(new Date(r.openedAtMs).toISOString().slice(5, 16).replace('T', ' ')),
+              td(formatDuration(r.ackMs)),
+              td(r.resolveMs === null ? 'open' : formatDuration(r.resolveMs)),
+            ]),
+            ['10%', '42%', '20%', '14%', '14%'],
+          ) + more(inc.table.more, 'incidents')),
+  );
+}
+
+/** KPIs outside their usual range. */
+function anomaliesSection(model: ReportModel): string {
+  return section(
+    'Anomalies',
+    model.anomalies.length === 0
+      ? `<p style="margin:0;color:${COLORS.muted};">No KPI outside its usual range (28-day baseline).</p>`
+      : table(
+          ['KPI', 'This period', 'Usual', 'Deviation'],
+          model.anomalies.map((a) => [
+            td(escapeHtml(a.title)),
+            td(formatValue(a.current, a.unit), tone(a.changeIs)),
+            td(formatValue(a.baselineMean, a.unit), `color:${COLORS.muted};`),
+            td(`${a.z > 0 ? '+' : ''}${Math.abs(a.z) >= 99 ? 'far' : a.z.toFixed(1)} sd`),
+          ]),
+        ),
+  );
+}
+
+/** The page around the section rows: one centred 600 px column on a light background. */
+function htmlDocument(model: ReportModel, parts: readonly string[]): string {
   return (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
@@ -236,94 +255,11 @@ function experimentsHtml(experiments: readonly ExperimentSummary[], charts: read
 function storySections(model: ReportModel, charts: readonly ReportChart[]): string[] {
   const s = model.story;
   const out: string[] = [];
-  if (s.tiles !== undefined) {
-    const cells = s.tiles.map(
-      (t) =>
-        `<td style="${CELL}width:50%;"><div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(t.title)}</div>` +
-        `<div style="font-size:18px;font-weight:600;">${escapeHtml(t.value)}</div>` +
-        `<div style="font-size:12px;${tone(t.changeIs)}">${escapeHtml(t.change === null ? `previous ${t.previous}` : `${formatChange(t.change)} vs ${t.previous}`)}</div>` +
-        (t.target === undefined
-          ? ''
-          : `<div style="font-size:12px;">target ${escapeHtml(t.target.text)}: <strong style="${t.target.status === 'met' ? `color:${COLORS.good};` : t.target.status === 'missed' ? `color:${COLORS.bad};` : ''}">${t.target.status === 'no_data' ? 'no data' : t.target.status}</strong></div>`) +
-        '</td>',
-    );
-    const rows: string[] = [];
-    for (let i = 0; i < cells.length; i += 2)
-      rows.push(`<tr>${cells[i]}${cells[i + 1] ?? `<td style="${CELL}"></td>`}</tr>`);
-    out.push(
-      section(
-        'Headline',
-        `<table role="presentation" cellpadding="0" cellspacing="0" style="${TABLE}">${rows.join('')}</table>`,
-      ),
-    );
-  }
-  if (s.forecasts !== undefined) {
-    const imgs = s.forecasts
-      .map((f) => charts.find((c) => c.filename === `forecast-${f.kpi.replace(/_/g, '-')}.png`))
-      .filter((c): c is ReportChart => c !== undefined)
-      .map(chartImg)
-      .join('');
-    const method = s.forecasts[0]?.method ?? '';
-    out.push(
-      section(
-        'Forecast for next week',
-        `${imgs}${lines(s.forecasts.map(forecastLine))}<p style="margin:6px 0 0;font-size:12px;color:${COLORS.muted};">Method: ${escapeHtml(method)}; interval from the model's forecast variance.</p>`,
-      ),
-    );
-  }
+  if (s.tiles !== undefined) out.push(headlineSection(s.tiles));
+  if (s.forecasts !== undefined) out.push(forecastSection(s.forecasts, charts));
   if (s.experiments !== undefined) out.push(section('Experiments', experimentsHtml(s.experiments, charts)));
-  if (s.clients !== undefined) {
-    const c = s.clients;
-    out.push(
-      section(
-        'Clients, worst first',
-        c.rows.length === 0
-          ? `<p style="margin:0;color:${COLORS.muted};">No clients.</p>`
-          : table(
-              ['Client', 'Score', 'Change', 'Trend', 'Weakest', 'Missing inputs'],
-              c.rows.map((r) => [
-                td(escapeHtml(r.tenantName)),
-                td(
-                  `${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : `<br><span style="font-size:12px;${r.band === 'red' ? `color:${COLORS.bad};` : r.band === 'green' ? `color:${COLORS.good};` : 'color:#92400e;'}">${r.band}</span>`}`,
-                ),
-                td(
-                  r.delta === null ? '-' : `${r.delta > 0 ? '+' : ''}${r.delta.toFixed(1)}`,
-                  r.delta === null ? '' : tone(r.delta > 0 ? 'better' : r.delta < 0 ? 'worse' : 'neutral'),
-                ),
-                td(
-                  `<span role="img" aria-label="${escapeHtml(sparklineAlt(r.sparkline))}" title="${escapeHtml(sparklineAlt(r.sparkline))}" style="font-family:monospace;letter-spacing:-1px;">${sparkline(r.sparkline)}</span>`,
-                ),
-                td(
-                  r.weakest === null ? '-' : `${escapeHtml(r.weakest.name)} ${r.weakest.score.toFixed(0)}`,
-                  'font-size:12px;',
-                ),
-                td(escapeHtml(r.missing.join(', ') || '-'), 'font-size:12px;'),
-              ]),
-              ['26%', '13%', '11%', '17%', '15%', '18%'],
-            ) + more(c.more, `clients (${c.total} in all)`),
-      ),
-    );
-  }
-  if (s.atRisk !== undefined) {
-    out.push(
-      section(
-        'Clients at risk',
-        s.atRisk.length === 0
-          ? `<p style="margin:0;color:${COLORS.muted};">No client at risk.</p>`
-          : table(
-              ['Client', 'Score', 'Why'],
-              s.atRisk
-                .slice(0, 25)
-                .map((r) => [
-                  td(escapeHtml(r.tenantName)),
-                  td(`${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : ` (${r.band})`}`),
-                  td(escapeHtml(r.reasons.join(', '))),
-                ]),
-              ['30%', '18%', '52%'],
-            ) + more(Math.max(0, s.atRisk.length - 25), 'clients at risk'),
-      ),
-    );
-  }
+  if (s.clients !== undefined) out.push(clientsSection(s.clients));
+  if (s.atRisk !== undefined) out.push(atRiskSection(s.atRisk));
   if (s.funnel !== undefined) {
     out.push(
       section(
@@ -332,25 +268,7 @@ function storySections(model: ReportModel, charts: readonly ReportChart[]): stri
       ),
     );
   }
-  if (s.waterfall !== undefined) {
-    const b = s.business;
-    const targets: string[] = [];
-    if (b?.netNewTarget !== undefined)
-      targets.push(
-        `Net new MRR target >= ${formatValue(b.netNewTarget, 'usd')}: ${b.netNewMrr === null ? 'no data' : b.netNewMrr >= b.netNewTarget ? 'met' : 'missed'}`,
-      );
-    if (b?.wonTarget !== undefined)
-      targets.push(
-        `Won value target >= ${formatValue(b.wonTarget, 'usd')}: ${b.wonValue === null ? 'no data' : b.wonValue >= b.wonTarget ? 'met' : 'missed'}`,
-      );
-    out.push(
-      section(
-        'MRR movements',
-        chartOr(charts, 'waterfall.png', 'No MRR movements in the period.') +
-          lines([waterfallLine(s.waterfall), `Won deal value ${formatValue(b?.wonValue ?? null, 'usd')}`, ...targets]),
-      ),
-    );
-  }
+  if (s.waterfall !== undefined) out.push(mrrSection(s.waterfall, s.business, charts));
   if (s.budgets !== undefined) {
     out.push(
       section(
@@ -370,4 +288,112 @@ function storySections(model: ReportModel, charts: readonly ReportChart[]): stri
     );
   }
   return out;
+}
+
+/** The headline tiles, two per row. */
+function headlineSection(tiles: readonly Tile[]): string {
+  const cells = tiles.map(
+    (t) =>
+      `<td style="${CELL}width:50%;"><div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(t.title)}</div>` +
+      `<div style="font-size:18px;font-weight:600;">${escapeHtml(t.value)}</div>` +
+      `<div style="font-size:12px;${tone(t.changeIs)}">${escapeHtml(t.change === null ? `previous ${t.previous}` : `${formatChange(t.change)} vs ${t.previous}`)}</div>` +
+      (t.target === undefined
+        ? ''
+        : `<div style="font-size:12px;">target ${escapeHtml(t.target.text)}: <strong style="${t.target.status === 'met' ? `color:${COLORS.good};` : t.target.status === 'missed' ? `color:${COLORS.bad};` : ''}">${t.target.status === 'no_data' ? 'no data' : t.target.status}</strong></div>`) +
+      '</td>',
+  );
+  const rows: string[] = [];
+  for (let i = 0; i < cells.length; i += 2)
+    rows.push(`<tr>${cells[i]}${cells[i + 1] ?? `<td style="${CELL}"></td>`}</tr>`);
+  return section(
+    'Headline',
+    `<table role="presentation" cellpadding="0" cellspacing="0" style="${TABLE}">${rows.join('')}</table>`,
+  );
+}
+
+/** Next week's forecast charts with their numbers in words. */
+function forecastSection(forecasts: NonNullable<ReportStory['forecasts']>, charts: readonly ReportChart[]): string {
+  const imgs = forecasts
+    .map((f) => charts.find((c) => c.filename === `forecast-${f.kpi.replace(/_/g, '-')}.png`))
+    .filter((c): c is ReportChart => c !== undefined)
+    .map(chartImg)
+    .join('');
+  const method = forecasts[0]?.method ?? '';
+  return section(
+    'Forecast for next week',
+    `${imgs}${lines(forecasts.map(forecastLine))}<p style="margin:6px 0 0;font-size:12px;color:${COLORS.muted};">Method: ${escapeHtml(method)}; interval from the model's forecast variance.</p>`,
+  );
+}
+
+/** Every client's health, worst first, with its trend and weakest input. */
+function clientsSection(c: NonNullable<ReportStory['clients']>): string {
+  return section(
+    'Clients, worst first',
+    c.rows.length === 0
+      ? `<p style="margin:0;color:${COLORS.muted};">No clients.</p>`
+      : table(
+          ['Client', 'Score', 'Change', 'Trend', 'Weakest', 'Missing inputs'],
+          c.rows.map((r) => [
+            td(escapeHtml(r.tenantName)),
+            td(
+              `${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : `<br><span style="font-size:12px;${r.band === 'red' ? `color:${COLORS.bad};` : r.band === 'green' ? `color:${COLORS.good};` : 'color:#92400e;'}">${r.band}</span>`}`,
+            ),
+            td(
+              r.delta === null ? '-' : `${r.delta > 0 ? '+' : ''}${r.delta.toFixed(1)}`,
+              r.delta === null ? '' : tone(r.delta > 0 ? 'better' : r.delta < 0 ? 'worse' : 'neutral'),
+            ),
+            td(
+              `<span role="img" aria-label="${escapeHtml(sparklineAlt(r.sparkline))}" title="${escapeHtml(sparklineAlt(r.sparkline))}" style="font-family:monospace;letter-spacing:-1px;">${sparkline(r.sparkline)}</span>`,
+            ),
+            td(
+              r.weakest === null ? '-' : `${escapeHtml(r.weakest.name)} ${r.weakest.score.toFixed(0)}`,
+              'font-size:12px;',
+            ),
+            td(escapeHtml(r.missing.join(', ') || '-'), 'font-size:12px;'),
+          ]),
+          ['26%', '13%', '11%', '17%', '15%', '18%'],
+        ) + more(c.more, `clients (${c.total} in all)`),
+  );
+}
+
+/** Clients at risk and why, the first 25. */
+function atRiskSection(atRisk: readonly AtRiskClient[]): string {
+  return section(
+    'Clients at risk',
+    atRisk.length === 0
+      ? `<p style="margin:0;color:${COLORS.muted};">No client at risk.</p>`
+      : table(
+          ['Client', 'Score', 'Why'],
+          atRisk
+            .slice(0, 25)
+            .map((r) => [
+              td(escapeHtml(r.tenantName)),
+              td(`${r.score === null ? 'no score' : r.score.toFixed(1)}${r.band === null ? '' : ` (${r.band})`}`),
+              td(escapeHtml(r.reasons.join(', '))),
+            ]),
+          ['30%', '18%', '52%'],
+        ) + more(Math.max(0, atRisk.length - 25), 'clients at risk'),
+  );
+}
+
+/** MRR movements chart and words, won value, and the business targets met or missed. */
+function mrrSection(
+  waterfall: NonNullable<ReportStory['waterfall']>,
+  b: ReportStory['business'],
+  charts: readonly ReportChart[],
+): string {
+  const targets: string[] = [];
+  if (b?.netNewTarget !== undefined)
+    targets.push(
+      `Net new MRR target >= ${formatValue(b.netNewTarget, 'usd')}: ${b.netNewMrr === null ? 'no data' : b.netNewMrr >= b.netNewTarget ? 'met' : 'missed'}`,
+    );
+  if (b?.wonTarget !== undefined)
+    targets.push(
+      `Won value target >= ${formatValue(b.wonTarget, 'usd')}: ${b.wonValue === null ? 'no data' : b.wonValue >= b.wonTarget ? 'met' : 'missed'}`,
+    );
+  return section(
+    'MRR movements',
+    chartOr(charts, 'waterfall.png', 'No MRR movements in the period.') +
+      lines([waterfallLine(waterfall), `Won deal value ${formatValue(b?.wonValue ?? null, 'usd')}`, ...targets]),
+  );
 }

@@ -356,45 +356,17 @@ function tiles(
   incidents: { current: number; previous: number | null },
 ): Tile[] {
   const out: Tile[] = [];
-  const kpiTile = (kpi: string, statistic: 'value' | 'p95') => {
-    const def = catalog.get(kpi);
-    if (def === undefined) return;
-    const pick = (vs: readonly KpiReading[]) => {
-      const r = reading(vs, kpi);
-      if (r === undefined || r.count <= 0) return null;
-      const v = statistic === 'p95' ? r.p95 : r.value;
-      return v === undefined || v === null || !Number.isFinite(v) ? null : v;
-    };
-    const current = pick(data.fleetCurrent);
-    const previous = pick(data.fleetPrevious);
-    const t = config.reports.targets[kpi];
-    let target: Tile['target'];
-    if (t !== undefined) {
-      const parts: string[] = [];
-      if (t.min !== undefined) parts.push(`>= ${formatValue(t.min, def.unit)}`);
-      if (t.max !== undefined) parts.push(`<= ${formatValue(t.max, def.unit)}`);
-      const ok =
-        current !== null && (t.min === undefined || current >= t.min) && (t.max === undefined || current <= t.max);
-      target = { text: parts.join(' and '), status: current === null ? 'no_data' : ok ? 'met' : 'missed' };
-    }
-    out.push({
-      id: kpi,
-      title: `${def.title}${statistic === 'p95' ? ' p95' : ''}`,
-      value: formatValue(current, def.unit),
-      previous: formatValue(previous, def.unit),
-      change: rel(current, previous),
-      changeIs: judge(
-        def.direction === 'higher_is_better',
-        current !== null && previous !== null ? current - previous : null,
-      ),
-      ...(target === undefined ? {} : { target }),
-    });
-  };
-  kpiTile(KPI.availability, 'value');
-  kpiTile(KPI.responseLatency, 'p95');
-  kpiTile(KPI.csat, 'value');
-  kpiTile(KPI.nps, 'value');
-  kpiTile(KPI.netNewMrrUsd, 'value');
+  const kpiTiles: ReadonlyArray<[string, 'value' | 'p95']> = [
+    [KPI.availability, 'value'],
+    [KPI.responseLatency, 'p95'],
+    [KPI.csat, 'value'],
+    [KPI.nps, 'value'],
+    [KPI.netNewMrrUsd, 'value'],
+  ];
+  for (const [kpi, statistic] of kpiTiles) {
+    const tile = kpiTile(data, catalog, config, kpi, statistic);
+    if (tile !== undefined) out.push(tile);
+  }
   const mrrTarget = perPeriod(config.reports.businessTargets.netNewMrrUsdPerWeek, data.period.kind);
   const mrr = out.find((t) => t.id === KPI.netNewMrrUsd);
   if (mrr !== undefined && mrrTarget !== undefined) {
@@ -407,6 +379,54 @@ function tiles(
       },
     };
   }
+  out.push(conversionTile(data, config), healthTile(data, distribution), incidentsTile(incidents));
+  return out;
+}
+
+/** One KPI's fleet tile (its value or p95) against its configured target; undefined for an unknown KPI. */
+function kpiTile(
+  data: ReportData,
+  catalog: KpiCatalog,
+  config: PipelineConfig,
+  kpi: string,
+  statistic: 'value' | 'p95',
+): Tile | undefined {
+  const def = catalog.get(kpi);
+  if (def === undefined) return undefined;
+  const pick = (vs: readonly KpiReading[]) => {
+    const r = reading(vs, kpi);
+    if (r === undefined || r.count <= 0) return null;
+    const v = statistic === 'p95' ? r.p95 : r.value;
+    return v === undefined || v === null || !Number.isFinite(v) ? null : v;
+  };
+  const current = pick(data.fleetCurrent);
+  const previous = pick(data.fleetPrevious);
+  const t = config.reports.targets[kpi];
+  let target: Tile['target'];
+  if (t !== undefined) {
+    const parts: string[] = [];
+    if (t.min !== undefined) parts.push(`>= ${formatValue(t.min, def.unit)}`);
+    if (t.max !== undefined) parts.push(`<= ${formatValue(t.max, def.unit)}`);
+    const ok =
+      current !== null && (t.min === undefined || current >= t.min) && (t.max === undefined || current <= t.max);
+    target = { text: parts.join(' and '), status: current === null ? 'no_data' : ok ? 'met' : 'missed' };
+  }
+  return {
+    id: kpi,
+    title: `${def.title}${statistic === 'p95' ? ' p95' : ''}`,
+    value: formatValue(current, def.unit),
+    previous: formatValue(previous, def.unit),
+    change: rel(current, previous),
+    changeIs: judge(
+      def.direction === 'higher_is_better',
+      current !== null && previous !== null ? current - previous : null,
+    ),
+    ...(target === undefined ? {} : { target }),
+  };
+}
+
+/** Lead-to-won conversion of the fleet against its business target. */
+function conversionTile(data: ReportData, config: PipelineConfig): Tile {
   const conv = (vs: readonly KpiReading[]) => {
     const lead = countOf(vs, KPI.funnelLead);
     return lead > 0 ? countOf(vs, KPI.funnelWon) / lead : null;
@@ -414,7 +434,7 @@ function tiles(
   const cc = conv(data.fleetCurrent);
   const pc = conv(data.fleetPrevious);
   const convTarget = config.reports.businessTargets.conversion.lead_to_won;
-  out.push({
+  return {
     id: 'conversion',
     title: 'Conversion lead to won',
     value: formatValue(cc, 'ratio'),
@@ -429,25 +449,32 @@ function tiles(
             status: cc === null ? ('no_data' as const) : cc >= convTarget ? ('met' as const) : ('missed' as const),
           },
         }),
-  });
+  };
+}
+
+/** Clients per health band, judged by the change in red-band clients. */
+function healthTile(data: ReportData, distribution: Record<HealthBand | 'no_score', number>): Tile {
   const prevRed = data.health.filter((h) => h.earlier?.band === 'red').length;
-  out.push({
+  return {
     id: 'health',
     title: 'Client health',
     value: `${distribution.green} green, ${distribution.yellow} yellow, ${distribution.red} red`,
     previous: `${prevRed} red`,
     change: null,
     changeIs: judge(false, distribution.red - prevRed),
-  });
-  out.push({
+  };
+}
+
+/** Incidents opened in the period against the previous one. */
+function incidentsTile(incidents: { current: number; previous: number | null }): Tile {
+  return {
     id: 'incidents',
     title: 'Incidents',
     value: `${incidents.current}`,
     previous: incidents.previous === null ? 'no data' : `${incidents.previous}`,
     change: rel(incidents.current, incidents.previous),
     changeIs: judge(false, incidents.previous === null ? null : incidents.current - incidents.previous),
-  });
-  return out;
+  };
 }
 
 /** Fleet days of the baseline and the period, oldest first. */
