@@ -12,7 +12,6 @@ import {
   type ExperimentConfig,
   type ExperimentResult,
   type ExperimentRow,
-  type ExperimentStatus,
   experimentRows,
   formatPValue,
   formatRelativeLift,
@@ -35,14 +34,8 @@ export interface ReportExperimentData {
 }
 
 /** One experiment of the section. */
-export interface ExperimentSummary {
-  readonly id: string;
-  readonly title: string;
-  readonly scope: string;
-  readonly status: ExperimentStatus;
-  readonly start: string;
-  readonly end?: string;
-  readonly control: string;
+export interface ExperimentSummary
+  extends Pick<ExperimentResult, 'id' | 'title' | 'scope' | 'status' | 'start' | 'end' | 'control'> {
   readonly primaryKpi: string;
   readonly primaryTitle: string;
   readonly unit: KpiUnit;
