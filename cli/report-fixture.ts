@@ -101,6 +101,27 @@ const TENANT_NAMES = [
   'Hooli',
 ];
 
+/** A tenant of the fixture, as its configuration lists it. */
+interface FixtureTenant {
+  readonly id: string;
+  readonly name: string;
+  readonly tier: 'enterprise' | 'standard';
+}
+
+/** One tenant's day of synthetic events. */
+interface TenantDay {
+  /** Observes one event of `type` at a random instant of the day. */
+  readonly emit: (type: AgentEvent['type'], data: Record<string, unknown>) => void;
+  readonly random: () => number;
+  /** Events emitted so far in the fixture: names sessions, leads and tickets. */
+  readonly seq: () => number;
+  readonly tenantIndex: number;
+  /** Slow responses, errors and poor scores on this day. */
+  readonly degraded: boolean;
+}
+
+const FEATURES = ['search', 'voice', 'handoff', 'analytics'];
+
 /**
  * Builds a fixture with `tenants` tenants over `days` days ending on `lastDayMs`'s day. Tenant 1
  * degrades on the last three days (slow responses, errors, poor CSAT) so reports have movers, missed
@@ -108,24 +129,16 @@ const TENANT_NAMES = [
  */
 export function buildReportFixture(options: ReportFixtureOptions): ReportFixture {
   const days = options.days ?? 36;
-  const tenantCount = options.tenants ?? 6;
   const perDay = options.sessionsPerDay ?? 30;
   const random = rng(options.seed ?? 7);
   const catalog = KpiCatalog.builtIn();
   const source = new InMemoryKpiSource(catalog);
   const lastStart = bucketStart(options.lastDayMs, 'day');
-  const tenants = Array.from({ length: tenantCount }, (_, i) => ({
-    id: `tenant-${String(i).padStart(2, '0')}`,
-    name: TENANT_NAMES[i % TENANT_NAMES.length] ?? `Tenant ${i}`,
-    tier: i % 3 === 0 ? 'enterprise' : 'standard',
-  }));
+  const tenants = fixtureTenants(options.tenants ?? 6);
   let seq = 0;
-  const features = ['search', 'voice', 'handoff', 'analytics'];
   for (let d = days - 1; d >= 0; d--) {
     const dayStart = lastStart - d * DAY;
     tenants.forEach((t, ti) => {
-      // Tenant 1 degrades over the last three days; the others are steady with noise.
-      const degraded = ti === 1 && d <= 2;
       const emit = (type: AgentEvent['type'], data: Record<string, unknown>) => {
         const timeMs = dayStart + Math.floor(random() * DAY);
         const event = {
@@ -139,72 +152,98 @@ export function buildReportFixture(options: ReportFixtureOptions): ReportFixture
         } as AgentEvent;
         source.observe(event, timeMs);
       };
-      const sessions = Math.round(perDay * (0.8 + 0.4 * random()) * (degraded ? 0.6 : 1));
-      for (let s = 0; s < sessions; s++) {
-        const resolved = random() < (degraded ? 0.5 : 0.85);
-        emit('agent.session.completed', {
-          sessionId: `s${seq}`,
-          channel: 'voice',
-          handleTimeMs: 60_000 + random() * 240_000,
-          resolved,
-          firstContact: resolved && random() < 0.9,
-          escalated: !resolved && random() < 0.5,
-        });
-        for (let k = 0; k < 2; k++) {
-          emit('agent.turn.completed', {
-            sessionId: `s${seq}`,
-            totalMs: (degraded ? 3500 : 900) + random() * (degraded ? 4000 : 1200),
-            cacheHit: random() < 0.6,
-            ok: random() > (degraded ? 0.06 : 0.002),
-          });
-        }
-        emit('api.request.completed', {
-          route: '/v1/answer',
-          method: 'POST',
-          status: random() < (degraded ? 0.05 : 0.001) ? 503 : 200,
-          latencyMs: 80 + random() * 300,
-        });
-        emit('voice.synthesis.completed', {
-          latencyMs: 300 + random() * 900,
-          ok: true,
-          cacheHit: random() < 0.5,
-          qualityScore: 0.93,
-        });
-      }
-      for (let h = 0; h < 24; h++)
-        emit('healthcheck.completed', { target: 'api', ok: !(degraded && h < 2), latencyMs: 40 });
-      for (let f = 0; f < 6; f++) {
-        emit('feedback.submitted', {
-          kind: 'csat',
-          score: degraded ? 1 + Math.floor(random() * 3) : 4 + Math.floor(random() * 2),
-        });
-        emit('feedback.submitted', {
-          kind: 'nps',
-          score: degraded ? Math.floor(random() * 7) : 7 + Math.floor(random() * 4),
-        });
-      }
-      const users = Math.round(10 + 5 * random());
-      for (let u = 0; u < users; u++) {
-        emit('user.active', { userId: `u${u}`, feature: features[u % (2 + (ti % 3))] });
-      }
-      for (const stage of ['lead', 'lead', 'contacted', 'qualified', 'proposal', 'won'] as const) {
-        if (random() < 0.7)
-          emit('sales.stage.changed', { leadId: `l${seq}`, stage, ...(stage === 'won' ? { valueUsd: 1200 } : {}) });
-      }
-      if (random() < 0.3)
-        emit('revenue.recorded', { kind: degraded ? 'churn' : 'expansion', mrrDeltaUsd: degraded ? -400 : 250 });
-      const tickets = degraded ? 6 : random() < 0.5 ? 1 : 0;
-      for (let k = 0; k < tickets; k++) {
-        emit('support.ticket.updated', { ticketId: `k${seq}`, status: 'opened', priority: degraded ? 'P1' : 'P3' });
-        emit('support.ticket.updated', {
-          ticketId: `k${seq}`,
-          status: 'resolved',
-          resolutionMs: 3_600_000 * (1 + random() * 5),
-        });
-      }
+      // Tenant 1 degrades over the last three days; the others are steady with noise.
+      const day: TenantDay = { emit, random, seq: () => seq, tenantIndex: ti, degraded: ti === 1 && d <= 2 };
+      emitSessions(day, perDay);
+      emitDailyEvents(day);
     });
   }
-  const config = parseConfig(
+  return { source, incidents: fixtureIncidents(lastStart), config: fixtureConfig(tenants), catalog };
+}
+
+function fixtureTenants(count: number): FixtureTenant[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `tenant-${String(i).padStart(2, '0')}`,
+    name: TENANT_NAMES[i % TENANT_NAMES.length] ?? `Tenant ${i}`,
+    tier: i % 3 === 0 ? 'enterprise' : 'standard',
+  }));
+}
+
+/** Sessions of the day, each with its turns, an API request and a voice synthesis. */
+function emitSessions(day: TenantDay, perDay: number): void {
+  const { emit, random, seq, degraded } = day;
+  const sessions = Math.round(perDay * (0.8 + 0.4 * random()) * (degraded ? 0.6 : 1));
+  for (let s = 0; s < sessions; s++) {
+    const resolved = random() < (degraded ? 0.5 : 0.85);
+    emit('agent.session.completed', {
+      sessionId: `s${seq()}`,
+      channel: 'voice',
+      handleTimeMs: 60_000 + random() * 240_000,
+      resolved,
+      firstContact: resolved && random() < 0.9,
+      escalated: !resolved && random() < 0.5,
+    });
+    for (let k = 0; k < 2; k++) {
+      emit('agent.turn.completed', {
+        sessionId: `s${seq()}`,
+        totalMs: (degraded ? 3500 : 900) + random() * (degraded ? 4000 : 1200),
+        cacheHit: random() < 0.6,
+        ok: random() > (degraded ? 0.06 : 0.002),
+      });
+    }
+    emit('api.request.completed', {
+      route: '/v1/answer',
+      method: 'POST',
+      status: random() < (degraded ? 0.05 : 0.001) ? 503 : 200,
+      latencyMs: 80 + random() * 300,
+    });
+    emit('voice.synthesis.completed', {
+      latencyMs: 300 + random() * 900,
+      ok: true,
+      cacheHit: random() < 0.5,
+      qualityScore: 0.93,
+    });
+  }
+}
+
+/** The day's health checks, feedback, active users, sales, revenue and support tickets. */
+function emitDailyEvents(day: TenantDay): void {
+  const { emit, random, seq, degraded, tenantIndex } = day;
+  for (let h = 0; h < 24; h++)
+    emit('healthcheck.completed', { target: 'api', ok: !(degraded && h < 2), latencyMs: 40 });
+  for (let f = 0; f < 6; f++) {
+    emit('feedback.submitted', {
+      kind: 'csat',
+      score: degraded ? 1 + Math.floor(random() * 3) : 4 + Math.floor(random() * 2),
+    });
+    emit('feedback.submitted', {
+      kind: 'nps',
+      score: degraded ? Math.floor(random() * 7) : 7 + Math.floor(random() * 4),
+    });
+  }
+  const users = Math.round(10 + 5 * random());
+  for (let u = 0; u < users; u++) {
+    emit('user.active', { userId: `u${u}`, feature: FEATURES[u % (2 + (tenantIndex % 3))] });
+  }
+  for (const stage of ['lead', 'lead', 'contacted', 'qualified', 'proposal', 'won'] as const) {
+    if (random() < 0.7)
+      emit('sales.stage.changed', { leadId: `l${seq()}`, stage, ...(stage === 'won' ? { valueUsd: 1200 } : {}) });
+  }
+  if (random() < 0.3)
+    emit('revenue.recorded', { kind: degraded ? 'churn' : 'expansion', mrrDeltaUsd: degraded ? -400 : 250 });
+  const tickets = degraded ? 6 : random() < 0.5 ? 1 : 0;
+  for (let k = 0; k < tickets; k++) {
+    emit('support.ticket.updated', { ticketId: `k${seq()}`, status: 'opened', priority: degraded ? 'P1' : 'P3' });
+    emit('support.ticket.updated', {
+      ticketId: `k${seq()}`,
+      status: 'resolved',
+      resolutionMs: 3_600_000 * (1 + random() * 5),
+    });
+  }
+}
+
+function fixtureConfig(tenants: readonly FixtureTenant[]): PipelineConfig {
+  return parseConfig(
     {
       tiers: {
         standard: { perTenantAlarms: false, perTenantDashboard: false, licensedSeats: 20 },
@@ -215,8 +254,12 @@ export function buildReportFixture(options: ReportFixtureOptions): ReportFixture
     },
     'report fixture',
   );
+}
+
+/** A resolved P1 on tenant 1's last day, with a muted P2 beside it, and an open fleet P2 (names to escape). */
+function fixtureIncidents(lastStart: number): InMemoryIncidentReader {
   const opened = lastStart + 3 * 3_600_000;
-  const incidents = new InMemoryIncidentReader([
+  return new InMemoryIncidentReader([
     {
       id: 'inc-1',
       alarmName: 'agent-kpi-response_latency-p1-tenant-01',
@@ -253,5 +296,4 @@ export function buildReportFixture(options: ReportFixtureOptions): ReportFixture
       openedAt: new Date(opened + 5 * 3_600_000).toISOString(),
     },
   ]);
-  return { source, incidents, config, catalog };
 }

@@ -175,104 +175,129 @@ export class AggregateBatch {
     return { ...this.report(classified, outcome, cuts), experimentEvents: { ...fold.assignments } };
   }
 
+  /**
+   * Writes the fold's items: records them in the rollup ledger, then read-merge-write rounds until
+   * every item is written, already applied or failed, or the conflict rounds run out.
+   */
   private async applyFold(fold: BatchFold): Promise<ApplyOutcome> {
-    const result: ApplyOutcome = {
-      itemsWritten: 0,
-      itemsAlreadyApplied: 0,
-      itemsFailed: 0,
-      conflicts: 0,
-      failedFrom: new Map(),
-      appliedMinutes: [],
-      items: 0,
-      touched: [],
-      rolledUp: 0,
-    };
-    let pending = fold.items();
-    result.items = pending.length;
-    const failedIds = new Set<string>();
+    const result = emptyOutcome();
+    const all = fold.items();
+    result.items = all.length;
     try {
       // The ledger names the tenants of each hour before their minutes are written (rollups.ts).
-      await this.rollups.record(pending.filter(isKpiItem));
+      await this.rollups.record(all.filter(isKpiItem));
     } catch (err) {
       if (!(err instanceof KpiStoreError)) throw err;
-      this.failWithDeltas(
-        pending.map((a) => [a, fold.delta(a, {})]),
-        result,
-      );
+      this.failUnread(fold, all, result);
       return result;
     }
-    const all = pending;
+    // Items not handed to the rollups: failed ones, and those of a round that found nothing to write.
+    const notTouched = new Set<string>();
+    let pending = all;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= this.maxConflictRounds) {
         await this.failItems(fold, pending, result);
-        for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
-        pending = [];
+        addIds(notTouched, pending);
         break;
       }
-      let stored: Map<string, StoredKpiItem>;
-      try {
-        stored = await this.store.read(pending);
-      } catch (err) {
-        if (!(err instanceof KpiStoreError)) throw err;
-        this.failWithDeltas(
-          pending.map((a) => [a, fold.delta(a, {})]),
-          result,
-        );
-        for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
-        pending = [];
-        break;
-      }
-      const writes: KpiItemWrite[] = [];
-      const deltas: ItemDelta[] = [];
-      for (const address of pending) {
-        const item = stored.get(itemId(kpiItemKey(address)));
-        const delta = fold.delta(address, item?.watermarks ?? {});
-        if (delta === undefined) {
-          result.itemsAlreadyApplied++;
-          continue;
-        }
-        // The delta is a fresh set and the stored one was just deserialized for this write: both are ours to reuse.
-        const set = item === undefined ? delta.set : item.set;
-        if (item !== undefined) set.mergeFrom(delta.set);
-        writes.push({
-          address,
-          set,
-          expectedVersion: item?.version,
-          watermarks: fold.advance(item?.watermarks ?? {}),
-          expiresAt: expiresAtSeconds(address, this.retention),
-        });
-        deltas.push(delta);
-      }
-      if (writes.length === 0) break;
-      const outcomes = await this.store.write(writes);
-      const next: KpiItemAddress[] = [];
-      const failed: Array<[KpiItemAddress, ItemDelta | undefined]> = [];
-      outcomes.forEach((o, i) => {
-        const w = writes[i]!;
-        const d = deltas[i]!;
-        if (o === 'written') {
-          result.itemsWritten++;
-          if (w.address.granularity === 'minute') {
-            result.appliedMinutes.push({
-              tenant: w.address.tenant,
-              bucketStartMs: w.address.bucketStartMs,
-              set: d.set,
-            });
-          }
-        } else if (o === 'conflict') {
-          result.conflicts++;
-          next.push(w.address);
-        } else {
-          failed.push([w.address, d]);
-        }
-      });
-      this.failWithDeltas(failed, result);
-      for (const [a] of failed) failedIds.add(itemId(kpiItemKey(a)));
-      pending = next;
+      pending = await this.writeRound(fold, pending, result, notTouched);
     }
-    for (const a of pending) failedIds.add(itemId(kpiItemKey(a)));
-    result.touched = all.filter((a) => isKpiItem(a) && !failedIds.has(itemId(kpiItemKey(a))));
+    result.touched = all.filter((a) => isKpiItem(a) && !notTouched.has(itemId(kpiItemKey(a))));
     return result;
+  }
+
+  /**
+   * One read-merge-write round over `pending`; returns the items that met a concurrent writer and
+   * must be read again. Items that fail or are left unsettled are added to `notTouched`.
+   */
+  private async writeRound(
+    fold: BatchFold,
+    pending: readonly KpiItemAddress[],
+    result: ApplyOutcome,
+    notTouched: Set<string>,
+  ): Promise<KpiItemAddress[]> {
+    let stored: Map<string, StoredKpiItem>;
+    try {
+      stored = await this.store.read(pending);
+    } catch (err) {
+      if (!(err instanceof KpiStoreError)) throw err;
+      this.failUnread(fold, pending, result);
+      addIds(notTouched, pending);
+      return [];
+    }
+    const { writes, deltas } = this.mergeWrites(fold, pending, stored, result);
+    if (writes.length === 0) {
+      // Every item of the round was applied by an earlier delivery: nothing to write, and the
+      // round's items are not handed to the rollups.
+      addIds(notTouched, pending);
+      return [];
+    }
+    const outcomes = await this.store.write(writes);
+    const retry: KpiItemAddress[] = [];
+    const failed: Array<[KpiItemAddress, ItemDelta | undefined]> = [];
+    outcomes.forEach((o, i) => {
+      const w = writes[i]!;
+      const d = deltas[i]!;
+      if (o === 'written') {
+        result.itemsWritten++;
+        if (w.address.granularity === 'minute') {
+          result.appliedMinutes.push({ tenant: w.address.tenant, bucketStartMs: w.address.bucketStartMs, set: d.set });
+        }
+      } else if (o === 'conflict') {
+        result.conflicts++;
+        retry.push(w.address);
+      } else {
+        failed.push([w.address, d]);
+      }
+    });
+    this.failWithDeltas(failed, result);
+    addIds(
+      notTouched,
+      failed.map(([a]) => a),
+    );
+    return retry;
+  }
+
+  /**
+   * The conditional writes that merge each item's unapplied records into its stored set and raise
+   * its watermarks; items with nothing left to apply are counted as already applied.
+   */
+  private mergeWrites(
+    fold: BatchFold,
+    pending: readonly KpiItemAddress[],
+    stored: ReadonlyMap<string, StoredKpiItem>,
+    result: ApplyOutcome,
+  ): { writes: KpiItemWrite[]; deltas: ItemDelta[] } {
+    const writes: KpiItemWrite[] = [];
+    const deltas: ItemDelta[] = [];
+    for (const address of pending) {
+      const item = stored.get(itemId(kpiItemKey(address)));
+      const delta = fold.delta(address, item?.watermarks ?? {});
+      if (delta === undefined) {
+        result.itemsAlreadyApplied++;
+        continue;
+      }
+      // The delta is a fresh set and the stored one was just deserialized for this write: both are ours to reuse.
+      const set = item === undefined ? delta.set : item.set;
+      if (item !== undefined) set.mergeFrom(delta.set);
+      writes.push({
+        address,
+        set,
+        expectedVersion: item?.version,
+        watermarks: fold.advance(item?.watermarks ?? {}),
+        expiresAt: expiresAtSeconds(address, this.retention),
+      });
+      deltas.push(delta);
+    }
+    return { writes, deltas };
+  }
+
+  /** Fails items whose stored watermarks could not be read: their whole contribution is unapplied. */
+  private failUnread(fold: BatchFold, addresses: readonly KpiItemAddress[], result: ApplyOutcome): void {
+    this.failWithDeltas(
+      addresses.map((a) => [a, fold.delta(a, {})]),
+      result,
+    );
   }
 
   private async failItems(fold: BatchFold, addresses: readonly KpiItemAddress[], result: ApplyOutcome): Promise<void> {
@@ -352,6 +377,24 @@ interface ApplyOutcome {
   /** Minute items applied now or before (not failed): the periods they fall in may need rolling up. */
   touched: KpiItemAddress[];
   rolledUp: number;
+}
+
+function emptyOutcome(): ApplyOutcome {
+  return {
+    itemsWritten: 0,
+    itemsAlreadyApplied: 0,
+    itemsFailed: 0,
+    conflicts: 0,
+    failedFrom: new Map(),
+    appliedMinutes: [],
+    items: 0,
+    touched: [],
+    rolledUp: 0,
+  };
+}
+
+function addIds(ids: Set<string>, addresses: readonly KpiItemAddress[]): void {
+  for (const a of addresses) ids.add(itemId(kpiItemKey(a)));
 }
 
 /** Tenant and fleet KPI items, which roll up; experiment items are written as day items directly. */
