@@ -34,7 +34,7 @@ const MINUTE_MS = 60_000;
 export interface EmfExperimentMetricsProps {
   /** The sink of every contribution that is not an experiment item's (the KPI metrics). */
   readonly inner: KpiMetricsSink;
-  /** A Powertools Metrics instance in the KPI metrics' namespace, without default dimensions. */
+  /** A Powertools Metrics instance in the KPI metrics' namespace (its default dimensions are cleared). */
   readonly metrics: Metrics;
   readonly catalog: KpiCatalog;
   /** The configured experiments. */
@@ -56,6 +56,8 @@ export class EmfExperimentMetrics implements KpiMetricsSink {
   constructor(props: EmfExperimentMetricsProps) {
     this.inner = props.inner;
     this.metrics = props.metrics;
+    // Powertools adds a `service` dimension by default; the widget addresses Experiment and Variant alone.
+    this.metrics.clearDefaultDimensions();
     this.byId = new Map(experimentMetrics(props.experiments, props.catalog).map((m) => [m.experiment, m]));
     this.now = props.now;
     this.cap = props.maxValuesPerMetric ?? 1000;

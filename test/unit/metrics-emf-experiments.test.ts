@@ -76,7 +76,7 @@ function experimentDelta(id: string, variant: string, set: KpiSet, dayMs = DAY_M
 }
 
 /** Publishes through the aggregator's composition (experiment sink around the KPI sink) and parses stdout. */
-function publish(deltas: readonly AppliedMinuteDelta[], nowMs = NOW_MS) {
+function publish(deltas: readonly AppliedMinuteDelta[], nowMs = NOW_MS, alone = false) {
   const warnings: string[] = [];
   const logger = {
     debug: () => {},
@@ -86,7 +86,7 @@ function publish(deltas: readonly AppliedMinuteDelta[], nowMs = NOW_MS) {
   };
   const metrics = new Metrics({ namespace: NAMESPACE, serviceName: 'aggregator', logger });
   const sink = new EmfExperimentMetrics({
-    inner: new EmfKpiMetrics({ metrics, catalog }),
+    inner: alone ? { publish: () => {} } : new EmfKpiMetrics({ metrics, catalog }),
     metrics,
     catalog,
     experiments: config.experiments,
@@ -154,6 +154,12 @@ describe('EmfExperimentMetrics', () => {
       expect(d.Tenant).toBeUndefined();
       expect(d.service).toBeUndefined();
     }
+  });
+
+  it('adds no Powertools service dimension when composed without the KPI sink', () => {
+    const { docs: alone } = publish([experimentDelta('prompt-v2', 'control', sessions(1, 1))], NOW_MS, true);
+    expect(alone.map((d) => d._aws.CloudWatchMetrics[0]!.Dimensions)).toEqual([[['Experiment', 'Variant']]]);
+    expect(alone[0]!.service).toBeUndefined();
   });
 
   it('never publishes unknown experiments, unknown variants or experiments no longer configured', () => {
