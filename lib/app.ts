@@ -23,6 +23,11 @@ export interface BuildAppOptions {
    * @default - environment-agnostic stacks
    */
   readonly env?: Environment;
+  /**
+   * The synth-time clock (epoch ms); the dashboards draw experiments whose end is after it.
+   * @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 /**
@@ -59,6 +64,7 @@ export function buildApp(app: App, config: PipelineConfig, options: BuildAppOpti
     quarantineBucket: data.quarantineBucket,
     encryptionKey: data.encryptionKey,
     alarmNamesBySeverity: alerting.alarmNamesBySeverity,
+    ...(options.now === undefined ? {} : { now: options.now }),
     description: `${config.name}: aggregator, scheduled reports and dashboards.`,
   });
   Tags.of(app).add('agent-kpi:deployment', config.name);

@@ -107,12 +107,15 @@ export class EmfKpiMetrics implements KpiMetricsSink {
 
   publish(deltas: readonly AppliedMinuteDelta[]): void {
     for (const d of deltas) {
+      // Experiment items are a variant's share of traffic the tenant and fleet deltas already hold.
+      if (d.experiment !== undefined) continue;
       const dimension = isFleet(d.tenant) ? FLEET_DIMENSION_VALUE : this.perTenant.has(d.tenant) ? d.tenant : undefined;
       if (dimension === undefined) continue;
       const values = this.metricValues(d.set);
       const names = this.perTenantNames;
-      this.emit(
-        dimension,
+      emitMetricDocuments(
+        this.metrics,
+        { [TENANT_DIMENSION]: dimension },
         d.bucketStartMs,
         isFleet(d.tenant) || names === undefined ? values : values.filter((m) => names.has(m.name)),
       );
@@ -126,63 +129,76 @@ export class EmfKpiMetrics implements KpiMetricsSink {
       const v = set.value(def.name);
       if (v === undefined || v.value === null || v.count === 0) continue;
       const metric = def.metric!;
-      const values = this.valuesOf(def, set, v.value, v.count);
+      const values = metricSamples(def, set, v.value, v.count, this.cap);
       if (values.length > 0) out.push({ name: metric.name, unit: metric.unit, values });
     }
     return out;
   }
+}
 
-  private valuesOf(def: KpiDefinition, set: KpiSet, value: number, count: number): number[] {
-    const k = Math.min(count, this.cap);
-    switch (def.aggregation) {
-      case 'count':
-      case 'sum':
-      case 'distinct':
-        return [value];
-      case 'quantiles': {
-        const out: number[] = [];
-        for (let i = 0; i < k; i++) {
-          const q = set.quantile(def.name, (i + 0.5) / k);
-          if (q !== undefined) out.push(q);
-        }
-        return out;
+/**
+ * The values one KPI is published with, for a set where it has `count` contributions and the
+ * value `value`: per the rules in the module comment, at most `cap` per metric.
+ */
+export function metricSamples(def: KpiDefinition, set: KpiSet, value: number, count: number, cap: number): number[] {
+  const k = Math.min(count, cap);
+  switch (def.aggregation) {
+    case 'count':
+    case 'sum':
+    case 'distinct':
+      return [value];
+    case 'quantiles': {
+      const out: number[] = [];
+      for (let i = 0; i < k; i++) {
+        const q = set.quantile(def.name, (i + 0.5) / k);
+        if (q !== undefined) out.push(q);
       }
-      case 'rate': {
-        // k = count (no cap): exactly `hits` ones. Under the cap, value * k is fractional in
-        // general; rounding it would move the share by up to 0.5 / k (0.06% read as 0.1%), so
-        // one sample carries the remainder and the mean stays the exact share.
-        const exact = value * k;
-        const ones = Math.min(k, Math.floor(exact + 1e-9));
-        const remainder = exact - ones;
-        const out = new Array<number>(k).fill(0);
-        out.fill(1, 0, ones);
-        if (ones < k && remainder > 1e-9) out[ones] = remainder;
-        return out;
-      }
-      default:
-        return new Array<number>(k).fill(value);
+      return out;
     }
+    case 'rate': {
+      // k = count (no cap): exactly `hits` ones. Under the cap, value * k is fractional in
+      // general; rounding it would move the share by up to 0.5 / k (0.06% read as 0.1%), so
+      // one sample carries the remainder and the mean stays the exact share.
+      const exact = value * k;
+      const ones = Math.min(k, Math.floor(exact + 1e-9));
+      const remainder = exact - ones;
+      const out = new Array<number>(k).fill(0);
+      out.fill(1, 0, ones);
+      if (ones < k && remainder > 1e-9) out[ones] = remainder;
+      return out;
+    }
+    default:
+      return new Array<number>(k).fill(value);
   }
+}
 
-  private emit(dimension: string, timestampMs: number, metrics: readonly MetricValues[]): void {
-    // Split into documents of at most 99 metrics and 99 values per metric, each with the dimension.
-    let offset = 0;
-    for (;;) {
-      const page = metrics
-        .filter((m) => m.values.length > offset)
-        .map((m) => ({ ...m, values: m.values.slice(offset, offset + VALUES_PER_DOCUMENT) }));
-      if (page.length === 0) break;
-      for (let i = 0; i < page.length; i += METRICS_PER_DOCUMENT) {
-        this.metrics.addDimension(TENANT_DIMENSION, dimension);
-        this.metrics.setTimestamp(timestampMs);
-        for (const m of page.slice(i, i + METRICS_PER_DOCUMENT)) {
-          for (const value of m.values) {
-            this.metrics.addMetric(m.name, m.unit as Parameters<Metrics['addMetric']>[1], value);
-          }
+/**
+ * Writes `values` as EMF documents of at most 99 metrics and 99 values per metric, each with
+ * `dimensions` and the timestamp: documents Powertools never has to flush on its own.
+ */
+export function emitMetricDocuments(
+  metrics: Metrics,
+  dimensions: Readonly<Record<string, string>>,
+  timestampMs: number,
+  values: readonly MetricValues[],
+): void {
+  // Split into documents of at most 99 metrics and 99 values per metric, each with the dimensions.
+  let offset = 0;
+  for (;;) {
+    const page = values
+      .filter((m) => m.values.length > offset)
+      .map((m) => ({ ...m, values: m.values.slice(offset, offset + VALUES_PER_DOCUMENT) }));
+    if (page.length === 0) break;
+    for (let i = 0; i < page.length; i += METRICS_PER_DOCUMENT) {
+      for (const [name, value] of Object.entries(dimensions)) metrics.addDimension(name, value);
+      metrics.setTimestamp(timestampMs);
+      for (const m of page.slice(i, i + METRICS_PER_DOCUMENT)) {
+        for (const value of m.values) {
+          metrics.addMetric(m.name, m.unit as Parameters<Metrics['addMetric']>[1], value);
         }
-        this.metrics.publishStoredMetrics();
       }
-      offset += VALUES_PER_DOCUMENT;
+      metrics.publishStoredMetrics();
     }
+    offset += VALUES_PER_DOCUMENT;
   }
 }

@@ -19,6 +19,7 @@ import {
   publishedKpis,
   tenantDashboardKpis,
 } from '../../lambdas/core/dashboards/tenant-metrics';
+import { experimentDimensions, experimentMetrics, runningExperiments } from '../../lambdas/core/experiments';
 
 /** CloudWatch's limit of widgets on one dashboard. */
 export const CLOUDWATCH_MAX_WIDGETS = 500;
@@ -208,6 +209,50 @@ export function alarmStatusWidgets(
   return widgets;
 }
 
+/**
+ * One graph per experiment that is running or yet to start at `nowMs` (no end, or an end after
+ * it): its primary KPI per variant, as the aggregator publishes it (`experimentMetrics`), behind a
+ * header. None when no experiment qualifies. Hourly points: a variant sees a fraction of the
+ * traffic, and the verdict comes from `kpi experiment`, not from the graph.
+ */
+export function experimentWidgets(
+  config: Pick<PipelineConfig, 'experiments' | 'metricsNamespace'>,
+  catalog: KpiCatalog,
+  nowMs: number,
+): cloudwatch.IWidget[] {
+  const metrics = experimentMetrics(runningExperiments(config.experiments, nowMs), catalog);
+  if (metrics.length === 0) return [];
+  return [
+    new cloudwatch.TextWidget({
+      markdown:
+        '## Experiments\nPrimary KPI per variant, hourly. The verdict, with intervals and the sample-ratio check: ' +
+        '`kpi experiment <id>`.',
+      width: 24,
+      height: 2,
+    }),
+    ...metrics.map(
+      (m) =>
+        new cloudwatch.GraphWidget({
+          title: `Experiment ${m.experiment}: ${m.kpi.title}${m.statistic === 'Average' ? '' : ` ${m.statistic}`} by variant`,
+          width: 12,
+          height: 6,
+          left: m.variants.map(
+            (variant) =>
+              new cloudwatch.Metric({
+                namespace: config.metricsNamespace,
+                metricName: m.metricName,
+                dimensionsMap: experimentDimensions(m.experiment, variant),
+                statistic: m.statistic,
+                period: Duration.hours(1),
+                label: variant === m.control ? `${variant} (control)` : variant,
+              }),
+          ),
+          ...(m.kpi.unit === 'ratio' ? { leftYAxis: { min: 0, max: 1, showUnits: false } } : {}),
+        }),
+    ),
+  ];
+}
+
 /** Settings of the dashboards. */
 export interface DashboardsProps {
   /** The resolved configuration: name, metric namespace, tenants and tiers. */
@@ -246,6 +291,11 @@ export interface DashboardsProps {
    * @default Duration.minutes(5)
    */
   readonly period?: Duration;
+  /**
+   * The synth-time clock (epoch ms): experiments whose end has passed get no widget.
+   * @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 /**
@@ -278,6 +328,7 @@ export class Dashboards extends Construct {
       }),
       ...alarmStatusWidgets(this, props.alarmNamesBySeverity ?? {}),
       ...fleet.all(),
+      ...experimentWidgets(config, catalog, (props.now ?? Date.now)()),
     ]);
 
     this.pipelineHealth = this.pages('PipelineHealth', `${config.name}-pipeline-health`, pipelineHealthWidgets(props));

@@ -26,6 +26,11 @@ export interface PipelineStackProps extends StackProps {
    * @default - only the pipeline health alarms
    */
   readonly alarmNamesBySeverity?: Partial<Record<Severity, readonly string[]>>;
+  /**
+   * The synth-time clock (epoch ms) of the dashboards' experiment widgets.
+   * @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 /**
@@ -80,6 +85,7 @@ export class PipelineStack extends Stack {
       stream: props.stream,
       quarantineBucket: props.quarantineBucket,
       failureQueues: [this.aggregator.failureQueue, this.reports.deadLetterQueue],
+      ...(props.now === undefined ? {} : { now: props.now }),
     });
   }
 }

@@ -25,6 +25,8 @@ export interface SynthesizeOptions {
    * @default true
    */
   readonly validate?: boolean;
+  /** The synth-time clock (epoch ms). @default Date.now */
+  readonly now?: () => number;
 }
 
 /** Builds and synthesizes every stack for a configuration document (defaults filled in). */
@@ -38,7 +40,7 @@ export function synthesize(input: PipelineConfigInput, options: SynthesizeOption
       '@aws-cdk/core:validateAgainstDefaultRules': true,
     },
   });
-  const stacks = buildApp(app, parseConfig(input, 'test'));
+  const stacks = buildApp(app, parseConfig(input, 'test'), options.now === undefined ? {} : { now: options.now });
   // Throws when a validation rule reports an error.
   const assembly = app.synth();
   return {

@@ -7,7 +7,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { KpiSet } from '../../lambdas/core/aggregates';
-import { AggregateBatch, type KpiItemAddress, type KpiStore } from '../../lambdas/core/aggregation';
+import {
+  AggregateBatch,
+  type AppliedMinuteDelta,
+  type KpiItemAddress,
+  type KpiMetricsSink,
+  type KpiStore,
+} from '../../lambdas/core/aggregation';
 import type { AgentEvent } from '../../lambdas/core/events/contract';
 import type { RoutedExperiment } from '../../lambdas/core/experiments/routing';
 import { bucketStart } from '../../lambdas/core/time/buckets';
@@ -87,6 +93,33 @@ function expectedItems(events: readonly AgentEvent[]): Map<string, { address: Kp
   return out;
 }
 
+/** Events per experiment item handed to the metrics sink, by `scope|experiment|variant|day`. */
+class PublishedExperimentEvents implements KpiMetricsSink {
+  readonly events = new Map<string, number>();
+
+  publish(deltas: readonly AppliedMinuteDelta[]): void {
+    for (const d of deltas) {
+      if (d.experiment === undefined) continue;
+      const key = `${d.tenant}|${d.experiment.id}|${d.experiment.variant}|${d.bucketStartMs}`;
+      this.events.set(key, (this.events.get(key) ?? 0) + d.set.eventCount());
+    }
+  }
+}
+
+/**
+ * Metrics are published after the writes they follow, never twice: per item, the events handed
+ * to the sink are the item's events when no invocation died between its writes and its
+ * publication, and never more than them when one did.
+ */
+function expectPublishedOnce(events: readonly AgentEvent[], sink: PublishedExperimentEvents, exact: boolean): void {
+  const expected = new Map([...expectedItems(events)].map(([key, { set }]) => [key, set.eventCount()] as const));
+  expect([...sink.events.keys()].every((k) => expected.has(k))).toBe(true);
+  for (const [key, count] of expected) {
+    if (exact) expect({ key, published: sink.events.get(key) }).toEqual({ key, published: count });
+    else expect(sink.events.get(key) ?? 0).toBeLessThanOrEqual(count);
+  }
+}
+
 async function expectExactItems(table: string, events: readonly AgentEvent[]): Promise<void> {
   const expected = expectedItems(events);
   const stored = await localStore(env.ddb, table).read([...expected.values()].map((e) => e.address));
@@ -137,13 +170,14 @@ async function setUp(name: string, events: readonly AgentEvent[]): Promise<Kines
   return [...shards.values()][0]!;
 }
 
-function handlerFor(store: KpiStore, name: string) {
+function handlerFor(store: KpiStore, name: string, metrics?: KpiMetricsSink) {
   return createAggregatorHandler({
     aggregate: new AggregateBatch({
       catalog,
       store,
       quarantine: localQuarantine(env.s3, name),
       experiments: EXPERIMENTS,
+      ...(metrics === undefined ? {} : { metrics }),
     }),
     logger: new Logger({ serviceName: 'aggregator-test', logLevel: 'SILENT' }),
     now: () => NOW_MS,
@@ -154,12 +188,14 @@ describe('experiment items under faults, against kinesalite and DynamoDB Local',
   it('counts every event once in its variant when the same records are delivered twice', async () => {
     const events = assign(sampleEvents(300, 1601, TENANTS));
     const records = await setUp('exp-twice', events);
-    const handler = handlerFor(localStore(env.ddb, 'exp-twice'), 'exp-twice');
+    const published = new PublishedExperimentEvents();
+    const handler = handlerFor(localStore(env.ddb, 'exp-twice'), 'exp-twice', published);
 
     await deliverShard(handler, records, { batchSize: 120 });
     await deliverShard(handler, records, { batchSize: 90 });
 
     await expectExactItems('exp-twice', events);
+    expectPublishedOnce(events, published, true);
   });
 
   it('recovers exactly from crashes half-way through the writes, whole-batch retried and bisected', async () => {
@@ -167,10 +203,16 @@ describe('experiment items under faults, against kinesalite and DynamoDB Local',
     const records = await setUp('exp-crash', events);
     const store = crashingHalfway(localStore(env.ddb, 'exp-crash'), 3);
 
-    const log = await deliverShard(handlerFor(store, 'exp-crash'), records, { batchSize: 200, bisectOnError: true });
+    const published = new PublishedExperimentEvents();
+    const log = await deliverShard(handlerFor(store, 'exp-crash', published), records, {
+      batchSize: 200,
+      bisectOnError: true,
+    });
 
     expect(log.crashes).toBe(3);
     await expectExactItems('exp-crash', events);
+    // An invocation killed between its writes and its publication takes those metrics with it.
+    expectPublishedOnce(events, published, false);
   });
 
   it('ends exact after throttled writes are reported and redelivered', async () => {
@@ -178,9 +220,10 @@ describe('experiment items under faults, against kinesalite and DynamoDB Local',
     const records = await setUp('exp-throttle', events);
     const store = localStore(env.ddb, 'exp-throttle', 2);
     const throttle = throttleEvery(env.ddb, 2);
+    const published = new PublishedExperimentEvents();
     let log: Awaited<ReturnType<typeof deliverShard>>;
     try {
-      log = await deliverShard(handlerFor(store, 'exp-throttle'), records, { batchSize: 100 });
+      log = await deliverShard(handlerFor(store, 'exp-throttle', published), records, { batchSize: 100 });
     } finally {
       throttle.restore();
     }
@@ -188,5 +231,6 @@ describe('experiment items under faults, against kinesalite and DynamoDB Local',
     expect(throttle.throttled).toBeGreaterThan(0);
     expect(log.partialFailures).toBeGreaterThan(0);
     await expectExactItems('exp-throttle', events);
+    expectPublishedOnce(events, published, true);
   });
 });

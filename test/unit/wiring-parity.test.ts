@@ -123,7 +123,12 @@ describe('local mode wires the handlers as the Lambda entry points do', () => {
       shape(localAggregator(config, env, overrides).wired),
     );
     expect(
-      without(diff, ['aggregate.metrics.metrics', 'aggregate.metrics.perTenant', 'aggregate.metrics.perTenantNames']),
+      without(diff, [
+        'aggregate.metrics.metrics',
+        'aggregate.metrics.inner.metrics',
+        'aggregate.metrics.inner.perTenant',
+        'aggregate.metrics.inner.perTenantNames',
+      ]),
     ).toEqual([]);
   });
 });

@@ -240,6 +240,7 @@ export class AggregateBatch {
       const d = deltas[i]!;
       if (o === 'written') {
         result.itemsWritten++;
+        if (w.address.experiment !== undefined) result.appliedMinutes.push({ ...w.address, set: d.set });
         if (w.address.granularity === 'minute') {
           result.appliedMinutes.push({ tenant: w.address.tenant, bucketStartMs: w.address.bucketStartMs, set: d.set });
         }

@@ -5,7 +5,7 @@
 import type { KpiSet } from '../aggregates';
 import type { Rejection } from '../events/decode';
 import type { Watermarks } from './fold';
-import type { KpiItemAddress } from './keys';
+import type { ExperimentCellKey, KpiItemAddress } from './keys';
 
 /** A KPI item as stored. */
 export interface StoredKpiItem {
@@ -129,12 +129,17 @@ export interface QuarantineSink {
   put(entries: readonly QuarantineEntry[]): Promise<{ readonly failedSequenceNumbers: readonly string[] }>;
 }
 
-/** The newly applied minute contributions of one batch, for metrics. */
+/**
+ * A newly applied contribution of one batch, for metrics: to a minute item, or to an experiment
+ * item (`experiment` set; `bucketStartMs` is then its UTC day).
+ */
 export interface AppliedMinuteDelta {
-  /** Tenant id or `*`. */
+  /** Tenant id or `*`; an experiment item's scope. */
   readonly tenant: string;
   readonly bucketStartMs: number;
   readonly set: KpiSet;
+  /** Set for an experiment item: its experiment and variant. */
+  readonly experiment?: ExperimentCellKey;
 }
 
 /** Publishes metrics for contributions that were durably applied. */

@@ -6,6 +6,7 @@
 import type { KpiCatalog } from '../catalog';
 import type { PipelineConfig } from '../config/schema';
 import { tenantMetricNames } from '../dashboards/tenant-metrics';
+import { experimentMetricCount } from '../experiments/metrics';
 import { tenantAlarmPlans } from '../tenant-alarms/plan';
 import { shardCount } from '../tenant-alarms/shard';
 import { dynamoDbUnits } from './dynamodb';
@@ -238,7 +239,7 @@ interface CostContext {
   readonly events: number;
   readonly alarmTenants: number;
   readonly dashboardTenants: number;
-  /** KPIs published as fleet metrics. */
+  /** KPIs published as fleet metrics, and the experiments' per-variant metrics. */
   readonly published: number;
   /** Metrics published per dashboard tenant. */
   readonly perTenantMetrics: number;
@@ -477,7 +478,8 @@ export function estimateMonthlyCost(
     events,
     alarmTenants: Math.round(tenants * alarmShare),
     dashboardTenants: Math.round(tenants * dashShare),
-    published: catalog.all().filter((k) => k.metric !== undefined).length,
+    // Fleet KPI metrics, plus one per configured (experiment, variant) for the experiment widgets.
+    published: catalog.all().filter((k) => k.metric !== undefined).length + experimentMetricCount(config.experiments),
     perTenantMetrics: tenantMetricNames(catalog).length,
   };
   addCloudWatch(c, add);

@@ -3,6 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MetricsOptions } from '@aws-lambda-powertools/metrics/types';
 import { DynamoDbKpiStore } from '../../adapters/kpi-store-dynamodb';
 import { EmfKpiMetrics } from '../../adapters/metrics-emf';
+import { EmfExperimentMetrics } from '../../adapters/metrics-emf-experiments';
 import { S3Quarantine } from '../../adapters/quarantine-s3';
 import { AggregateBatch, type DecodeLimits } from '../../core/aggregation';
 import { catalogFor } from '../../core/catalog/for-config';
@@ -59,9 +60,11 @@ export function buildAggregatorDeps(
     tenants: perTenantMetricTenants(config),
     names: tenantMetricNames(catalog),
   };
+  const metrics = (overrides.metrics ?? ((o) => new Metrics(o)))(metricsOptions);
+  const now = clockOf(overrides);
   return {
     logger: loggerOf(overrides, 'aggregator'),
-    now: clockOf(overrides),
+    now,
     aggregate: new AggregateBatch({
       catalog,
       store: new DynamoDbKpiStore({
@@ -73,11 +76,17 @@ export function buildAggregatorDeps(
         client: clientOf(overrides, 's3'),
         bucketName: requireEnv(env, ENV.quarantineBucket),
       }),
-      metrics: new EmfKpiMetrics({
-        metrics: (overrides.metrics ?? ((o) => new Metrics(o)))(metricsOptions),
+      metrics: new EmfExperimentMetrics({
+        inner: new EmfKpiMetrics({
+          metrics,
+          catalog,
+          perTenantAlarmTenants: scope.tenants,
+          ...(scope.names === undefined ? {} : { perTenantMetricNames: scope.names }),
+        }),
+        metrics,
         catalog,
-        perTenantAlarmTenants: scope.tenants,
-        ...(scope.names === undefined ? {} : { perTenantMetricNames: scope.names }),
+        experiments: config.experiments,
+        now,
       }),
       retention: config.retention,
       limits: ingestionLimits(config),
