@@ -7,11 +7,14 @@ import { KpiSet } from '../lambdas/core/aggregates';
 import { KpiCatalog } from '../lambdas/core/catalog';
 import { type PipelineConfig, parseConfig } from '../lambdas/core/config/schema';
 import type { AgentEvent } from '../lambdas/core/events';
+import { SESSION_CHANNELS } from '../lambdas/core/events/contract';
 import type { ReportIncident, ReportIncidentReader, ReportKpiSource } from '../lambdas/core/reports';
 import { bucketStart, GRANULARITY_MS, type Granularity } from '../lambdas/core/time/buckets';
 import { SeededRandom } from './local/simulator';
 
 const DAY = GRANULARITY_MS.day;
+/** Channels leads come from in the fixture. */
+const LEAD_CHANNELS = ['voice', 'chat', 'web', 'partner'] as const;
 
 /** A KPI source in memory: hour and day buckets per tenant and for the fleet (`*`). */
 export class InMemoryKpiSource implements ReportKpiSource {
@@ -144,7 +147,8 @@ export function buildReportFixture(options: ReportFixtureOptions): ReportFixture
         const resolved = random() < (degraded ? 0.5 : 0.85);
         emit('agent.session.completed', {
           sessionId: `s${seq}`,
-          channel: 'voice',
+          // Every channel of the contract, in turn (no random draw, so the other numbers stay put).
+          channel: SESSION_CHANNELS[seq % SESSION_CHANNELS.length],
           handleTimeMs: 60_000 + random() * 240_000,
           resolved,
           firstContact: resolved && random() < 0.9,
@@ -189,7 +193,13 @@ export function buildReportFixture(options: ReportFixtureOptions): ReportFixture
       }
       for (const stage of ['lead', 'lead', 'contacted', 'qualified', 'proposal', 'won'] as const) {
         if (random() < 0.7)
-          emit('sales.stage.changed', { leadId: `l${seq}`, stage, ...(stage === 'won' ? { valueUsd: 1200 } : {}) });
+          emit('sales.stage.changed', {
+            leadId: `l${seq}`,
+            stage,
+            // One lead in four from a channel outside the contract's list (reported as other).
+            channel: LEAD_CHANNELS[seq % LEAD_CHANNELS.length],
+            ...(stage === 'won' ? { valueUsd: 1200 } : {}),
+          });
       }
       if (random() < 0.3)
         emit('revenue.recorded', { kind: degraded ? 'churn' : 'expansion', mrrDeltaUsd: degraded ? -400 : 250 });

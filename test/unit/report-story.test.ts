@@ -16,6 +16,7 @@ import {
   type ReportModel,
   renderHtml,
   renderText,
+  reportCsv,
   reportPeriod,
 } from '../../lambdas/core/reports';
 
@@ -49,6 +50,38 @@ describe('report story sections', () => {
     const [lead, contacted] = funnel;
     expect(contacted?.conversion).toBeCloseTo((contacted?.current ?? 0) / (lead?.current ?? 1), 12);
     expect(renderText(model)).toContain(`- lead: ${lead?.current} (previous ${lead?.previous})`);
+  });
+
+  it('shows won value and conversion by channel, each number summed from the attached kpis.csv', async () => {
+    const { model } = await build(fx, 'business_performance', 1);
+    // The attachment: fleet day rows of the period in the export format.
+    const csv = reportCsv(model).trim().split('\r\n');
+    const head = csv[0]?.split(',') ?? [];
+    const sum = (kpi: string) =>
+      csv
+        .slice(1)
+        .map((l) => l.split(','))
+        .filter((c) => c[head.indexOf('kpi')] === kpi)
+        .reduce((a, c) => a + Number(c[head.indexOf('value')]), 0);
+    const rows = model.story.channels ?? [];
+    expect(rows.map((r) => r.channel)).toEqual(['voice', 'chat', 'email', 'whatsapp', 'web', 'other']);
+    for (const r of rows) {
+      const key = r.channel === 'other' ? '_other' : r.channel;
+      expect(r.sessions).toBe(sum(`sessions:${key}`));
+      expect(r.leads).toBe(sum(`funnel_lead:${key}`));
+      expect(r.won).toBe(sum(`funnel_won:${key}`));
+      expect(r.wonValue).toBe(sum(`won_value_usd:${key}`));
+      expect(r.conversion).toBe(r.leads > 0 ? r.won / r.leads : null);
+    }
+    // The channels add up to the totals, and leads from outside the contract's list show as other.
+    expect(rows.reduce((a, r) => a + r.sessions, 0)).toBe(sum('sessions'));
+    expect(rows.reduce((a, r) => a + r.wonValue, 0)).toBe(sum('won_value_usd'));
+    expect(rows.find((r) => r.channel === 'other')?.leads).toBeGreaterThan(0);
+    expect(rows.find((r) => r.channel === 'email')?.leads).toBe(0);
+    const voice = rows[0];
+    expect(renderText(model)).toContain(
+      `- voice: ${voice?.sessions.toLocaleString('en-US')} sessions (previous ${voice?.previousSessions.toLocaleString('en-US')}), ${voice?.won} won of ${voice?.leads} leads`,
+    );
   });
 
   it('shows business targets only where they are set', async () => {
