@@ -13,8 +13,22 @@ import { bucketStart, GRANULARITY_MS, type Granularity } from '../lambdas/core/t
 import { SeededRandom } from './local/simulator';
 
 const DAY = GRANULARITY_MS.day;
-/** Channels leads come from in the fixture. */
+/**
+ * Channels leads come from in the fixture: one in four outside the contract's list (reported as
+ * other). Sessions take the contract's channels in turn. Both by sequence number, not by a random
+ * draw, so every other number of the fixture stays what it was.
+ */
 const LEAD_CHANNELS = ['voice', 'chat', 'web', 'partner'] as const;
+
+/** A lead event's data. */
+function leadData(seq: number, stage: string): Record<string, unknown> {
+  return {
+    leadId: `l${seq}`,
+    stage,
+    channel: LEAD_CHANNELS[seq % LEAD_CHANNELS.length],
+    ...(stage === 'won' ? { valueUsd: 1200 } : {}),
+  };
+}
 
 /** A KPI source in memory: hour and day buckets per tenant and for the fleet (`*`). */
 export class InMemoryKpiSource implements ReportKpiSource {
@@ -147,7 +161,6 @@ export function buildReportFixture(options: ReportFixtureOptions): ReportFixture
         const resolved = random() < (degraded ? 0.5 : 0.85);
         emit('agent.session.completed', {
           sessionId: `s${seq}`,
-          // Every channel of the contract, in turn (no random draw, so the other numbers stay put).
           channel: SESSION_CHANNELS[seq % SESSION_CHANNELS.length],
           handleTimeMs: 60_000 + random() * 240_000,
           resolved,
@@ -192,14 +205,7 @@ export function buildReportFixture(options: ReportFixtureOptions): ReportFixture
         emit('user.active', { userId: `u${u}`, feature: features[u % (2 + (ti % 3))] });
       }
       for (const stage of ['lead', 'lead', 'contacted', 'qualified', 'proposal', 'won'] as const) {
-        if (random() < 0.7)
-          emit('sales.stage.changed', {
-            leadId: `l${seq}`,
-            stage,
-            // One lead in four from a channel outside the contract's list (reported as other).
-            channel: LEAD_CHANNELS[seq % LEAD_CHANNELS.length],
-            ...(stage === 'won' ? { valueUsd: 1200 } : {}),
-          });
+        if (random() < 0.7) emit('sales.stage.changed', leadData(seq, stage));
       }
       if (random() < 0.3)
         emit('revenue.recorded', { kind: degraded ? 'churn' : 'expansion', mrrDeltaUsd: degraded ? -400 : 250 });
