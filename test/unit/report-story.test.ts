@@ -12,12 +12,14 @@ import {
   FORECAST_LEVEL,
   forecastSteps,
   incidentsCsv,
+  intervalHalfWidth,
   parseUtcDate,
   type ReportModel,
   renderHtml,
   renderText,
   reportCsv,
   reportPeriod,
+  SHORT_HISTORY_MODEL,
 } from '../../lambdas/core/reports';
 
 const DAY = 86_400_000;
@@ -37,6 +39,17 @@ async function exportedSum(fx: ReportFixture, kpi: string, tenant = '*'): Promis
   return days
     .map((d) => d.set.values().find((r: KpiReading) => r.kpi === kpi))
     .reduce((a, r) => a + (r?.value ?? 0), 0);
+}
+
+/** Sum of a fleet KPI's day values before the week (the forecast's history beyond the period). */
+async function sumBefore(fx: ReportFixture, kpi: string): Promise<number> {
+  const days = await fx.source.read({
+    tenant: '*',
+    granularity: 'day',
+    fromMs: WEEK.fromMs - 60 * DAY,
+    toMs: WEEK.fromMs,
+  });
+  return days.map((d) => d.set.values().find((r: KpiReading) => r.kpi === kpi)?.value ?? 0).reduce((a, b) => a + b, 0);
 }
 
 describe('report story sections', () => {
@@ -179,6 +192,33 @@ describe('report story sections', () => {
     expect(renderText(model)).toMatch(
       /Sessions, next 7 days: [\d,]+ \(95% interval [\d,]+ to [\d,]+\); backtest: \d of 7/,
     );
+  });
+
+  it("forecasts from the demo's two weeks of history with the short model, held-back days inside its interval", async () => {
+    // The demo's history: 14 days before the reported day.
+    const short = buildReportFixture({ lastDayMs: LAST_DAY, tenants: 6, days: 15 });
+    const { data, model } = await build(short, 'executive_summary', 1);
+    for (const kpi of ['sessions', 'net_new_mrr_usd']) {
+      const f = model.story.forecasts?.find((x) => x.kpi === kpi);
+      expect(f?.method).toBe(SHORT_HISTORY_MODEL.method);
+      expect(f?.history).toHaveLength(15);
+      expect(f?.days).toHaveLength(7);
+      // Fits need 10 days, so 5 of the 15 can be held back; at 95%, 4 or more inside has probability 0.98.
+      expect(f?.backtest?.days).toBe(5);
+      expect(f?.backtest?.covered).toBeGreaterThanOrEqual(4);
+    }
+    // The last day, held back, lies inside the interval forecast without it; the series is the exported one.
+    const series = dailySeries(data, 'sessions').map((d) => d.value);
+    expect(series).toHaveLength(15);
+    const exported = (await exportedSum(short, 'sessions')) + (await sumBefore(short, 'sessions'));
+    expect(series.reduce((a, v) => a + v, 0)).toBe(exported);
+    const f = forecastSteps(series.slice(0, -1), 1, SHORT_HISTORY_MODEL);
+    const half = intervalHalfWidth(SHORT_HISTORY_MODEL, 14, f?.variance[0] ?? 0);
+    expect(Math.abs((series.at(-1) ?? 0) - (f?.mean[0] ?? 0))).toBeLessThanOrEqual(half);
+    expect(renderText(model)).toMatch(
+      /Sessions, next 7 days: [\d,]+ \(95% interval [\d,]+ to [\d,]+\); backtest: \d of 5/,
+    );
+    expect(renderText(model)).toContain(`Method: ${SHORT_HISTORY_MODEL.method}.`);
   });
 
   it('lists each audience its own ladder, titled in words, without alarm names', async () => {
