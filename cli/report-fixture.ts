@@ -7,11 +7,28 @@ import { KpiSet } from '../lambdas/core/aggregates';
 import { KpiCatalog } from '../lambdas/core/catalog';
 import { type PipelineConfig, parseConfig } from '../lambdas/core/config/schema';
 import type { AgentEvent } from '../lambdas/core/events';
+import { SESSION_CHANNELS } from '../lambdas/core/events/contract';
 import type { ReportIncident, ReportIncidentReader, ReportKpiSource } from '../lambdas/core/reports';
 import { bucketStart, GRANULARITY_MS, type Granularity } from '../lambdas/core/time/buckets';
 import { SeededRandom } from './local/simulator';
 
 const DAY = GRANULARITY_MS.day;
+/**
+ * Channels leads come from in the fixture: one in four outside the contract's list (reported as
+ * other). Sessions take the contract's channels in turn. Both by sequence number, not by a random
+ * draw, so every other number of the fixture stays what it was.
+ */
+const LEAD_CHANNELS = ['voice', 'chat', 'web', 'partner'] as const;
+
+/** A lead event's data. */
+function leadData(seq: number, stage: string): Record<string, unknown> {
+  return {
+    leadId: `l${seq}`,
+    stage,
+    channel: LEAD_CHANNELS[seq % LEAD_CHANNELS.length],
+    ...(stage === 'won' ? { valueUsd: 1200 } : {}),
+  };
+}
 
 /** A KPI source in memory: hour and day buckets per tenant and for the fleet (`*`). */
 export class InMemoryKpiSource implements ReportKpiSource {
@@ -177,7 +194,7 @@ function emitSessions(day: TenantDay, perDay: number): void {
     const resolved = random() < (degraded ? 0.5 : 0.85);
     emit('agent.session.completed', {
       sessionId: `s${seq()}`,
-      channel: 'voice',
+      channel: SESSION_CHANNELS[seq() % SESSION_CHANNELS.length],
       handleTimeMs: 60_000 + random() * 240_000,
       resolved,
       firstContact: resolved && random() < 0.9,
@@ -226,8 +243,7 @@ function emitDailyEvents(day: TenantDay): void {
     emit('user.active', { userId: `u${u}`, feature: FEATURES[u % (2 + (tenantIndex % 3))] });
   }
   for (const stage of ['lead', 'lead', 'contacted', 'qualified', 'proposal', 'won'] as const) {
-    if (random() < 0.7)
-      emit('sales.stage.changed', { leadId: `l${seq()}`, stage, ...(stage === 'won' ? { valueUsd: 1200 } : {}) });
+    if (random() < 0.7) emit('sales.stage.changed', leadData(seq(), stage));
   }
   if (random() < 0.3)
     emit('revenue.recorded', { kind: degraded ? 'churn' : 'expansion', mrrDeltaUsd: degraded ? -400 : 250 });

@@ -446,14 +446,20 @@ function emitSession(
 }
 
 const FUNNEL = ['lead', 'contacted', 'qualified', 'proposal', 'won'] as const;
+/**
+ * Channels leads come in on, in turn (no random draw, so the rest of a simulated day is unchanged):
+ * the conversation channels of the contract, and one that is not (reports show it as other).
+ */
+const LEAD_CHANNELS = ['voice', 'chat', 'web', 'whatsapp', 'email', 'referral'] as const;
 
 function emitSales(rnd: SeededRandom, st: TenantState, emit: Emit): void {
   st.leads++;
   const leadId = `lead-${st.tenant.id}-${st.leads}`;
   const valueUsd = Math.round(rnd.logNormal(2000, 0.8));
+  const channel = LEAD_CHANNELS[st.leads % LEAD_CHANNELS.length];
   // A lead moves down the funnel a few stages within the day, losing some at each step.
   for (const stage of FUNNEL) {
-    emit('sales.stage.changed', { leadId, stage, valueUsd, channel: 'inbound' });
+    emit('sales.stage.changed', { leadId, stage, valueUsd, channel });
     if (!rnd.chance(0.6)) {
       if (stage !== 'lead' && rnd.chance(0.5)) emit('sales.stage.changed', { leadId, stage: 'lost', valueUsd });
       return;

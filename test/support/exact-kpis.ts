@@ -65,11 +65,16 @@ class Acc {
   }
 }
 
+/** The channels kept apart per KPI; any other lead channel (or none) is `_other`. */
+const CHANNELS = new Set(['voice', 'chat', 'email', 'whatsapp', 'web']);
+const channelOf = (c: string | undefined): string => (c !== undefined && CHANNELS.has(c) ? c : '_other');
+
 function feed(a: Acc, e: AgentEvent): void {
   switch (e.type) {
     case 'agent.session.completed': {
       const d = e.data;
       a.inc('sessions');
+      a.inc(`sessions:${channelOf(d.channel)}`);
       a.q('handle_time', d.handleTimeMs);
       a.rate('fcr_rate', d.resolved && d.firstContact);
       a.rate('resolution_rate', d.resolved);
@@ -126,10 +131,16 @@ function feed(a: Acc, e: AgentEvent): void {
       a.distinct('active_users', e.data.userId);
       if (e.data.feature !== undefined) a.distinct(`feature_adoption:${e.data.feature}`, e.data.userId);
       return;
-    case 'sales.stage.changed':
+    case 'sales.stage.changed': {
+      const ch = channelOf(e.data.channel);
       a.inc(`funnel_${e.data.stage}`);
-      if (e.data.stage === 'won' && e.data.valueUsd !== undefined) a.add('won_value_usd', e.data.valueUsd);
+      if (e.data.stage === 'lead' || e.data.stage === 'won') a.inc(`funnel_${e.data.stage}:${ch}`);
+      if (e.data.stage === 'won' && e.data.valueUsd !== undefined) {
+        a.add('won_value_usd', e.data.valueUsd);
+        a.add(`won_value_usd:${ch}`, e.data.valueUsd);
+      }
       return;
+    }
     case 'revenue.recorded':
       a.add(`mrr_${e.data.kind}_usd`, e.data.mrrDeltaUsd);
       a.add('net_new_mrr_usd', e.data.mrrDeltaUsd);

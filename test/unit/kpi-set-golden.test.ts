@@ -6,6 +6,9 @@
  * `schema` rejection, over the built-in catalog plus the custom KPI `bookings`; it is deflated
  * (flags byte 1). FORMAT_2 is the same set as written now. FORMAT_3 is the same set with second
  * moments. The format-3 layout of a single mean KPI is also pinned in kpi-set-moments.test.ts.
+ * FORMAT_2_BEFORE_BREAKDOWNS is FORMAT_2 as written before the catalog kept some counts and sums
+ * per channel (`sessions:voice`): the codec did not change, the golden set gained those states,
+ * and items stored without them read as before.
  */
 import { inflateRawSync } from 'node:zlib';
 import { KpiSet } from '../../lambdas/core/aggregates';
@@ -58,12 +61,19 @@ const FORMAT_1 =
   'AQFtk89uEzEQxmecBKVs26QqakHiISjceijbM6+AZLnOhDV17K3HmzSnor5ApT4AB270KXJEPATtiSNHOIK8Tch2VZ/s7zf72fNnXx5sKh3NlGTFFLgrQNwe4d9XYluVRlIIPsigIgmBWVKsiuT0vCMgrburHMRdB78jwmbCgc4q4sggNtVUGatOjDVxLhD7J96fGveBAbe10gXJwsSVdVezioi1JwzzXWKtrIrGO6m0roLS8ycJP2uAMpA2bLyryaBBlqY7TYm0sraO7I/1/5T2x6RiFUiqkS9T4CGdlz7ELgLeHj2CmVTQRcI/vBiOK+fISu1dVDrSCDBbSpZU8+Q5Ag6WpzL40rOygCuDs0pZMzbJ4OlSmnkHmBXKjSzJaCZ0X/FPX14cg7jewPcImbWTVj/yqxzwV1fA1iQEqYsqOFnxaFVZs9itde9iSF33LbqTKJ2XyvFDll/kWWKOZg/VgaNYq4km0q3J4jLvuJJ7iDAI9JFScSRNyUUG3Gsph6wLmijAQSD2tmr2cBiIS++YWol++5qDuOnhCUKfidNzGUTGMbYCFyEH/N0RsMFzFwtiYhDPl3vDsj2KsLNmj1z5uYcBYX8d46cU5GuWXKhQD90a1V2NcxRv6vXn7d6acaU1MS8vbT6ociMK8mDtuBeNPqUoG8Wp56HuQT57dwz4M0PYvg9j6UtyaZKGK6H+cFpPZ4ztrPKLHPCmK2AQ07A8+OF7SWIQWzPv5FTZihrNX1zn/wA=';
 
 const FORMAT_2 =
+  'AgAcNToEAgAC3z4B/zACLAICASoDAgAAAAAA4I9AAALgAwHKAQEAKAACLgIBAQAIYm9va2luZ3MAARgCAgEwAQEAAAAAAAAQQDgGAQEAADQGAQEAAAoCAgE2BgEBAAAGAgIBPQZleHBvcnQEAQAB3z4BPQZzZWFyY2gEAQAB3m8CQAABPgABPwN3ZWIAAUgAAUQAAUIAAUYAAUcDd2ViAAEEAwIAAAAAgKIZQQACkgkBXAEAEgMCAAAAAABAj0AAAe4EAgBSAQEAAAAAAABpwFABAQAAAAAAAGnATgEBAAAAAABAf0BMAQEAAAAAAEB/QFQBBAAAAAAAwIJAMgUBAQBcAAFdBnNjaGVtYQABCAICAQ4DAgAAAAAAyKlAAAKqBQFiAQACAAIDBXZvaWNlAAIQAwIAAAAAAMByQAAB9gMCABoAAiACAgAcAwIAAAAAAMipQAACngUBcgEAJgICASIBAjMzMzMzM/c/HgICAiQCAgFaAwEAAAAAQHdLQQAB5gsBAFYAAVgAARQDAgAAAAAAQH9AAAGqBAIAFgICAQwAAkoBAQAAAAAAwJJASwN3ZWIBAQAAAAAAwJJA';
+
+/** FORMAT_2 as written before sessions, leads, wins and won value were kept per channel. */
+const FORMAT_2_BEFORE_BREAKDOWNS =
   'AgAcMToEAgAC3z4B/zACLAICASoDAgAAAAAA4I9AAALgAwHKAQEAKAACLgIBAQAIYm9va2luZ3MAARgCAgEwAQEAAAAAAAAQQDgGAQEAADQGAQEAAAoCAgE2BgEBAAAGAgIBPQZleHBvcnQEAQAB3z4BPQZzZWFyY2gEAQAB3m8CQAABPgABSAABRAABQgABRgABBAMCAAAAAICiGUEAApIJAVwBABIDAgAAAAAAQI9AAAHuBAIAUgEBAAAAAAAAacBQAQEAAAAAAABpwE4BAQAAAAAAQH9ATAEBAAAAAABAf0BUAQQAAAAAAMCCQDIFAQEAXAABXQZzY2hlbWEAAQgCAgEOAwIAAAAAAMipQAACqgUBYgEAAgACEAMCAAAAAADAckAAAfYDAgAaAAIgAgIAHAMCAAAAAADIqUAAAp4FAXIBACYCAgEiAQIzMzMzMzP3Px4CAgIkAgIBWgMBAAAAAEB3S0EAAeYLAQBWAAFYAAEUAwIAAAAAAEB/QAABqgQCABYCAgEMAAJKAQEAAAAAAMCSQA==';
 
 const FORMAT_3 =
-  'AwAcMToEAgAC3z4B/zACLAICASoDAgAAAAAA4I9AAALgAwHKAQEAKAACLgIBAQAIYm9va2luZ3MAARgCAgEwBwEAAAAAAAAQQAAAAAAAADBAOAYBAQAANAYBAQAACgICATYGAQEAAAYCAgE9BmV4cG9ydAQBAAHfPgE9BnNlYXJjaAQBAAHebwJAAAE+AAFIAAFEAAFCAAFGAAEEAwIAAAAAgKIZQQACkgkBXAEAEgMCAAAAAABAj0AAAe4EAgBSAQEAAAAAAABpwFABAQAAAAAAAGnATgEBAAAAAABAf0BMAQEAAAAAAEB/QFQBBAAAAAAAwIJAMgUBAQBcAAFdBnNjaGVtYQABCAICAQ4DAgAAAAAAyKlAAAKqBQFiAQACAAIQAwIAAAAAAMByQAAB9gMCABoAAiACAgAcAwIAAAAAAMipQAACngUBcgEAJgICASIHAjMzMzMzM/c/cD0K16Nw8j8eAgICJAICAVoDAQAAAABAd0tBAAHmCwEAVgABWAABFAMCAAAAAABAf0AAAaoEAgAWAgIBDAACSgEBAAAAAADAkkA=';
+  'AwAcNToEAgAC3z4B/zACLAICASoDAgAAAAAA4I9AAALgAwHKAQEAKAACLgIBAQAIYm9va2luZ3MAARgCAgEwBwEAAAAAAAAQQAAAAAAAADBAOAYBAQAANAYBAQAACgICATYGAQEAAAYCAgE9BmV4cG9ydAQBAAHfPgE9BnNlYXJjaAQBAAHebwJAAAE+AAE/A3dlYgABSAABRAABQgABRgABRwN3ZWIAAQQDAgAAAACAohlBAAKSCQFcAQASAwIAAAAAAECPQAAB7gQCAFIBAQAAAAAAAGnAUAEBAAAAAAAAacBOAQEAAAAAAEB/QEwBAQAAAAAAQH9AVAEEAAAAAADAgkAyBQEBAFwAAV0Gc2NoZW1hAAEIAgIBDgMCAAAAAADIqUAAAqoFAWIBAAIAAgMFdm9pY2UAAhADAgAAAAAAwHJAAAH2AwIAGgACIAICABwDAgAAAAAAyKlAAAKeBQFyAQAmAgIBIgcCMzMzMzMz9z9wPQrXo3DyPx4CAgIkAgIBWgMBAAAAAEB3S0EAAeYLAQBWAAFYAAEUAwIAAAAAAEB/QAABqgQCABYCAgEMAAJKAQEAAAAAAMCSQEsDd2ViAQEAAAAAAMCSQA==';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+/** The readings without the per-channel states (`sessions:voice`), which older items do not hold. */
+const withoutBreakdowns = <T extends { kpi: string }>(vs: readonly T[]): T[] =>
+  vs.filter((v) => !/^(sessions|funnel_lead|funnel_won|won_value_usd):/.test(v.kpi));
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
 describe('KpiSet golden bytes', () => {
@@ -94,14 +104,23 @@ describe('KpiSet golden bytes', () => {
     expect(back.moments('synthesis_quality')).toEqual({ n: 2, sum: 1.45, sumOfSquares: 0.95 ** 2 + 0.25 });
   });
 
-  it('format 1 (deflated, keys as text): reads to the same values as observing the events now', () => {
+  it('format 1 (deflated, keys as text): reads to the values of observing the events now, per-channel states aside', () => {
     const stored = bytes(FORMAT_1);
     expect([stored[0], stored[1]]).toEqual([1, 1]);
     // The inflated body names its keys as text.
     expect(Buffer.from(inflateRawSync(stored.subarray(2))).toString('latin1')).toContain('feature_adoption:search');
     const back = KpiSet.deserialize(stored, catalog);
-    expect(back.values()).toEqual(goldenSet().values());
-    // Re-encoding moves it to format 2, byte for byte the golden form.
-    expect(b64(back.serialize())).toBe(FORMAT_2);
+    expect(back.values()).toEqual(withoutBreakdowns(goldenSet().values()));
+    // Re-encoding moves it to format 2, byte for byte the golden form of its time.
+    expect(b64(back.serialize())).toBe(FORMAT_2_BEFORE_BREAKDOWNS);
+  });
+
+  it('format 2 written before the channel breakdowns reads to the same totals, without per-channel states', () => {
+    const back = KpiSet.deserialize(bytes(FORMAT_2_BEFORE_BREAKDOWNS), catalog);
+    expect(back.values()).toEqual(withoutBreakdowns(goldenSet().values()));
+    const now = goldenSet();
+    expect(now.value('sessions:voice')?.value).toBe(2);
+    expect(now.value('won_value_usd:web')?.value).toBe(1200);
+    expect(b64(back.serialize())).toBe(FORMAT_2_BEFORE_BREAKDOWNS);
   });
 });

@@ -12,11 +12,14 @@ import {
   FORECAST_LEVEL,
   forecastSteps,
   incidentsCsv,
+  intervalHalfWidth,
   parseUtcDate,
   type ReportModel,
   renderHtml,
   renderText,
+  reportCsv,
   reportPeriod,
+  SHORT_HISTORY_MODEL,
 } from '../../lambdas/core/reports';
 
 const DAY = 86_400_000;
@@ -38,6 +41,17 @@ async function exportedSum(fx: ReportFixture, kpi: string, tenant = '*'): Promis
     .reduce((a, r) => a + (r?.value ?? 0), 0);
 }
 
+/** Sum of a fleet KPI's day values before the week (the forecast's history beyond the period). */
+async function sumBefore(fx: ReportFixture, kpi: string): Promise<number> {
+  const days = await fx.source.read({
+    tenant: '*',
+    granularity: 'day',
+    fromMs: WEEK.fromMs - 60 * DAY,
+    toMs: WEEK.fromMs,
+  });
+  return days.map((d) => d.set.values().find((r: KpiReading) => r.kpi === kpi)?.value ?? 0).reduce((a, b) => a + b, 0);
+}
+
 describe('report story sections', () => {
   const fx = buildReportFixture({ lastDayMs: LAST_DAY, tenants: 6 });
 
@@ -49,6 +63,38 @@ describe('report story sections', () => {
     const [lead, contacted] = funnel;
     expect(contacted?.conversion).toBeCloseTo((contacted?.current ?? 0) / (lead?.current ?? 1), 12);
     expect(renderText(model)).toContain(`- lead: ${lead?.current} (previous ${lead?.previous})`);
+  });
+
+  it('shows won value and conversion by channel, each number summed from the attached kpis.csv', async () => {
+    const { model } = await build(fx, 'business_performance', 1);
+    // The attachment: fleet day rows of the period in the export format.
+    const csv = reportCsv(model).trim().split('\r\n');
+    const head = csv[0]?.split(',') ?? [];
+    const sum = (kpi: string) =>
+      csv
+        .slice(1)
+        .map((l) => l.split(','))
+        .filter((c) => c[head.indexOf('kpi')] === kpi)
+        .reduce((a, c) => a + Number(c[head.indexOf('value')]), 0);
+    const rows = model.story.channels ?? [];
+    expect(rows.map((r) => r.channel)).toEqual(['voice', 'chat', 'email', 'whatsapp', 'web', 'other']);
+    for (const r of rows) {
+      const key = r.channel === 'other' ? '_other' : r.channel;
+      expect(r.sessions).toBe(sum(`sessions:${key}`));
+      expect(r.leads).toBe(sum(`funnel_lead:${key}`));
+      expect(r.won).toBe(sum(`funnel_won:${key}`));
+      expect(r.wonValue).toBe(sum(`won_value_usd:${key}`));
+      expect(r.conversion).toBe(r.leads > 0 ? r.won / r.leads : null);
+    }
+    // The channels add up to the totals, and leads from outside the contract's list show as other.
+    expect(rows.reduce((a, r) => a + r.sessions, 0)).toBe(sum('sessions'));
+    expect(rows.reduce((a, r) => a + r.wonValue, 0)).toBe(sum('won_value_usd'));
+    expect(rows.find((r) => r.channel === 'other')?.leads).toBeGreaterThan(0);
+    expect(rows.find((r) => r.channel === 'email')?.leads).toBe(0);
+    const voice = rows[0];
+    expect(renderText(model)).toContain(
+      `- voice: ${voice?.sessions.toLocaleString('en-US')} sessions (previous ${voice?.previousSessions.toLocaleString('en-US')}), ${voice?.won} won of ${voice?.leads} leads`,
+    );
   });
 
   it('shows business targets only where they are set', async () => {
@@ -146,6 +192,33 @@ describe('report story sections', () => {
     expect(renderText(model)).toMatch(
       /Sessions, next 7 days: [\d,]+ \(95% interval [\d,]+ to [\d,]+\); backtest: \d of 7/,
     );
+  });
+
+  it("forecasts from the demo's two weeks of history with the short model, held-back days inside its interval", async () => {
+    // The demo's history: 14 days before the reported day.
+    const short = buildReportFixture({ lastDayMs: LAST_DAY, tenants: 6, days: 15 });
+    const { data, model } = await build(short, 'executive_summary', 1);
+    for (const kpi of ['sessions', 'net_new_mrr_usd']) {
+      const f = model.story.forecasts?.find((x) => x.kpi === kpi);
+      expect(f?.method).toBe(SHORT_HISTORY_MODEL.method);
+      expect(f?.history).toHaveLength(15);
+      expect(f?.days).toHaveLength(7);
+      // Fits need 10 days, so 5 of the 15 can be held back; at 95%, 4 or more inside has probability 0.98.
+      expect(f?.backtest?.days).toBe(5);
+      expect(f?.backtest?.covered).toBeGreaterThanOrEqual(4);
+    }
+    // The last day, held back, lies inside the interval forecast without it; the series is the exported one.
+    const series = dailySeries(data, 'sessions').map((d) => d.value);
+    expect(series).toHaveLength(15);
+    const exported = (await exportedSum(short, 'sessions')) + (await sumBefore(short, 'sessions'));
+    expect(series.reduce((a, v) => a + v, 0)).toBe(exported);
+    const f = forecastSteps(series.slice(0, -1), 1, SHORT_HISTORY_MODEL);
+    const half = intervalHalfWidth(SHORT_HISTORY_MODEL, 14, f?.variance[0] ?? 0);
+    expect(Math.abs((series.at(-1) ?? 0) - (f?.mean[0] ?? 0))).toBeLessThanOrEqual(half);
+    expect(renderText(model)).toMatch(
+      /Sessions, next 7 days: [\d,]+ \(95% interval [\d,]+ to [\d,]+\); backtest: \d of 5/,
+    );
+    expect(renderText(model)).toContain(`Method: ${SHORT_HISTORY_MODEL.method}.`);
   });
 
   it('lists each audience its own ladder, titled in words, without alarm names', async () => {

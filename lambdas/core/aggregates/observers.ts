@@ -3,9 +3,9 @@
  * state from one event's data, and lays the catalog's KPIs out in slots. Compiled once per
  * catalog, so observing an event is a map lookup and a few closures, with no string hashing.
  */
-import type { KpiCatalog, KpiCondition, KpiDefinition } from '../catalog';
+import type { KpiBreakdown, KpiCatalog, KpiCondition, KpiDefinition } from '../catalog';
 import { StateKind, stateKindOf } from './state-kinds';
-import type { StateTable } from './state-table';
+import { OTHER_GROUP, type StateTable } from './state-table';
 
 type Data = Readonly<Record<string, unknown>>;
 type Pred = (d: Data) => boolean;
@@ -51,15 +51,30 @@ function isNumber(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
-/** Feeds one KPI's state in `t` with one finite value of an event. */
-type NumberFeed = (t: StateTable, v: number) => void;
+/** Feeds one KPI's state in `t` with one finite value of an event (and the event's data). */
+type NumberFeed = (t: StateTable, v: number, d: Data) => void;
 
 /** A numeric field's observer: calls `feed` with each finite value whose event passes `where`. */
 function numeric(field: string, where: readonly KpiCondition[] | undefined, feed: NumberFeed): Observer {
   const pass = compileAll(where);
   return (t, d) => {
     const v = d[field];
-    if (isNumber(v) && pass(d)) feed(t, v);
+    if (isNumber(v) && pass(d)) feed(t, v, d);
+  };
+}
+
+/**
+ * The sub-key of an event under a breakdown (`sessions:voice`): one of the listed values, else
+ * `<kpi>:_other`. Keys are built once here, so the hot path only looks one up.
+ */
+function breakdownKey(name: string, by: KpiBreakdown | undefined): ((d: Data) => string) | undefined {
+  if (by === undefined) return undefined;
+  const keys = new Map(by.values.map((v) => [v, `${name}:${v}`]));
+  const other = `${name}:${OTHER_GROUP}`;
+  const { field } = by;
+  return (d) => {
+    const v = d[field];
+    return (typeof v === 'string' ? keys.get(v) : undefined) ?? other;
   };
 }
 
@@ -67,18 +82,27 @@ type Compile<M extends Measure['kind']> = (m: MeasureOf<M>, slot: number, name: 
 
 /** Per measure kind, how its observer is built (a declarative table). */
 const COMPILERS: { readonly [M in Measure['kind']]: Compile<M> } = {
-  count: (m, slot) => {
+  count: (m, slot, name) => {
     const where = compileAll(m.where);
+    const groupOf = breakdownKey(name, m.groupBy);
     return (t, d) => {
-      if (where(d)) t.slot(slot, StateKind.Count).n++;
+      if (!where(d)) return;
+      t.slot(slot, StateKind.Count).n++;
+      if (groupOf !== undefined) t.keyed(groupOf(d), StateKind.Count).n++;
     };
   },
-  sum: (m, slot) =>
-    numeric(m.field, m.where, (t, v) => {
+  sum: (m, slot, name) => {
+    const groupOf = breakdownKey(name, m.groupBy);
+    return numeric(m.field, m.where, (t, v, d) => {
       const st = t.slot(slot, StateKind.Sum);
       st.n++;
       st.sum += v;
-    }),
+      if (groupOf === undefined) return;
+      const g = t.keyed(groupOf(d), StateKind.Sum);
+      g.n++;
+      g.sum += v;
+    });
+  },
   mean: (m, slot) =>
     numeric(m.field, m.where, (t, v) => {
       const st = t.slot(slot, t.secondMoments ? StateKind.MeanMoments : StateKind.Sum);

@@ -5,9 +5,10 @@
  * taken from one of its own alarm rules (`target: { rule: 'P2' }`), so a bound is written once.
  * Data only: the builders live in `builders.ts`, the names code refers to in `names.ts`.
  */
+import { SESSION_CHANNELS } from '../events/contract';
 import { type AlarmWindow, anomaly, def, eq, present, threshold } from './builders';
 import type { BuiltInKpiName } from './names';
-import type { KpiDefinition } from './types';
+import type { KpiBreakdown, KpiDefinition } from './types';
 
 /** The pseudo event type of `rejected_events` (fed by the decoder, not by producers). */
 export const REJECTION_EVENT_TYPE = 'pipeline.rejection';
@@ -34,6 +35,13 @@ const L = 'sales.stage.changed';
 const R = 'revenue.recorded';
 const K = 'support.ticket.updated';
 
+/**
+ * Sessions, leads, wins and won value per channel, for the business report. The contract bounds a
+ * session's channel to these values; a lead's channel is free text, so a lead from anywhere else
+ * (or without one) counts under `_other`: at most 6 more states per item either way.
+ */
+const BY_CHANNEL: KpiBreakdown = { field: 'channel', values: SESSION_CHANNELS };
+
 const FUNNEL = [
   ['lead', 'contacted'],
   ['contacted', 'qualified'],
@@ -47,13 +55,13 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
   def({
     name: 'sessions',
     title: 'Sessions',
-    description: 'Completed agent sessions.',
+    description: 'Completed agent sessions (per channel as `sessions:<channel>`).',
     unit: 'count',
     eventType: S,
     direction: 'neutral',
     summary: true,
     headline: 'business_performance',
-    measure: { kind: 'count' },
+    measure: { kind: 'count', groupBy: BY_CHANNEL },
     metric: 'Sessions',
     section: 'Conversations',
     report: 'client_success',
@@ -591,11 +599,18 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
     def({
       name: `funnel_${stage}`,
       title: `Funnel: ${stage}`,
-      description: `Leads that entered the ${stage} stage.`,
+      description: `Leads that entered the ${stage} stage${
+        stage === 'lead' || stage === 'won' ? ` (per channel as \`funnel_${stage}:<channel>\`)` : ''
+      }.`,
       unit: 'count',
       eventType: L,
       direction: stage === 'lost' ? 'lower_is_better' : 'higher_is_better',
-      measure: { kind: 'count', where: [eq('stage', stage)] },
+      // Conversion by channel needs the funnel's two ends only; the middle stages stay unsplit.
+      measure: {
+        kind: 'count',
+        where: [eq('stage', stage)],
+        ...(stage === 'lead' || stage === 'won' ? { groupBy: BY_CHANNEL } : {}),
+      },
       section: 'Sales',
       report: 'business',
     }),
@@ -617,12 +632,12 @@ export const BUILT_IN_KPIS: readonly KpiDefinition[] = [
   def({
     name: 'won_value_usd',
     title: 'Won deal value',
-    description: 'Sum of valueUsd of deals that reached won.',
+    description: 'Sum of valueUsd of deals that reached won (per channel as `won_value_usd:<channel>`).',
     unit: 'usd',
     eventType: L,
     direction: 'higher_is_better',
     summary: true,
-    measure: { kind: 'sum', field: 'valueUsd', where: [eq('stage', 'won')] },
+    measure: { kind: 'sum', field: 'valueUsd', where: [eq('stage', 'won')], groupBy: BY_CHANNEL },
     metric: 'WonValueUsd',
     section: 'Sales',
     report: 'business',

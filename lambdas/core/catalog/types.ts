@@ -99,14 +99,31 @@ export interface KpiCondition {
 }
 
 /**
+ * A count or sum kept per value of a string field besides its total (`sessions:voice`). The values
+ * are a fixed list, normally an enum of the event contract, so an item holds at most
+ * `values.length + 1` more states whatever producers send: any other value, and an event without
+ * the field, counts under `kpi:_other` (the aggregates' `OTHER_GROUP`), and the groups add up to
+ * the total.
+ */
+export interface KpiBreakdown {
+  readonly field: string;
+  readonly values: readonly string[];
+}
+
+/**
  * How a KPI is computed from the `data` of its events. Fields named here that are missing on an
  * event make the event not contribute to that KPI (optional contract fields such as `sttMs`).
  */
 export type KpiMeasure =
-  /** Events (matching `where`). */
-  | { readonly kind: 'count'; readonly where?: readonly KpiCondition[] }
-  /** Sum of a numeric field. */
-  | { readonly kind: 'sum'; readonly field: string; readonly where?: readonly KpiCondition[] }
+  /** Events (matching `where`); with `groupBy`, also per value of a field (`kpi:value`). */
+  | { readonly kind: 'count'; readonly where?: readonly KpiCondition[]; readonly groupBy?: KpiBreakdown }
+  /** Sum of a numeric field; with `groupBy`, also per value of a field (`kpi:value`). */
+  | {
+      readonly kind: 'sum';
+      readonly field: string;
+      readonly where?: readonly KpiCondition[];
+      readonly groupBy?: KpiBreakdown;
+    }
   /** Mean of a numeric field. */
   | { readonly kind: 'mean'; readonly field: string; readonly where?: readonly KpiCondition[] }
   /** Quantile sketch (and mean) of a numeric field. */

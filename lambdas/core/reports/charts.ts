@@ -250,6 +250,54 @@ export function waterfallChartSpec(model: ReportModel, family = FONT_FAMILY): To
   };
 }
 
+/** Won value per channel, this period and the previous one, labelled with lead-to-won conversion. */
+export function channelChartSpec(model: ReportModel, family = FONT_FAMILY): TopLevelSpec | undefined {
+  const rows = model.story.channels;
+  if (rows === undefined || rows.every((r) => r.wonValue === 0 && r.previousWonValue === 0)) return undefined;
+  const conv = (c: number | null) => (c === null ? '' : ` (${(c * 100).toFixed(0)}%)`);
+  const usd = (v: number) => `$${Math.round(v).toLocaleString('en-US')}`;
+  const values = rows.flatMap((r, i) => [
+    {
+      channel: r.channel,
+      order: i,
+      period: 'this period',
+      usd: r.wonValue,
+      label: usd(r.wonValue) + conv(r.conversion),
+    },
+    {
+      channel: r.channel,
+      order: i,
+      period: 'previous period',
+      usd: r.previousWonValue,
+      label: usd(r.previousWonValue) + conv(r.previousConversion),
+    },
+  ]);
+  return {
+    $schema: SCHEMA,
+    width: CHART_WIDTH - 190,
+    config: baseConfig(family),
+    data: { values },
+    encoding: {
+      y: { field: 'channel', type: 'nominal', sort: { field: 'order', order: 'ascending' }, title: null },
+      yOffset: { field: 'period', sort: ['this period', 'previous period'] },
+      x: { field: 'usd', type: 'quantitative', title: 'won value, USD (lead-to-won conversion)' },
+    },
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          color: {
+            field: 'period',
+            type: 'nominal',
+            scale: { domain: ['this period', 'previous period'], range: ['#1d4ed8', '#9ca3af'] },
+          },
+        },
+      },
+      { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { text: { field: 'label' } } },
+    ],
+  };
+}
+
 /** Error budget remaining per SLO over its window. */
 export function burnDownChartSpec(model: ReportModel, family = FONT_FAMILY): TopLevelSpec | undefined {
   const b = model.story.budgets;
@@ -385,6 +433,13 @@ function storyCharts(
       id: 'waterfall',
       alt: `MRR waterfall: ${s.waterfall.map((w) => `${w.label} ${Math.round(w.label === 'end' ? w.to : w.amount)} USD`).join(', ')}`,
       spec: waterfallChartSpec(model, family),
+    });
+  }
+  if (s.channels !== undefined) {
+    out.push({
+      id: 'channels',
+      alt: `Won value by channel: ${s.channels.map((r) => `${r.channel} ${Math.round(r.wonValue)} USD${r.conversion === null ? '' : ` (conversion ${(r.conversion * 100).toFixed(1)}%)`}`).join(', ')}`,
+      spec: channelChartSpec(model, family),
     });
   }
   if (s.budgets !== undefined) {

@@ -3,6 +3,8 @@
  * flexbox), one 600 px column that shrinks on phones, dark text on a light background. Every
  * tenant name and event-derived string goes through {@link escapeHtml}.
  */
+
+import type { ChannelRow } from './channels';
 import type { ReportChart } from './charts';
 import { type ExperimentSummary, experimentChartId, experimentHeading, experimentLines } from './experiments';
 import {
@@ -269,6 +271,7 @@ function storySections(model: ReportModel, charts: readonly ReportChart[]): stri
     );
   }
   if (s.waterfall !== undefined) out.push(mrrSection(s.waterfall, s.business, charts));
+  if (s.channels !== undefined) out.push(channelsSection(s.channels, charts));
   if (s.budgets !== undefined) {
     out.push(
       section(
@@ -395,5 +398,37 @@ function mrrSection(
     'MRR movements',
     chartOr(charts, 'waterfall.png', 'No MRR movements in the period.') +
       lines([waterfallLine(waterfall), `Won deal value ${formatValue(b?.wonValue ?? null, 'usd')}`, ...targets]),
+  );
+}
+
+/** Performance by channel: the won-value chart, then the table (the chart's numbers in words, with conversion). */
+function channelsSection(rows: readonly ChannelRow[], charts: readonly ReportChart[]): string {
+  if (rows.length === 0)
+    return section(
+      'By channel',
+      `<p style="margin:0;color:${COLORS.muted};">No sessions or leads in either period.</p>`,
+    );
+  const change = (cur: number | null, prev: number | null) =>
+    cur === null || prev === null ? '' : tone(cur > prev ? 'better' : cur < prev ? 'worse' : 'neutral');
+  return section(
+    'By channel',
+    chartOr(charts, 'channels.png', 'No won deals in the period.') +
+      table(
+        ['Channel', 'Sessions', 'Leads', 'Won', 'Conversion', 'Won value'],
+        rows.map((r) => [
+          td(escapeHtml(r.channel)),
+          td(formatValue(r.sessions, 'count')),
+          td(formatValue(r.leads, 'count')),
+          td(formatValue(r.won, 'count')),
+          td(
+            `${r.conversion === null ? '-' : `${(r.conversion * 100).toFixed(1)}%`}<br><span style="font-size:12px;color:${COLORS.muted};">previous ${r.previousConversion === null ? '-' : `${(r.previousConversion * 100).toFixed(1)}%`}</span>`,
+            change(r.conversion, r.previousConversion),
+          ),
+          td(
+            `${formatValue(r.wonValue, 'usd')}<br><span style="font-size:12px;color:${COLORS.muted};">previous ${formatValue(r.previousWonValue, 'usd')}</span>`,
+          ),
+        ]),
+        ['18%', '16%', '13%', '13%', '19%', '21%'],
+      ),
   );
 }

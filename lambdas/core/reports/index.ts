@@ -1,4 +1,5 @@
 /** Scheduled reports: data collection through ports, the model, and rendering (HTML, text, charts, CSV). */
+export * from './channels';
 export * from './charts';
 export * from './collect';
 export * from './csv';

@@ -11,6 +11,7 @@ import type { LadderName, PipelineConfig, ReportKind } from '../config/schema';
 import type { HealthBand, HealthScore, KpiReading } from '../health/types';
 import { GRANULARITY_MS } from '../time/buckets';
 import { isFleet } from '../vocabulary';
+import { type ChannelRow, channelRows } from './channels';
 import { type ExperimentSummary, experimentSummaries } from './experiments';
 import { type ForecastResult, forecastDaily } from './forecast';
 import { formatValue } from './format';
@@ -136,6 +137,8 @@ export interface ReportStory {
   readonly atRisk?: readonly AtRiskClient[];
   readonly funnel?: readonly FunnelStage[];
   readonly waterfall?: readonly WaterfallStep[];
+  /** Sessions, leads, wins, conversion and won value per channel (business performance). */
+  readonly channels?: readonly ChannelRow[];
   readonly business?: {
     readonly netNewMrr: number | null;
     readonly wonValue: number | null;
@@ -609,6 +612,7 @@ export function buildStory(
   if (kind === 'business_performance' || kind === 'executive_summary') {
     story.funnel = funnel(data, config);
     story.waterfall = mrrWaterfall(data.fleetCurrent);
+    if (kind === 'business_performance') story.channels = channelRows(catalog, data.fleetCurrent, data.fleetPrevious);
     const bt = config.reports.businessTargets;
     const netNewTarget = perPeriod(bt.netNewMrrUsdPerWeek, data.period.kind);
     const wonTarget = perPeriod(bt.wonValueUsdPerWeek, data.period.kind);

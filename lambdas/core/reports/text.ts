@@ -1,6 +1,15 @@
 import { experimentHeading, experimentLines } from './experiments';
 import { formatChange, formatDuration, formatValue, type HealthRow, type ReportModel } from './model';
-import { budgetLine, clientLine, driftLine, forecastLine, funnelLine, tileLine, waterfallLine } from './words';
+import {
+  budgetLine,
+  channelLine,
+  clientLine,
+  driftLine,
+  forecastLine,
+  funnelLine,
+  tileLine,
+  waterfallLine,
+} from './words';
 
 /** The audience's sections in words: the same numbers as the charts and tables of the HTML. */
 function storyLines(model: ReportModel): string[] {
@@ -40,6 +49,10 @@ function storyLines(model: ReportModel): string[] {
       out.push(
         `- Won value target >= ${formatValue(b.wonTarget, 'usd')}: ${b.wonValue === null ? 'no data' : b.wonValue >= b.wonTarget ? 'met' : 'missed'}`,
       );
+  }
+  if (s.channels !== undefined) {
+    out.push('', 'BY CHANNEL', ...s.channels.map((r) => `- ${channelLine(r)}`));
+    if (s.channels.length === 0) out.push('  no sessions or leads in either period');
   }
   if (s.budgets !== undefined) out.push('', 'ERROR BUDGETS', ...s.budgets.map((b) => `- ${budgetLine(b)}`));
   if (s.drift !== undefined) out.push('', 'AGENT QUALITY DRIFT', ...s.drift.map((d) => `- ${driftLine(d)}`));

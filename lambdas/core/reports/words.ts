@@ -2,6 +2,7 @@
  * Text forms of the story sections shared by the HTML and the plain-text part, so both read the
  * same numbers: sparklines, funnel, waterfall, tiles, forecasts, budgets and drift in words.
  */
+import type { ChannelRow } from './channels';
 import { FORECAST_LEVEL, type ForecastResult } from './forecast';
 import { formatChange, formatValue } from './model';
 import type { BudgetRow, ClientRow, DriftRow, FunnelStage, Tile, WaterfallStep } from './story';
@@ -48,6 +49,15 @@ export function funnelLine(s: FunnelStage): string {
     (s.target === undefined
       ? ''
       : `, target >= ${pct(s.target)}: ${s.conversion === null ? 'no data' : s.conversion >= s.target ? 'met' : 'missed'}`)
+  );
+}
+
+/** A channel's row in words. */
+export function channelLine(r: ChannelRow): string {
+  return (
+    `${r.channel}: ${formatValue(r.sessions, 'count')} sessions (previous ${formatValue(r.previousSessions, 'count')}), ` +
+    `${r.won} won of ${r.leads} leads, conversion ${pct(r.conversion)} (previous ${pct(r.previousConversion)}), ` +
+    `won value ${formatValue(r.wonValue, 'usd')} (previous ${formatValue(r.previousWonValue, 'usd')})`
   );
 }
 
