@@ -57,6 +57,19 @@ export function fleetMayJoin(config: PipelineConfig, identity: AlarmIdentity, ot
   return mine.every((part, i) => i === scopeAt || part === theirs[i]);
 }
 
+/**
+ * The key every scope of one group shares: the grouping key with its scope part blanked
+ * (`*|technical`), or undefined when scopes never join (no `scope` in the key, or
+ * `fleetJoinsTenantIncidents: false`). Incidents opening under one such key are serialized by the
+ * store (see `IncidentStore.openings`), so a fleet and a tenant alarm of one problem racing
+ * through two Lambdas cannot open two incidents.
+ */
+export function crossScopeKeyOf(config: PipelineConfig, identity: AlarmIdentity): string | undefined {
+  const { by, fleetJoinsTenantIncidents } = config.alerting.grouping;
+  if (!fleetJoinsTenantIncidents || !by.includes('scope')) return undefined;
+  return by.map((field) => (field === 'scope' ? '*' : keyPart(field, identity))).join('|');
+}
+
 /** The KPI an alarm rule watches, and whether it is an SLO burn-rate rule. */
 export interface RuleSubject {
   readonly kpi: string;
@@ -74,6 +87,37 @@ export function ruleSubject(config: PipelineConfig, ruleId: string): RuleSubject
   const dash = ruleId.lastIndexOf('-');
   if (dash <= 0) return undefined;
   return { kpi: ruleId.slice(0, dash), burnRate: false };
+}
+
+/**
+ * Whether the incident holds a fleet alert on the KPI `ruleId` watches. The fleet metric counts
+ * every tenant's events, so a tenant alarm on that KPI is part of what the fleet alert saw: the
+ * same problem (a fleet-wide cause shows as one fleet alarm and several tenant alarms).
+ */
+export function fleetAlertCovers(config: PipelineConfig, incident: Incident, ruleId: string): boolean {
+  const subject = ruleSubject(config, ruleId);
+  if (subject === undefined) return false;
+  return alertsOf(incident).some((a) => isFleet(a.tenant) && ruleSubject(config, a.ruleId)?.kpi === subject.kpi);
+}
+
+/**
+ * Whether the incident holds an alert of `tenant` on the KPI a fleet alarm's `ruleId` watches:
+ * that tenant is behind the fleet alarm.
+ */
+export function tenantAlertBehind(config: PipelineConfig, incident: Incident, ruleId: string): boolean {
+  const subject = ruleSubject(config, ruleId);
+  if (subject === undefined) return false;
+  return alertsOf(incident).some((a) => !isFleet(a.tenant) && ruleSubject(config, a.ruleId)?.kpi === subject.kpi);
+}
+
+/**
+ * The scope an incident speaks for: its one tenant when its alerts (fleet ones aside) are all of
+ * one tenant, the fleet when they span several tenants, else `current`.
+ */
+export function incidentScope(alerts: readonly IncidentAlert[], current: string): string {
+  const tenants = new Set(alerts.map((a) => a.tenant).filter((t) => !isFleet(t)));
+  if (tenants.size === 1) return [...tenants][0]!;
+  return tenants.size > 1 ? '*' : current;
 }
 
 function rank(severity: Severity): number {
