@@ -90,24 +90,26 @@ export function ruleSubject(config: PipelineConfig, ruleId: string): RuleSubject
 }
 
 /**
- * Whether the incident holds a fleet alert on the KPI `ruleId` watches. The fleet metric counts
- * every tenant's events, so a tenant alarm on that KPI is part of what the fleet alert saw: the
- * same problem (a fleet-wide cause shows as one fleet alarm and several tenant alarms).
+ * Whether the incident holds a firing fleet alert on the KPI `ruleId` watches. The fleet metric
+ * counts every tenant's events, so a tenant alarm on that KPI fires inside what the fleet alert
+ * sees: the same problem (a fleet-wide cause shows as one fleet alarm and several tenant alarms).
+ * Only a firing one: a tenant alarm after the fleet's has cleared is news, and must page.
  */
 export function fleetAlertCovers(config: PipelineConfig, incident: Incident, ruleId: string): boolean {
-  const subject = ruleSubject(config, ruleId);
-  if (subject === undefined) return false;
-  return alertsOf(incident).some((a) => isFleet(a.tenant) && ruleSubject(config, a.ruleId)?.kpi === subject.kpi);
+  return alertsOf(incident).some((a) => isFleet(a.tenant) && firingOnKpiOf(config, a, ruleId));
 }
 
 /**
- * Whether the incident holds an alert of `tenant` on the KPI a fleet alarm's `ruleId` watches:
+ * Whether the incident holds a firing tenant alert on the KPI a fleet alarm's `ruleId` watches:
  * that tenant is behind the fleet alarm.
  */
 export function tenantAlertBehind(config: PipelineConfig, incident: Incident, ruleId: string): boolean {
+  return alertsOf(incident).some((a) => !isFleet(a.tenant) && firingOnKpiOf(config, a, ruleId));
+}
+
+function firingOnKpiOf(config: PipelineConfig, alert: IncidentAlert, ruleId: string): boolean {
   const subject = ruleSubject(config, ruleId);
-  if (subject === undefined) return false;
-  return alertsOf(incident).some((a) => !isFleet(a.tenant) && ruleSubject(config, a.ruleId)?.kpi === subject.kpi);
+  return subject !== undefined && alert.lastState === 'ALARM' && ruleSubject(config, alert.ruleId)?.kpi === subject.kpi;
 }
 
 /**

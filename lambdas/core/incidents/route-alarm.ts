@@ -124,8 +124,8 @@ export function newGroupIncident(config: PipelineConfig, change: AlarmStateChang
 }
 
 /**
- * The open incident of a tenant group a fleet alarm may join: the tenants behind it (an alert on
- * the fleet alarm's KPI) first, even while quiet; else the oldest firing one.
+ * The open incident of a tenant group a fleet alarm may join: one whose tenant is behind it (a
+ * firing alert on the fleet alarm's KPI) first; else the oldest one that fires.
  */
 async function fleetTarget(
   config: PipelineConfig,
@@ -141,8 +141,9 @@ async function fleetTarget(
     seen.add(g.incidentId);
     const incident = await store.get(g.incidentId);
     if (incident === undefined || closedAt(config, incident, change.stateAtMs)) continue;
+    if (incident.quietSince !== undefined) continue;
     if (tenantAlertBehind(config, incident, identity.ruleId)) behind.push(incident);
-    else if (incident.quietSince === undefined) firingOnes.push(incident);
+    else firingOnes.push(incident);
   }
   const oldest = (xs: Incident[]) => xs.sort((a, b) => a.openedAt - b.openedAt)[0];
   return oldest(behind) ?? oldest(firingOnes);
@@ -150,9 +151,8 @@ async function fleetTarget(
 
 /**
  * The open fleet incident a tenant's alarm may join (the fleet group's pointer, same key, fleet
- * scope): one with a fleet alert on the same KPI, which counted this tenant's events (a fleet-wide
- * cause: every tenant's alarm joins, even while the incident is quiet); or one that fires and holds
- * no other tenant's alerts (a tenant's problem seen fleet-wide: the fleet and the tenant alarms
+ * scope): one with a firing fleet alert on the same KPI, which counts this tenant's events (a
+ * fleet-wide cause: every tenant's alarm joins); or one that fires and holds no other tenant's alerts (a tenant's problem seen fleet-wide: the fleet and the tenant alarms
  * fire in the same minute, in either order).
  */
 async function fleetIncidentFor(
@@ -170,9 +170,10 @@ async function fleetIncidentFor(
   }
   const id = await store.groupIncident(fleetKey);
   const incident = id === undefined ? undefined : await store.get(id);
-  if (incident === undefined || closedAt(config, incident, change.stateAtMs)) return undefined;
+  if (incident === undefined || closedAt(config, incident, change.stateAtMs) || incident.quietSince !== undefined) {
+    return undefined;
+  }
   if (fleetAlertCovers(config, incident, identity.ruleId)) return incident;
-  if (incident.quietSince !== undefined) return undefined;
   const tenants = new Set((incident.alerts ?? []).map((a) => a.tenant).filter((t) => t !== '*'));
   if (tenants.size > 1 || (tenants.size === 1 && !tenants.has(identity.tenant))) return undefined;
   return incident;
