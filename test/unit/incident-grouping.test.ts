@@ -242,6 +242,24 @@ describe('flap damping', () => {
 });
 
 describe('inhibition', () => {
+  it('a less urgent burn rate does not mute a P1 threshold: the incident stays P1 and pages once', async () => {
+    const store = new InMemoryIncidentStore();
+    await routeAlarmChange(config, store, fired('acme/P1/technical/fleet/api_error_rate-p1', T0));
+    const burn = await routeAlarmChange(config, store, fired('acme/P2/technical/fleet/slo-api-errors-p2-1d', T0 + MIN));
+    expect(burn).toMatchObject({ effect: 'joined', incident: { severity: 'P1' } });
+    expect(incidentOf(burn).alerts?.every((a) => a.mutedBy === undefined)).toBe(true);
+    const p1Burn = await routeAlarmChange(
+      config,
+      store,
+      fired('acme/P1/technical/fleet/slo-api-errors-p1-6h', T0 + 2 * MIN),
+    );
+    // The P1 burn rate mutes the P1 threshold, and the incident pages at P1 as before: no raise.
+    expect(p1Burn).toMatchObject({ effect: 'joined', incident: { severity: 'P1' } });
+    expect(incidentOf(p1Burn).alerts?.find((a) => a.ruleId === 'api_error_rate-p1')?.mutedBy).toMatch(
+      /^burn-rate-mutes-threshold/,
+    );
+  });
+
   it('a P1 mutes P2-P4 of the same tenant and KPI; a burn-rate alert mutes the threshold on its SLO KPI', async () => {
     const store = new InMemoryIncidentStore();
     await routeAlarmChange(config, store, fired('acme/P1/technical/tenant-voice/slo-api-errors-p1-1h', T0));

@@ -139,7 +139,11 @@ function inhibits(config: PipelineConfig, rule: InhibitionConfig, source: Incide
   const s = ruleSubject(config, source.ruleId);
   const t = ruleSubject(config, target.ruleId);
   if (s === undefined || t === undefined || s.kpi !== t.kpi) return false;
-  if (rule.kind === 'burn-rate-over-threshold') return s.burnRate && !t.burnRate;
+  // A less urgent burn rate (the 1-day P2) must not mute a P1 threshold: that would lower the
+  // incident's paging severity and page again when the next P1 arrives.
+  if (rule.kind === 'burn-rate-over-threshold') {
+    return s.burnRate && !t.burnRate && !moreUrgent(target.severity, source.severity);
+  }
   return !s.burnRate && !t.burnRate && moreUrgent(source.severity, target.severity);
 }
 
