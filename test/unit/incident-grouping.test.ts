@@ -153,6 +153,15 @@ describe('grouping alarm state changes into incidents', () => {
     expect(fleet).toMatchObject({ kind: 'changed', effect: 'raised', incident: { id: globex.id, severity: 'P1' } });
   });
 
+  it('a fleet alarm does not join a quiet tenant incident: that problem is over, the new one pages', async () => {
+    const store = new InMemoryIncidentStore();
+    const globex = incidentOf(await routeAlarmChange(config, store, fired(GLOBEX_ERR_P2, T0)));
+    await routeAlarmChange(config, store, cleared(GLOBEX_ERR_P2, T0 + 5 * MIN, T0));
+    const fleet = await routeAlarmChange(config, store, fired(FLEET_ERR_P1, T0 + 8 * MIN));
+    expect(fleet.kind).toBe('opened');
+    expect(incidentOf(fleet).id).not.toBe(globex.id);
+  });
+
   it('a fleet and a tenant alarm of one problem racing open one incident', async () => {
     const store = new InMemoryIncidentStore();
     const names = [FLEET_ERR_P1, ERR_P2, GLOBEX_ERR_P2, INITECH_ERR_P2];
