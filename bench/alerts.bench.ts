@@ -169,8 +169,8 @@ export interface ScenarioOutcome {
   readonly falsePagesHigh: number;
   readonly falsePagesLow: number;
   readonly falseIncidents: string[];
-  /** The problem's incidents, described, when there is more than one (what split it). */
-  readonly splitIncidents: string[];
+  /** The problem's incidents, described (what split it, when there is more than one). */
+  readonly problemIncidentList: string[];
   readonly records: number;
   readonly seconds: number;
 }
@@ -211,11 +211,20 @@ async function runScenario(
   const first = problemPages[0];
   const firstP1 = problemPages.find((p) => p.severity === 'P1');
   const describe = (i: Incident) => {
-    const rules = [...new Set((i.alerts ?? []).map((a) => a.ruleId))].join(', ');
+    const rules = [
+      ...new Set((i.alerts ?? []).map((a) => `${a.ruleId}${a.tenant === i.tenant ? '' : ` (${a.tenant})`}`)),
+    ].join(', ');
     return `${new Date(i.openedAt).toISOString().slice(11, 16)} ${i.severity} ${i.tenant}: ${rules}`;
   };
+  const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
   const describeWithEnd = (i: Incident) =>
-    `${describe(i)} (${i.resolvedAt === undefined ? 'open' : `resolved ${new Date(i.resolvedAt).toISOString().slice(11, 16)}`})`;
+    `${describe(i)} (${i.resolvedAt === undefined ? 'open' : `resolved ${hhmm(i.resolvedAt)}`}; ` +
+    `pages ${
+      pages
+        .filter((p) => p.incidentId === i.id)
+        .map((p) => `${hhmm(p.atMs)} ${p.severity}`)
+        .join(', ') || 'none'
+    })`;
   return {
     name: scenario.name,
     description: scenario.description,
@@ -231,7 +240,7 @@ async function runScenario(
     falsePagesHigh: falsePages.filter((p) => HIGH.has(p.severity)).length,
     falsePagesLow: falsePages.filter((p) => !HIGH.has(p.severity)).length,
     falseIncidents: incidents.filter((i) => !ours.has(i.id) && i.paged.length > 0).map(describe),
-    splitIncidents: ours.size > 1 ? incidents.filter((i) => ours.has(i.id)).map(describeWithEnd) : [],
+    problemIncidentList: incidents.filter((i) => ours.has(i.id)).map(describeWithEnd),
     records: scenario.records.length,
     seconds: (Date.now() - started) / 1000,
   };
@@ -288,7 +297,7 @@ export async function run(): Promise<BenchResult[]> {
   for (const o of outcomes) {
     console.log(`${o.name}: ${o.description}; ${o.records.toLocaleString('en-US')} records, ${o.seconds.toFixed(1)} s`);
     for (const f of o.falseIncidents) console.log(`  paged outside the problem: ${f}`);
-    for (const f of o.splitIncidents) console.log(`  one of the problem's incidents: ${f}`);
+    for (const f of o.problemIncidentList) console.log(`  the problem's incident: ${f}`);
   }
   const results: BenchResult[] = [{ name: 'synthesis', value: synthSeconds, unit: 's' }];
   for (const o of outcomes) {

@@ -14,6 +14,11 @@
  *   replaces: of two alarm events of one group racing, exactly one opens an incident. One
  *   partition holds every group (tenants x ladders, a few thousand small items), so a fleet alarm
  *   finds the open tenant incidents it may join with one Query.
+ * - `pk = incident-groups`, `sk = openings#<cross-scope key>`: the opening counter (`count`) of
+ *   one ladder's groups across scopes (`*|technical`). Opening an incident under it moves it on in
+ *   the same transaction, conditional on the value read before deciding to open: a fleet and a
+ *   tenant alarm of one problem racing cannot open two incidents (no `open` attribute, so the
+ *   group listing skips it; no TTL, one small item per ladder).
  *
  * This class only maps to SDK calls; the decisions live in lambdas/core/incidents.
  */
@@ -32,7 +37,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AckNonceStore } from '../core/escalation/ack-token';
 import { IncidentError, IncidentNotFoundError } from '../core/incidents/errors';
-import type { GroupPointer, IncidentStore } from '../core/incidents/store';
+import type { GroupPointer, IncidentStore, OpeningGuard } from '../core/incidents/store';
 import type { Incident } from '../core/incidents/types';
 
 const DAY_MS = 86_400_000;
@@ -81,11 +86,26 @@ function pointerCondition(replacing: string | undefined) {
     : { ConditionExpression: 'incidentId = :replacing', ExpressionAttributeValues: { ':replacing': { S: replacing } } };
 }
 
+function openingsItem(key: string) {
+  return { pk: { S: GROUPS_PK }, sk: { S: `openings#${key}` } };
+}
+
 function conditionFailed(err: unknown): boolean {
   return (
     err instanceof ConditionalCheckFailedException ||
     (err instanceof TransactionCanceledException &&
       (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'))
+  );
+}
+
+/**
+ * A transaction another transaction on one of its items got in the way of: nothing was written,
+ * and the caller re-reads and decides again, as after a failed condition.
+ */
+function transactionConflict(err: unknown): boolean {
+  return (
+    err instanceof TransactionCanceledException &&
+    (err.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict')
   );
 }
 
@@ -153,8 +173,33 @@ export class DynamoDbIncidentStore implements IncidentStore {
     };
   }
 
+  /** {@inheritDoc IncidentStore.openings} */
+  async openings(key: string): Promise<number> {
+    const out = await this.ddb.send(
+      new GetItemCommand({ TableName: this.tableName, Key: openingsItem(key), ConsistentRead: true }),
+    );
+    return Number(out.Item?.count?.N ?? '0');
+  }
+
+  /** Moves the opening counter on from `guard.seen`, on condition it still reads that. */
+  private openingsUpdate(guard: OpeningGuard): TransactWriteItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: openingsItem(guard.key),
+        UpdateExpression: 'SET #count = :next',
+        ConditionExpression: guard.seen === 0 ? 'attribute_not_exists(#count)' : '#count = :seen',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: {
+          ':next': { N: String(guard.seen + 1) },
+          ...(guard.seen === 0 ? {} : { ':seen': { N: String(guard.seen) } }),
+        },
+      },
+    };
+  }
+
   /** {@inheritDoc IncidentStore.openInGroup} */
-  async openInGroup(groupKey: string, incident: Incident, replacing?: string): Promise<boolean> {
+  async openInGroup(groupKey: string, incident: Incident, replacing?: string, guard?: OpeningGuard): Promise<boolean> {
     const expiresAt = this.expiresAt(incident);
     try {
       await this.ddb.send(
@@ -162,12 +207,13 @@ export class DynamoDbIncidentStore implements IncidentStore {
           TransactItems: [
             { Put: this.pointerPut(groupKey, incident.id, replacing, expiresAt) },
             ...this.incidentPuts(incident),
+            ...(guard === undefined ? [] : [this.openingsUpdate(guard)]),
           ],
         }),
       );
       return true;
     } catch (err) {
-      if (conditionFailed(err)) return false;
+      if (conditionFailed(err) || transactionConflict(err)) return false;
       throw err;
     }
   }

@@ -205,12 +205,14 @@ describe('KpiAlarms', () => {
       expect(byId.n?.MetricStat).toMatchObject({ ...onMetric, Stat: 'SampleCount' });
       const guard = metrics.find((m) => m.Expression !== undefined)!;
       const safe = op.startsWith('Greater') ? threshold - Math.max(1, threshold) : threshold + Math.max(1, threshold);
-      // Rates, and the share of right escalation decisions, also need 5 bad events.
+      // Rates, and the share of right escalation decisions, also need 5 bad events; synthesis
+      // success has its own floor of 8 in its catalog entry.
       const isRate = minSamples === EVENTS || id === 'escalation_accuracy-p2';
+      const minBad = id === 'synthesis_success_rate-p2' ? 8 : 5;
       const bad = op.startsWith('Greater') ? 'FILL(v, 0) * FILL(n, 0)' : '(1 - FILL(v, 1)) * FILL(n, 0)';
       expect(guard.Expression).toBe(
         isRate
-          ? `IF((FILL(n, 0) >= ${minSamples}) * (${bad} >= 5), v, ${safe})`
+          ? `IF((FILL(n, 0) >= ${minSamples}) * (${bad} >= ${minBad}), v, ${safe})`
           : `IF(FILL(n, 0) >= ${minSamples}, v, ${safe})`,
       );
       expect(p.Tags).toEqual(

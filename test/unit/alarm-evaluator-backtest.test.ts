@@ -1,6 +1,8 @@
 import { alarmsFromTemplate, backtest, formatBacktest } from '../../lambdas/core/alarm-evaluator';
 import { KpiCatalog } from '../../lambdas/core/catalog';
-import { activeSilence, parseConfig } from '../../lambdas/core/config/schema';
+import { catalogFor } from '../../lambdas/core/catalog/for-config';
+import { activeSilence, parseConfig, perTenantAlarmTenants } from '../../lambdas/core/config/schema';
+import { tenantAlarmDefinitions } from '../../lambdas/core/tenant-alarms';
 import { synthesizeAlarmsTemplate } from '../../lib/constructs/alarms';
 
 const MIN = 60_000;
@@ -165,5 +167,24 @@ describe('backtest over a synthesized template and a recorded incident', () => {
     const healthy = recordedMetrics().filter((l) => !l.includes('"Tenant":"acme"'));
     expect(formatBacktest(backtest(template, healthy))).toContain('No alarm would have fired.');
     expect(() => backtest(template, ['not emf', '{"a":1}'])).toThrow(/holds no EMF datapoints/);
+  });
+});
+
+describe('backtest with the rules the pipeline evaluates itself', () => {
+  it('reports a tenant that went silent (tenant-silent), which no CloudWatch alarm covers', () => {
+    const template = synthTemplate();
+    // acme (enterprise: per-tenant alarms) sends 3 sessions a minute and stops at minute 120; the
+    // rest of the fleet goes on with 10 a minute.
+    const lines: string[] = [];
+    for (let m = 0; m < 240; m++) {
+      const acme = m < 120 ? 3 : 0;
+      if (acme > 0) lines.push(emfLine(m, 'acme', { Sessions: acme, Turns: 5 * acme }));
+      lines.push(emfLine(m, 'ALL', { Sessions: acme + 10, Turns: 5 * (acme + 10) }));
+    }
+    const pipelineAlarms = tenantAlarmDefinitions(config, catalogFor(config), perTenantAlarmTenants(config));
+    const silent = (report: ReturnType<typeof backtest>) => report.rows.filter((r) => r.ruleId === 'tenant-silent');
+    expect(silent(backtest(template, lines))).toEqual([]);
+    const rows = silent(backtest(template, lines, { pipelineAlarms }));
+    expect(rows.map((r) => [r.severity, r.tenant, (r.firedAtMs - T0) / MIN])).toEqual([['P2', 'acme', 130]]);
   });
 });

@@ -5,8 +5,9 @@
 import { type AlarmDefinitions, alarmsFromTemplate, evaluateAlarms } from '../../lambdas/core/alarm-evaluator';
 import { evaluateMath, parseMath } from '../../lambdas/core/alarm-evaluator/math';
 import type { MetricDatum } from '../../lambdas/core/alarm-evaluator/types';
+import { resolveAlarmRules } from '../../lambdas/core/alarms/rules';
 import { KpiCatalog } from '../../lambdas/core/catalog';
-import { parseConfig } from '../../lambdas/core/config/schema';
+import { type PipelineConfig, parseConfig } from '../../lambdas/core/config/schema';
 import { synthesizeAlarmsTemplate } from '../../lib/constructs/alarms';
 
 const MIN = 60_000;
@@ -31,8 +32,12 @@ function minute(name: string, at: number, events: number, hits: number): MetricD
 }
 
 /** The paging alarms that went to ALARM, by rule id. */
-function fired(data: MetricDatum[], minutes = 60): string[] {
-  const { transitions } = evaluateAlarms(defs, data, { fromMs: T0, toMs: T0 + minutes * MIN, initialState: 'OK' });
+function fired(data: MetricDatum[], minutes = 60, definitions = defs): string[] {
+  const { transitions } = evaluateAlarms(definitions, data, {
+    fromMs: T0,
+    toMs: T0 + minutes * MIN,
+    initialState: 'OK',
+  });
   return [
     ...new Set(
       transitions.filter((t) => t.toState === 'ALARM' && t.alarmName.startsWith('acme/')).map((t) => t.alarmName),
@@ -99,5 +104,65 @@ describe('minimum-evidence guard', () => {
     // The guarded alarms see the safe value without traffic: OK, not INSUFFICIENT_DATA.
     expect(finalStates['acme/P1/technical/fleet/api_error_rate-p1']).toBe('OK');
     expect(finalStates['acme/P1/technical/fleet/availability-p1']).toBe('OK');
+  });
+
+  it("a rule's own floor: synthesis success needs 8 failed syntheses in its 5-minute window, 7 page nobody", () => {
+    // ~1,000 syntheses in the window, the fleet's busiest 5 minutes: 7 failures are 99.3%, under
+    // the 99.5% threshold, and more than the deployment's 5 bad events.
+    const withFailures = (failed: number) =>
+      Array.from({ length: 30 }, (_, m) => minute('SynthesisSuccessRate', m, 200, m === 10 ? 200 - failed : 200));
+    expect(fired(withFailures(7))).not.toContain('synthesis_success_rate-p2');
+    expect(fired(withFailures(8))).toContain('synthesis_success_rate-p2');
+  });
+});
+
+describe('per-rule evidence overrides (alarms.overrides.<rule>.minSamples, .minBadEvents)', () => {
+  const withOverrides = (overrides: Record<string, unknown>): PipelineConfig =>
+    parseConfig({ name: 'acme', alarms: { overrides } });
+  const definitionsOf = (c: PipelineConfig) => alarmsFromTemplate(synthesizeAlarmsTemplate(c, KpiCatalog.create([])));
+
+  it('minBadEvents lowers or raises the bad-event floor of one rule only', () => {
+    // 4 errors in 400 requests (1%) every 5 minutes: the P2 pages once its floor is 4, the P1 (5%) never.
+    const four = Array.from({ length: 30 }, (_, m) => minute('ApiErrorRate', m, 80, m % 5 === 0 && m < 25 ? 4 : 0));
+    const lowered = definitionsOf(withOverrides({ 'api_error_rate-p2': { minBadEvents: 4 } }));
+    expect(fired(four, 60, lowered).filter((r) => r.startsWith('api_error_rate'))).toEqual(['api_error_rate-p2']);
+    expect(fired(four).filter((r) => r.startsWith('api_error_rate'))).toEqual([]);
+  });
+
+  it('minSamples sets the events a rate needs over its whole window: 99 never fire, 100 do', () => {
+    const raised = definitionsOf(withOverrides({ 'api_error_rate-p1': { minSamples: 100 } }));
+    // Every request failing from minute 10; 20 a minute is 100 in the 5-minute window, 19 is 95.
+    const failing = (perMinute: number) =>
+      Array.from({ length: 30 }, (_, m) => minute('ApiErrorRate', m, perMinute, m >= 10 ? perMinute : 0));
+    expect(fired(failing(19), 60, raised)).not.toContain('api_error_rate-p1');
+    expect(fired(failing(20), 60, raised)).toContain('api_error_rate-p1');
+  });
+
+  it('a percentile spreads its minSamples over its periods (3 of 5 one-minute periods, 10 a minute for 50)', () => {
+    const plan = resolveAlarmRules(withOverrides({ 'response_latency-p1': { minSamples: 50 } }), KpiCatalog.create([]));
+    const latency = plan.alarms.find((a) => a.name === 'acme/P1/technical/fleet/response_latency-p1');
+    expect(latency).toMatchObject({ kind: 'threshold', evidence: { minSamples: 10 } });
+  });
+
+  it('rejects a floor the rule cannot have, naming the key and the rule', () => {
+    const resolve = (overrides: Record<string, unknown>) => () =>
+      resolveAlarmRules(withOverrides(overrides), KpiCatalog.create([]));
+    expect(resolve({ 'response_latency-p1': { minBadEvents: 3 } })).toThrow(
+      /alarms\.overrides\.response_latency-p1\.minBadEvents: rule "response_latency-p1" .*counts no bad events/,
+    );
+    expect(resolve({ 'response_latency-anomaly': { minSamples: 30 } })).toThrow(
+      /alarms\.overrides\.response_latency-anomaly\.minSamples: rule "response_latency-anomaly" has no minimum-evidence guard/,
+    );
+    expect(() => withOverrides({ 'api_error_rate-p1': { minSamples: 0 } })).toThrow(/minSamples/);
+    expect(() => withOverrides({ 'api_error_rate-p1': { minEvents: 10 } })).toThrow(/minEvents/);
+  });
+
+  it('a burn-rate rule takes the floors for its long window', () => {
+    const plan = resolveAlarmRules(
+      withOverrides({ 'slo-api-errors-p1-1h': { minSamples: 500, minBadEvents: 20 } }),
+      KpiCatalog.create([]),
+    );
+    const long = plan.alarms.find((a) => a.name.endsWith('/fleet/slo-api-errors-p1-1h-long'));
+    expect(long).toMatchObject({ evidence: { minSamples: 500, minBad: { count: 20 } } });
   });
 });

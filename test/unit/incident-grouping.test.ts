@@ -29,6 +29,9 @@ const LAT_P1 = 'acme/P1/technical/tenant-voice/response_latency-p1';
 const LAT_P2 = 'acme/P2/technical/tenant-voice/response_latency-p2';
 const ERR_P2 = 'acme/P2/technical/tenant-voice/api_error_rate-p2';
 const FLEET_LAT_P2 = 'acme/P2/technical/fleet/response_latency-p2';
+const FLEET_ERR_P1 = 'acme/P1/technical/fleet/api_error_rate-p1';
+const GLOBEX_ERR_P2 = 'acme/P2/technical/tenant-globex/api_error_rate-p2';
+const INITECH_ERR_P2 = 'acme/P2/technical/tenant-initech/api_error_rate-p2';
 
 function fired(alarmName: string, atMs: number, reason = 'Threshold Crossed'): AlarmStateChange {
   return {
@@ -103,6 +106,70 @@ describe('grouping alarm state changes into incidents', () => {
     const store2 = new InMemoryIncidentStore();
     await routeAlarmChange(apart, store2, fired(LAT_P2, T0));
     expect((await routeAlarmChange(apart, store2, fired(FLEET_LAT_P2, T0 + MIN))).kind).toBe('opened');
+  });
+
+  it('a fleet-wide problem is one incident: tenant alarms on the firing fleet alarm KPI join it', async () => {
+    const store = new InMemoryIncidentStore();
+    const fleet = incidentOf(await routeAlarmChange(config, store, fired(FLEET_ERR_P1, T0)));
+    expect(fleet.tenant).toBe('*');
+    const voice = await routeAlarmChange(config, store, fired(ERR_P2, T0 + 20 * MIN));
+    expect(voice).toMatchObject({ kind: 'changed', effect: 'joined', incident: { id: fleet.id, tenant: 'voice' } });
+    const globex = await routeAlarmChange(config, store, fired(GLOBEX_ERR_P2, T0 + 40 * MIN));
+    // Its alerts now span two tenants: the incident speaks for the fleet.
+    expect(globex).toMatchObject({ kind: 'changed', effect: 'joined', incident: { id: fleet.id, tenant: '*' } });
+    for (const [name, firedAt] of [
+      [FLEET_ERR_P1, T0],
+      [ERR_P2, T0 + 20 * MIN],
+      [GLOBEX_ERR_P2, T0 + 40 * MIN],
+    ] as const) {
+      await routeAlarmChange(config, store, cleared(name, T0 + 50 * MIN, firedAt));
+    }
+    // Quiet, not yet resolved: nothing fleet-wide fires any more, so a third tenant's alarm on the
+    // same KPI is news and opens (and pages for) its own incident.
+    const late = await routeAlarmChange(config, store, fired(INITECH_ERR_P2, T0 + 55 * MIN));
+    expect(late.kind).toBe('opened');
+    expect(await store.listBetween(0, T0 + 60 * MIN)).toHaveLength(2);
+  });
+
+  it('a tenant alarm on another KPI than the fleet alerts opens its own incident once the fleet incident spans tenants', async () => {
+    const store = new InMemoryIncidentStore();
+    const fleet = incidentOf(await routeAlarmChange(config, store, fired(FLEET_ERR_P1, T0)));
+    await routeAlarmChange(config, store, fired(ERR_P2, T0 + MIN));
+    const other = await routeAlarmChange(
+      config,
+      store,
+      fired('acme/P2/technical/tenant-globex/response_latency-p2', T0 + 2 * MIN),
+    );
+    expect(other.kind).toBe('opened');
+    expect(incidentOf(other).id).not.toBe(fleet.id);
+  });
+
+  it('a fleet alarm joins the incident of the tenant behind it (same KPI) before an older one of another tenant', async () => {
+    const store = new InMemoryIncidentStore();
+    const voice = incidentOf(await routeAlarmChange(config, store, fired(LAT_P2, T0)));
+    const globex = incidentOf(await routeAlarmChange(config, store, fired(GLOBEX_ERR_P2, T0 + MIN)));
+    expect(globex.id).not.toBe(voice.id);
+    const fleet = await routeAlarmChange(config, store, fired(FLEET_ERR_P1, T0 + 2 * MIN));
+    expect(fleet).toMatchObject({ kind: 'changed', effect: 'raised', incident: { id: globex.id, severity: 'P1' } });
+  });
+
+  it('a fleet alarm does not join a quiet tenant incident: that problem is over, the new one pages', async () => {
+    const store = new InMemoryIncidentStore();
+    const globex = incidentOf(await routeAlarmChange(config, store, fired(GLOBEX_ERR_P2, T0)));
+    await routeAlarmChange(config, store, cleared(GLOBEX_ERR_P2, T0 + 5 * MIN, T0));
+    const fleet = await routeAlarmChange(config, store, fired(FLEET_ERR_P1, T0 + 8 * MIN));
+    expect(fleet.kind).toBe('opened');
+    expect(incidentOf(fleet).id).not.toBe(globex.id);
+  });
+
+  it('a fleet and a tenant alarm of one problem racing open one incident', async () => {
+    const store = new InMemoryIncidentStore();
+    const names = [FLEET_ERR_P1, ERR_P2, GLOBEX_ERR_P2, INITECH_ERR_P2];
+    const outcomes = await Promise.all(names.map((n) => routeAlarmChange(config, store, fired(n, T0))));
+    expect(outcomes.filter((o) => o.kind === 'opened')).toHaveLength(1);
+    const all = await store.listBetween(0, T0 + MIN);
+    expect(all).toHaveLength(1);
+    expect(all[0]?.alerts?.map((a) => a.alarmName).sort()).toEqual([...names].sort());
   });
 
   it('the grouping key is configurable: by scope, ladder and rule, two rules of a tenant open two incidents', async () => {
@@ -184,6 +251,24 @@ describe('flap damping', () => {
 });
 
 describe('inhibition', () => {
+  it('a less urgent burn rate does not mute a P1 threshold: the incident stays P1 and pages once', async () => {
+    const store = new InMemoryIncidentStore();
+    await routeAlarmChange(config, store, fired('acme/P1/technical/fleet/api_error_rate-p1', T0));
+    const burn = await routeAlarmChange(config, store, fired('acme/P2/technical/fleet/slo-api-errors-p2-1d', T0 + MIN));
+    expect(burn).toMatchObject({ effect: 'joined', incident: { severity: 'P1' } });
+    expect(incidentOf(burn).alerts?.every((a) => a.mutedBy === undefined)).toBe(true);
+    const p1Burn = await routeAlarmChange(
+      config,
+      store,
+      fired('acme/P1/technical/fleet/slo-api-errors-p1-6h', T0 + 2 * MIN),
+    );
+    // The P1 burn rate mutes the P1 threshold, and the incident pages at P1 as before: no raise.
+    expect(p1Burn).toMatchObject({ effect: 'joined', incident: { severity: 'P1' } });
+    expect(incidentOf(p1Burn).alerts?.find((a) => a.ruleId === 'api_error_rate-p1')?.mutedBy).toMatch(
+      /^burn-rate-mutes-threshold/,
+    );
+  });
+
   it('a P1 mutes P2-P4 of the same tenant and KPI; a burn-rate alert mutes the threshold on its SLO KPI', async () => {
     const store = new InMemoryIncidentStore();
     await routeAlarmChange(config, store, fired('acme/P1/technical/tenant-voice/slo-api-errors-p1-1h', T0));

@@ -10,7 +10,7 @@ import { parseEmfLines } from './emf';
 import { evaluateAlarms } from './evaluator';
 import { MetricStore } from './statistics';
 import { alarmsFromTemplate } from './template';
-import { AlarmEvaluationError, type AlarmState, type AlarmStateTransition } from './types';
+import { type AlarmDefinitions, AlarmEvaluationError, type AlarmState, type AlarmStateTransition } from './types';
 
 /** One alarm episode: from entering ALARM to leaving it. */
 export interface BacktestRow {
@@ -63,6 +63,12 @@ export interface BacktestOptions {
    * reported as silenced, as the router would record them without paging.
    */
   readonly silenceAt?: (ruleId: string, tenant: string, atMs: number) => string | undefined;
+  /**
+   * Alarms the pipeline evaluates itself rather than CloudWatch (the per-tenant rules and the
+   * `tenant-silent` rule, `tenantAlarmDefinitions`), replayed with the template's.
+   * @default none
+   */
+  readonly pipelineAlarms?: AlarmDefinitions;
 }
 
 function identity(name: string): { severity: string; tenant: string; ruleId: string; paging: boolean } {
@@ -83,7 +89,16 @@ export function backtest(
   metricsFileLines: readonly string[],
   options: BacktestOptions = {},
 ): BacktestReport {
-  const defs = alarmsFromTemplate(template);
+  const fromTemplate = alarmsFromTemplate(template);
+  const extra = options.pipelineAlarms;
+  const defs: AlarmDefinitions =
+    extra === undefined
+      ? fromTemplate
+      : {
+          metricAlarms: [...fromTemplate.metricAlarms, ...extra.metricAlarms],
+          composites: [...fromTemplate.composites, ...extra.composites],
+          anomalyDetectors: [...fromTemplate.anomalyDetectors, ...extra.anomalyDetectors],
+        };
   const data = parseEmfLines(metricsFileLines);
   const store = MetricStore.of(data);
   const span = store.timeRange();

@@ -140,6 +140,17 @@ function safeSide(comparison: AlarmComparison, threshold: number): number {
   return comparison.startsWith('Greater') ? threshold - margin : threshold + margin;
 }
 
+/** The aggregations a threshold alarm guards with a minimum sample count (counts and sums have none). */
+const SAMPLE_FLOORS: ReadonlySet<string> = new Set([
+  'rate',
+  'quantiles',
+  'mean',
+  'nps',
+  'precision',
+  'recall',
+  'accuracy',
+]);
+
 /** The minimum samples an alarm on this KPI needs over its window, or undefined for counts and sums. */
 function minSamplesFor(config: PipelineConfig, kpi: KpiDefinition): number | undefined {
   const e = config.alerting.evidence;
@@ -331,6 +342,47 @@ interface EffectiveRule {
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
   readonly treatMissingData: TreatMissingData;
+  /** The rule's own evidence floors (override, else catalog), when it has them. */
+  readonly minSamples?: number;
+  readonly minBadEvents?: number;
+}
+
+/**
+ * The rule's own evidence floors, from its override or its catalog entry, checked against what
+ * the rule can guard: a count floor needs a rate, a percentile or a mean behind a threshold rule;
+ * a bad-event floor needs a share of events.
+ * @throws AlarmRuleError naming the key and the rule
+ */
+function ruleEvidence(
+  rule: DefaultAlarmRule,
+  kpi: KpiDefinition,
+  o: PipelineConfig['alarms']['overrides'][string],
+): { minSamples?: number; minBadEvents?: number } {
+  const minSamples = o.minSamples ?? rule.evidence?.minSamples;
+  const minBadEvents = o.minBadEvents ?? rule.evidence?.minBadEvents;
+  const where = (key: string) =>
+    o[key as 'minSamples' | 'minBadEvents'] !== undefined
+      ? `alarms.overrides.${rule.id}.${key}`
+      : `the catalog entry of ${rule.id}`;
+  const guarded = rule.kind === 'threshold' && SAMPLE_FLOORS.has(kpi.aggregation);
+  if (minSamples !== undefined && !guarded) {
+    throw new AlarmRuleError(
+      `${where('minSamples')}: rule "${rule.id}" has no minimum-evidence guard to set (a ${rule.kind} rule on a ` +
+        `${kpi.aggregation} KPI); minSamples applies to threshold rules on rates, percentiles and means`,
+      `alarms.overrides.${rule.id}.minSamples`,
+    );
+  }
+  if (minBadEvents !== undefined && !(rule.kind === 'threshold' && hasBadCount(kpi))) {
+    throw new AlarmRuleError(
+      `${where('minBadEvents')}: rule "${rule.id}" watches ${kpi.aggregation} KPI "${kpi.name}", which counts no bad ` +
+        'events; minBadEvents applies to threshold rules on rates and on precision, recall and accuracy',
+      `alarms.overrides.${rule.id}.minBadEvents`,
+    );
+  }
+  return {
+    ...(minSamples === undefined ? {} : { minSamples }),
+    ...(minBadEvents === undefined ? {} : { minBadEvents }),
+  };
 }
 
 /** Catalog defaults with the configuration's overrides, validated once for all scopes. */
@@ -360,6 +412,7 @@ function effectiveCatalogRules(config: PipelineConfig, catalog: KpiCatalog): Eff
         evaluationPeriods: o.evaluationPeriods ?? rule.evaluationPeriods,
         datapointsToAlarm: o.datapointsToAlarm ?? rule.datapointsToAlarm,
         treatMissingData: o.treatMissingData ?? rule.treatMissingData,
+        ...ruleEvidence(rule, kpi, o),
       };
       if (eff.threshold === undefined) {
         throw new AlarmRuleError(`Alarm rule "${rule.id}" has no threshold; set alarms.overrides.${rule.id}.threshold`);
@@ -415,7 +468,8 @@ function checkOverrideIds(config: PipelineConfig, catalog: KpiCatalog, sloRuleId
       );
     }
     if (sloRuleIds.has(id)) {
-      const { enabled: _e, severity: _s, ladder: _l, ...rest } = o;
+      // Its long window's evidence floors are the burn rule's own (minSamples, minBadEvents).
+      const { enabled: _e, severity: _s, ladder: _l, minSamples: _n, minBadEvents: _b, ...rest } = o;
       const extra = Object.keys(rest).filter((k) => rest[k as keyof typeof rest] !== undefined);
       if (extra.length > 0) {
         throw new AlarmRuleError(
@@ -465,7 +519,7 @@ function catalogRuleAlarm(config: PipelineConfig, r: EffectiveRule, tenant: stri
     tenant,
     ruleId: r.rule.id,
   };
-  const floor = r.rule.kind === 'threshold' ? minSamplesFor(config, r.kpi) : undefined;
+  const floor = r.rule.kind === 'threshold' ? (r.minSamples ?? minSamplesFor(config, r.kpi)) : undefined;
   // A guarded rate or mean judges its whole evaluation window at once (one period of the
   // window's length): evidence adds up over the window, so one failure among a few requests
   // in each of three minutes is noise, and one failure in every minute of a small tenant is
@@ -501,7 +555,7 @@ function catalogRuleAlarm(config: PipelineConfig, r: EffectiveRule, tenant: stri
             minSamples,
             fallback: safeSide(r.rule.comparison, r.threshold!),
             ...(hasBadCount(r.kpi)
-              ? { minBad: { count: config.alerting.evidence.minBadEvents, bad: badShare(r.kpi) } }
+              ? { minBad: { count: r.minBadEvents ?? config.alerting.evidence.minBadEvents, bad: badShare(r.kpi) } }
               : {}),
           },
         }),
@@ -566,9 +620,9 @@ function burnRateAlarms(
       ...(window === 'long'
         ? {
             evidence: {
-              minSamples: config.alerting.evidence.minEvents,
+              minSamples: o.minSamples ?? config.alerting.evidence.minEvents,
               fallback: safeSide(metric.bad === 'hits' ? 'GreaterThanThreshold' : 'LessThanThreshold', threshold),
-              minBad: { count: config.alerting.evidence.minBadEvents, bad: metric.bad },
+              minBad: { count: o.minBadEvents ?? config.alerting.evidence.minBadEvents, bad: metric.bad },
             },
           }
         : {}),

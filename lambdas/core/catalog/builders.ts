@@ -17,6 +17,7 @@ import type {
   KpiUnit,
   ReportSection,
   ReportTarget,
+  RuleEvidence,
 } from './types';
 
 /** `data[field] === value`. */
@@ -41,6 +42,8 @@ export interface RuleInput {
   readonly ladder?: LadderName;
   /** Evaluation window, when the 1-minute default does not suit the KPI. */
   readonly window?: AlarmWindow;
+  /** The rule's own evidence floors, when `alerting.evidence` does not suit it. */
+  readonly evidence?: RuleEvidence;
 }
 
 /** The id of a KPI's threshold rule at a severity, e.g. `response_latency-p1`. */
@@ -67,6 +70,7 @@ export function threshold(kpi: string, r: RuleInput): DefaultAlarmRule {
     treatMissingData: 'missing',
     ladder: r.ladder ?? 'technical',
     description: r.description,
+    ...(r.evidence === undefined ? {} : { evidence: r.evidence }),
   };
 }
 

@@ -86,6 +86,19 @@ export interface DefaultAlarmRule {
   readonly ladder: LadderName;
   /** What the alarm means, for the person paged. */
   readonly description: string;
+  /**
+   * This rule's own minimum evidence, when the deployment-wide `alerting.evidence` floors do not
+   * suit it (chosen by measurement; `alarms.overrides.<id>` can change it again).
+   */
+  readonly evidence?: RuleEvidence;
+}
+
+/** A rule's own minimum-evidence floors over its evaluation window (see `alerting.evidence`). */
+export interface RuleEvidence {
+  /** Events, samples or responses behind the statistic over the whole evaluation window. */
+  readonly minSamples?: number;
+  /** Bad events (errors, misses) a rate's window must hold besides. */
+  readonly minBadEvents?: number;
 }
 
 /** A scalar value a condition compares against. */

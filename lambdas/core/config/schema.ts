@@ -132,6 +132,13 @@ const alarmOverrideSchema = z.strictObject({
   datapointsToAlarm: positiveInt.optional(),
   treatMissingData: z.enum(MISSING_DATA_TREATMENTS).optional(),
   ladder: z.enum(LADDERS).optional(),
+  /**
+   * This rule's minimum evidence over its whole evaluation window (events behind a rate, samples
+   * behind a percentile, responses behind a mean), instead of `alerting.evidence`'s floor for its kind.
+   */
+  minSamples: positiveInt.optional(),
+  /** Bad events a rate rule's window must hold (an error, a failed check), instead of `alerting.evidence.minBadEvents`. */
+  minBadEvents: positiveInt.optional(),
 });
 
 const sloSchema = z.strictObject({

@@ -57,6 +57,19 @@ export function fleetMayJoin(config: PipelineConfig, identity: AlarmIdentity, ot
   return mine.every((part, i) => i === scopeAt || part === theirs[i]);
 }
 
+/**
+ * The key every scope of one group shares: the grouping key with its scope part blanked
+ * (`*|technical`), or undefined when scopes never join (no `scope` in the key, or
+ * `fleetJoinsTenantIncidents: false`). Incidents opening under one such key are serialized by the
+ * store (see `IncidentStore.openings`), so a fleet and a tenant alarm of one problem racing
+ * through two Lambdas cannot open two incidents.
+ */
+export function crossScopeKeyOf(config: PipelineConfig, identity: AlarmIdentity): string | undefined {
+  const { by, fleetJoinsTenantIncidents } = config.alerting.grouping;
+  if (!fleetJoinsTenantIncidents || !by.includes('scope')) return undefined;
+  return by.map((field) => (field === 'scope' ? '*' : keyPart(field, identity))).join('|');
+}
+
 /** The KPI an alarm rule watches, and whether it is an SLO burn-rate rule. */
 export interface RuleSubject {
   readonly kpi: string;
@@ -76,6 +89,39 @@ export function ruleSubject(config: PipelineConfig, ruleId: string): RuleSubject
   return { kpi: ruleId.slice(0, dash), burnRate: false };
 }
 
+/**
+ * Whether the incident holds a firing fleet alert on the KPI `ruleId` watches. The fleet metric
+ * counts every tenant's events, so a tenant alarm on that KPI fires inside what the fleet alert
+ * sees: the same problem (a fleet-wide cause shows as one fleet alarm and several tenant alarms).
+ * Only a firing one: a tenant alarm after the fleet's has cleared is news, and must page.
+ */
+export function fleetAlertCovers(config: PipelineConfig, incident: Incident, ruleId: string): boolean {
+  return alertsOf(incident).some((a) => isFleet(a.tenant) && firingOnKpiOf(config, a, ruleId));
+}
+
+/**
+ * Whether the incident holds a firing tenant alert on the KPI a fleet alarm's `ruleId` watches:
+ * that tenant is behind the fleet alarm.
+ */
+export function tenantAlertBehind(config: PipelineConfig, incident: Incident, ruleId: string): boolean {
+  return alertsOf(incident).some((a) => !isFleet(a.tenant) && firingOnKpiOf(config, a, ruleId));
+}
+
+function firingOnKpiOf(config: PipelineConfig, alert: IncidentAlert, ruleId: string): boolean {
+  const subject = ruleSubject(config, ruleId);
+  return subject !== undefined && alert.lastState === 'ALARM' && ruleSubject(config, alert.ruleId)?.kpi === subject.kpi;
+}
+
+/**
+ * The scope an incident speaks for: its one tenant when its alerts (fleet ones aside) are all of
+ * one tenant, the fleet when they span several tenants, else `current`.
+ */
+export function incidentScope(alerts: readonly IncidentAlert[], current: string): string {
+  const tenants = new Set(alerts.map((a) => a.tenant).filter((t) => !isFleet(t)));
+  if (tenants.size === 1) return [...tenants][0]!;
+  return tenants.size > 1 ? '*' : current;
+}
+
 function rank(severity: Severity): number {
   return SEVERITIES.indexOf(severity);
 }
@@ -93,7 +139,11 @@ function inhibits(config: PipelineConfig, rule: InhibitionConfig, source: Incide
   const s = ruleSubject(config, source.ruleId);
   const t = ruleSubject(config, target.ruleId);
   if (s === undefined || t === undefined || s.kpi !== t.kpi) return false;
-  if (rule.kind === 'burn-rate-over-threshold') return s.burnRate && !t.burnRate;
+  // A less urgent burn rate (the 1-day P2) must not mute a P1 threshold: that would lower the
+  // incident's paging severity and page again when the next P1 arrives.
+  if (rule.kind === 'burn-rate-over-threshold') {
+    return s.burnRate && !t.burnRate && !moreUrgent(target.severity, source.severity);
+  }
   return !s.burnRate && !t.burnRate && moreUrgent(source.severity, target.severity);
 }
 

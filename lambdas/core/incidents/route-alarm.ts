@@ -17,10 +17,14 @@ import {
   type AlertEffect,
   alertOf,
   applyAlarmChange,
+  crossScopeKeyOf,
+  fleetAlertCovers,
   fleetMayJoin,
   groupKeyOf,
+  incidentScope,
   quietEndsAt,
   quietPeriodOver,
+  tenantAlertBehind,
 } from './grouping';
 import type { IncidentStore } from './store';
 import type { Incident } from './types';
@@ -119,28 +123,37 @@ export function newGroupIncident(config: PipelineConfig, change: AlarmStateChang
   return { ...base, ...quiet, state: 'open', timeline };
 }
 
-/** The open incident of a tenant group a fleet alarm may join, oldest first. */
+/**
+ * The open incident of a tenant group a fleet alarm may join: one whose tenant is behind it (a
+ * firing alert on the fleet alarm's KPI) first; else the oldest one that fires.
+ */
 async function fleetTarget(
   config: PipelineConfig,
   store: IncidentStore,
   change: AlarmStateChange,
 ): Promise<Incident | undefined> {
   const identity = parseAlarmName(change.alarmName);
-  const candidates: Incident[] = [];
+  const behind: Incident[] = [];
+  const firingOnes: Incident[] = [];
+  const seen = new Set<string>();
   for (const g of await store.listOpenGroups()) {
-    if (!fleetMayJoin(config, identity, g.groupKey)) continue;
+    if (seen.has(g.incidentId) || !fleetMayJoin(config, identity, g.groupKey)) continue;
+    seen.add(g.incidentId);
     const incident = await store.get(g.incidentId);
-    if (incident !== undefined && !closedAt(config, incident, change.stateAtMs) && incident.quietSince === undefined) {
-      candidates.push(incident);
-    }
+    if (incident === undefined || closedAt(config, incident, change.stateAtMs)) continue;
+    if (incident.quietSince !== undefined) continue;
+    if (tenantAlertBehind(config, incident, identity.ruleId)) behind.push(incident);
+    else firingOnes.push(incident);
   }
-  return candidates.sort((a, b) => a.openedAt - b.openedAt)[0];
+  const oldest = (xs: Incident[]) => xs.sort((a, b) => a.openedAt - b.openedAt)[0];
+  return oldest(behind) ?? oldest(firingOnes);
 }
 
 /**
- * The open fleet incident a tenant's alarm may join: the fleet group (same key, fleet scope) has
- * an incident that fires and holds no other tenant's alerts. The fleet and the tenant alarms of
- * one tenant's problem fire in the same minute, in either order.
+ * The open fleet incident a tenant's alarm may join (the fleet group's pointer, same key, fleet
+ * scope): one with a firing fleet alert on the same KPI, which counts this tenant's events (a
+ * fleet-wide cause: every tenant's alarm joins); or one that fires and holds no other tenant's alerts (a tenant's problem seen fleet-wide: the fleet and the tenant alarms
+ * fire in the same minute, in either order).
  */
 async function fleetIncidentFor(
   config: PipelineConfig,
@@ -160,6 +173,7 @@ async function fleetIncidentFor(
   if (incident === undefined || closedAt(config, incident, change.stateAtMs) || incident.quietSince !== undefined) {
     return undefined;
   }
+  if (fleetAlertCovers(config, incident, identity.ruleId)) return incident;
   const tenants = new Set((incident.alerts ?? []).map((a) => a.tenant).filter((t) => t !== '*'));
   if (tenants.size > 1 || (tenants.size === 1 && !tenants.has(identity.tenant))) return undefined;
   return incident;
@@ -181,7 +195,10 @@ export async function routeAlarmChange(
   }
   const identity = parseAlarmName(change.alarmName);
   const groupKey = groupKeyOf(config, identity);
+  const crossKey = crossScopeKeyOf(config, identity);
   for (let attempt = 0; attempt < MAX_GROUP_ATTEMPTS; attempt++) {
+    // Read before anything that decides to open: an incident opened under the key since fails the open.
+    const openingsSeen = crossKey === undefined ? 0 : await store.openings(crossKey);
     const pointed = await store.groupIncident(groupKey);
     let target = pointed === undefined ? undefined : await store.get(pointed);
     if (target !== undefined && closedAt(config, target, change.stateAtMs)) {
@@ -215,11 +232,11 @@ export async function routeAlarmChange(
         if (closed) return resolveQuietIncident(config, current, change.stateAtMs);
         const result = applyAlarmChange(config, current, change);
         effect = result.effect;
-        // A fleet incident a tenant's alarm joins is that tenant's problem seen fleet-wide.
-        if (result.incident.tenant === '*' && identity.tenant !== '*' && effect !== 'unchanged') {
-          return { ...result.incident, tenant: identity.tenant };
-        }
-        return result.incident;
+        // An incident speaks for its one tenant (a tenant's problem seen fleet-wide too), or for
+        // the fleet once its alerts span several tenants.
+        if (effect === 'unchanged') return result.incident;
+        const tenant = incidentScope(result.incident.alerts ?? [], result.incident.tenant);
+        return tenant === result.incident.tenant ? result.incident : { ...result.incident, tenant };
       });
       if (!closed) return { kind: 'changed', effect, incident: updated };
       if (state !== 'ALARM' && updated.alerts?.some((a) => a.alarmName === change.alarmName)) {
@@ -230,7 +247,8 @@ export async function routeAlarmChange(
       return { kind: 'ignored', reason: 'no open incident for this alarm; missing data opens none' };
     }
     const incident = newGroupIncident(config, change, groupKey);
-    if (await store.openInGroup(groupKey, incident, pointed)) return { kind: 'opened', incident };
+    const guard = crossKey === undefined ? undefined : { key: crossKey, seen: openingsSeen };
+    if (await store.openInGroup(groupKey, incident, pointed, guard)) return { kind: 'opened', incident };
     // Another event of the group (or a retry of this one) won the race: read the pointer again.
     const existing = await store.get(incident.id);
     if (existing !== undefined && (await store.groupIncident(groupKey)) === incident.id) {

@@ -10,6 +10,18 @@ export interface GroupPointer {
   readonly incidentId: string;
 }
 
+/**
+ * The opening counter an incident opens under: every incident opened under one cross-scope key
+ * (`crossScopeKeyOf`: the fleet's and every tenant's group of one ladder) moves it on by one, on
+ * condition that it still reads `seen`. A fleet alarm and a tenant alarm of one problem racing to
+ * open an incident each: one wins, the other's write fails, and it re-reads and joins.
+ */
+export interface OpeningGuard {
+  readonly key: string;
+  /** The counter as read before deciding to open (0 when absent). */
+  readonly seen: number;
+}
+
 /** Reads and writes incidents. Writes are conditional so concurrent Lambdas never lose an update. */
 export interface IncidentStore extends IncidentReader {
   /** The incident a group points at, if any (it may be resolved). */
@@ -20,9 +32,14 @@ export interface IncidentStore extends IncidentReader {
    * Creates `incident` and points `groupKey` at it in one atomic write, provided the group points
    * at nothing or still at `replacing` (its closed incident). Two alarm events racing to open an
    * incident for one group: one wins, the other gets false and joins the winner's incident.
-   * @returns false when the group's pointer changed meanwhile (or the incident already exists)
+   * With a `guard`, the write also requires the opening counter to still read `guard.seen`, and
+   * moves it on.
+   * @returns false when the group's pointer or the opening counter changed meanwhile (or the
+   * incident already exists)
    */
-  openInGroup(groupKey: string, incident: Incident, replacing?: string): Promise<boolean>;
+  openInGroup(groupKey: string, incident: Incident, replacing?: string, guard?: OpeningGuard): Promise<boolean>;
+  /** The opening counter of a cross-scope key (0 when nothing opened under it yet); see {@link OpeningGuard}. */
+  openings(key: string): Promise<number>;
   /**
    * Points `groupKey` at an existing incident (a fleet alarm joining a tenant's incident), provided
    * the group points at nothing or still at `replacing`.
@@ -45,6 +62,7 @@ export interface IncidentStore extends IncidentReader {
 export class InMemoryIncidentStore implements IncidentStore {
   private readonly items = new Map<string, Incident>();
   private readonly groups = new Map<string, string>();
+  private readonly openingCounts = new Map<string, number>();
 
   /** {@inheritDoc IncidentStore.groupIncident} */
   async groupIncident(groupKey: string): Promise<string | undefined> {
@@ -58,9 +76,16 @@ export class InMemoryIncidentStore implements IncidentStore {
       .map(([groupKey, incidentId]) => ({ groupKey, incidentId }));
   }
 
+  /** {@inheritDoc IncidentStore.openings} */
+  async openings(key: string): Promise<number> {
+    return this.openingCounts.get(key) ?? 0;
+  }
+
   /** {@inheritDoc IncidentStore.openInGroup} */
-  async openInGroup(groupKey: string, incident: Incident, replacing?: string): Promise<boolean> {
+  async openInGroup(groupKey: string, incident: Incident, replacing?: string, guard?: OpeningGuard): Promise<boolean> {
     if (this.groups.get(groupKey) !== replacing || this.items.has(incident.id)) return false;
+    if (guard !== undefined && (this.openingCounts.get(guard.key) ?? 0) !== guard.seen) return false;
+    if (guard !== undefined) this.openingCounts.set(guard.key, guard.seen + 1);
     this.items.set(incident.id, incident);
     this.groups.set(groupKey, incident.id);
     return true;
