@@ -22,7 +22,7 @@ import { createNotifierHandler, type NotifierInput } from '../../lambdas/handler
 import { resourcesOfType, type SynthesizedTemplates } from '../synth';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../wiring';
 import { escalationOverrides, localEscalationDeps } from './handlers';
-import { localClientConfig } from './standins';
+import { localClientConfig, readSesStore } from './standins';
 import { SimulatedTimeline } from './timeline';
 import './promise-with-resolvers';
 
@@ -71,8 +71,7 @@ export interface StoredMail {
 
 /** Reads the mails the local SES stand-in received. */
 export async function localMails(sesEndpoint: string): Promise<StoredMail[]> {
-  const res = await fetch(`${sesEndpoint}/store`);
-  return ((await res.json()) as { emails: StoredMail[] }).emails;
+  return (await readSesStore<StoredMail>(sesEndpoint)).emails;
 }
 
 /** An acknowledgement as the function URL receives it: a POST of the confirmation form. */

@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { get as httpGet, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -360,4 +360,31 @@ export async function startStandIns(which: readonly StandInName[]): Promise<Stan
     throw failure;
   }
   return { ...started, stop: stopAll };
+}
+
+/**
+ * Reads the JSON document the local SES stand-in serves at `/store` (every mail it received).
+ * Each read opens its own connection and closes it: a kept-alive socket that the stand-in closes
+ * after its idle timeout can be reused in the same instant by a busy client and fail the read.
+ */
+export function readSesStore<T>(sesEndpoint: string): Promise<{ emails: T[] }> {
+  return new Promise((done, fail) => {
+    const req = httpGet(`${sesEndpoint}/store`, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', fail);
+      res.on('end', () => {
+        if (res.statusCode !== 200) {
+          fail(new Error(`local SES store answered ${res.statusCode ?? 'nothing'}`));
+          return;
+        }
+        try {
+          done(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { emails: T[] });
+        } catch (err) {
+          fail(err);
+        }
+      });
+    });
+    req.on('error', fail);
+  });
 }

@@ -15,7 +15,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { localClientConfig, type StandIns, startStandIns } from '../../cli/local/standins';
+import { localClientConfig, readSesStore, type StandIns, startStandIns } from '../../cli/local/standins';
 import { ChatWebhookChannel } from '../../lambdas/adapters/channels/chat-webhook';
 import { SesEmailChannel } from '../../lambdas/adapters/channels/email-ses';
 import { SnsSmsChannel } from '../../lambdas/adapters/channels/sms-sns';
@@ -143,8 +143,7 @@ async function createIncidentTable(name: string): Promise<void> {
 }
 
 async function mails(): Promise<StoredMail[]> {
-  const res = await fetch(`${standIns.ses!.endpoint}/store`);
-  return ((await res.json()) as { emails: StoredMail[] }).emails;
+  return (await readSesStore<StoredMail>(standIns.ses!.endpoint)).emails;
 }
 
 async function mailsAbout(incidentId: string): Promise<StoredMail[]> {

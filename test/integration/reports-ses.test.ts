@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { SESClient } from '@aws-sdk/client-ses';
-import { localClientConfig, type StandIn, startSes } from '../../cli/local/standins';
+import { localClientConfig, readSesStore, type StandIn, startSes } from '../../cli/local/standins';
 import { buildReportFixture } from '../../cli/report-fixture';
 import { SesReportMailer } from '../../lambdas/adapters/report-mailer-ses';
 import { parseConfig, REPORT_KINDS } from '../../lambdas/core/config/schema';
@@ -52,8 +52,7 @@ describe('reports through the local SES server', () => {
   });
 
   async function stored(): Promise<StoredMail[]> {
-    const res = await fetch(`${ses.endpoint}/store`);
-    return ((await res.json()) as { emails: StoredMail[] }).emails;
+    return (await readSesStore<StoredMail>(ses.endpoint)).emails;
   }
 
   it.each(REPORT_KINDS.map((k) => [k]))(
@@ -91,8 +90,9 @@ describe('reports through the local SES server', () => {
       // Inline PNGs are related parts with a Content-ID; mailparser swaps the cid: links for data: URIs.
       const attachments = mail?.attachments ?? [];
       const inline = attachments.filter((x) => x.cid !== undefined && x.contentType === 'image/png');
-      // Headline chart plus each audience's own: burn-down; funnel and waterfall; those and two forecasts; health bands.
-      const charts = { system_health: 2, business_performance: 3, executive_summary: 5, client_success: 2 } as const;
+      // Headline chart plus each audience's own: burn-down; funnel, waterfall and won value by channel; funnel,
+      // waterfall and two forecasts; health bands.
+      const charts = { system_health: 2, business_performance: 4, executive_summary: 5, client_success: 2 } as const;
       expect(inline).toHaveLength(charts[kind]);
       for (const img of inline) expect(Buffer.from(img.content, 'base64').subarray(1, 4).toString('ascii')).toBe('PNG');
       const shown = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1] ?? '');

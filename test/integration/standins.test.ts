@@ -11,7 +11,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { localClientConfig, type StandIns, startStandIns } from '../../cli/local/standins';
+import { localClientConfig, readSesStore, type StandIns, startStandIns } from '../../cli/local/standins';
 
 describe('local AWS stand-ins', () => {
   let standIns: StandIns;
@@ -73,9 +73,7 @@ describe('local AWS stand-ins', () => {
         Message: { Subject: { Data: 'probe subject' }, Body: { Text: { Data: 'probe body' } } },
       }),
     );
-    const store = (await (await fetch(`${standIns.ses!.endpoint}/store`)).json()) as {
-      emails: Array<{ subject: string; destination: { to: string[] } }>;
-    };
+    const store = await readSesStore<{ subject: string; destination: { to: string[] } }>(standIns.ses!.endpoint);
     expect(store.emails.map((e) => e.subject)).toContain('probe subject');
     ses.destroy();
   });
