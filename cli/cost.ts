@@ -15,6 +15,8 @@ import {
   TENANT_EVALUATION_BASIS,
   US_EAST_1_PRICES,
 } from '../lambdas/core/cost/estimate';
+import { type EvaluatorKpiRead, evaluatorKpiReads } from '../lambdas/core/cost/tenant-alarm-reads';
+import { tenantAlarmPlans } from '../lambdas/core/tenant-alarms/plan';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../lib/config/load';
 
 const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
@@ -33,6 +35,23 @@ export function costTable(estimates: readonly CostEstimate[]): string {
   });
   const total = `| **total / month** | ${estimates.map((e) => `**${usd(e.totalUsd)}**`).join(' | ')} |`;
   return [header, rule, ...rows, total].join('\n');
+}
+
+/** The evaluator's reads of one minute, in words (cost/tenant-alarm-reads.ts). */
+function describeReads(config: PipelineConfig): string {
+  const [plan] = tenantAlarmPlans(config, catalogFor(config), ['cost-estimate']);
+  if (plan === undefined) return 'none';
+  const span = (r: EvaluatorKpiRead) =>
+    r.granularity === 'hour'
+      ? `${r.lookbackMs / 3_600_000} h of hour buckets`
+      : `${r.lookbackMs / 60_000} min of minute buckets`;
+  const reads = evaluatorKpiReads([plan]);
+  const own = reads.filter((r) => r.scope === 'tenant').map(span);
+  const fleet = reads.filter((r) => r.scope === 'fleet').map(span);
+  return (
+    `per tenant ${[...own].join(', ')} and its alarm states` +
+    (fleet.length > 0 ? `; per shard the fleet's ${fleet.join(', ')} (silent-tenant rule)` : '')
+  );
 }
 
 function parseTenants(text: string): number[] {
@@ -84,7 +103,8 @@ function main(argv: string[]): number {
         `(${a.smsPerP1Incident} SMS each) a month; per-tenant alarms and dashboards for the same share of tenants as in the configuration.`,
     );
     console.log(
-      `Per-tenant alarm evaluation: ${a.tenantEvaluationMs} ms of a 1 GB function per alerting tenant and minute (${TENANT_EVALUATION_BASIS}).`,
+      `Per-tenant alarm evaluation: ${a.tenantEvaluationMs} ms of a 1 GB function per alerting tenant and minute (${TENANT_EVALUATION_BASIS}); ` +
+        `reads each minute: ${describeReads(config)}; KPI reads are eventually consistent Queries, billed on their items' summed size.`,
     );
     console.log(
       `Prices used (USD): custom metric ${p.metricTiers.map((t) => t.usd).join('/')} per month by volume tier, alarm ${p.standardAlarmMonth} ` +

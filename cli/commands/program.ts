@@ -4,7 +4,7 @@
  * test transform both resolve), so `kpi --help` stays instant and a command never pays for the
  * SDKs of another.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
 import { ConfigurationError } from '../../lambdas/core/configuration-error';
 import { CommandFailedError, EXIT, InterruptedError, UsageError } from '../errors';
 import type { CliIo } from '../io';
@@ -40,7 +40,8 @@ function finiteNumber(name: string) {
   };
 }
 
-function withTarget(cmd: Command): Command {
+/** Adds the options that pick the deployed or the local pipeline; typed, so actions see them. */
+function withTarget<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>) {
   return cmd
     .option('--local', 'use the running local pipeline (`kpi local --keep-running`)')
     .option('--region <region>', 'AWS region of the deployed pipeline')
@@ -54,7 +55,7 @@ function withTarget(cmd: Command): Command {
 /**
  * Builds the `kpi` program. `io` receives all output (help included).
  */
-export function buildProgram(io: CliIo): Command {
+export function buildProgram(io: CliIo) {
   const program = new Command('kpi')
     .description(
       'KPIs, alarms, escalation and reports for AI-agent fleets.\n' +

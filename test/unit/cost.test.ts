@@ -64,7 +64,7 @@ describe('estimateMonthlyCost', () => {
     expect(line(all, 'CloudWatch alarms').usd).toBe(line(none, 'CloudWatch alarms').usd);
     expect(line(all, 'CloudWatch dashboards').quantity).toBe('3 dashboards');
     expect(line(none, 'Per-tenant alarm evaluation')).toBeUndefined();
-    expect(line(all, 'Per-tenant alarm evaluation').quantity).toMatch(/^100 tenants x \d+ buckets a minute/);
+    expect(line(all, 'Per-tenant alarm evaluation').quantity).toMatch(/^100 tenants, [\d,]+ M queries, [\d,]+ M RRU$/);
     expect(line(all, 'Per-tenant alarm evaluation').usd).toBeGreaterThan(0);
   });
 

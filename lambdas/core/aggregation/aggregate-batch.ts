@@ -191,7 +191,7 @@ export class AggregateBatch {
       this.failUnread(fold, all, result);
       return result;
     }
-    // Items not handed to the rollups: failed ones, and those of a round that found nothing to write.
+    // Items not handed to the rollups: the failed ones.
     const notTouched = new Set<string>();
     let pending = all;
     for (let round = 0; pending.length > 0; round++) {
@@ -208,7 +208,7 @@ export class AggregateBatch {
 
   /**
    * One read-merge-write round over `pending`; returns the items that met a concurrent writer and
-   * must be read again. Items that fail or are left unsettled are added to `notTouched`.
+   * must be read again. Items that fail are added to `notTouched`.
    */
   private async writeRound(
     fold: BatchFold,
@@ -226,12 +226,9 @@ export class AggregateBatch {
       return [];
     }
     const { writes, deltas } = this.mergeWrites(fold, pending, stored, result);
-    if (writes.length === 0) {
-      // Every item of the round was applied by an earlier delivery: nothing to write, and the
-      // round's items are not handed to the rollups.
-      addIds(notTouched, pending);
-      return [];
-    }
+    // Every item of the round was applied by an earlier delivery: nothing to write. They stay
+    // touched, so the redelivery of a batch whose late re-roll failed rolls again (rollups.ts, rule 2).
+    if (writes.length === 0) return [];
     const outcomes = await this.store.write(writes);
     const retry: KpiItemAddress[] = [];
     const failed: Array<[KpiItemAddress, ItemDelta | undefined]> = [];

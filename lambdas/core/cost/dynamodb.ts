@@ -71,6 +71,25 @@ function hourlyShape(): number[] {
   return raw.map((v) => v / mean);
 }
 
+/**
+ * Share of minutes a tenant is active in an hour of traffic `share` (1: the day's mean): bursts of
+ * `eventsPerBurst` events arrive as a Poisson stream.
+ */
+function activeShare(eventsPerTenantPerDay: number, share: number, eventsPerBurst: number): number {
+  return 1 - Math.exp(-((eventsPerTenantPerDay / 1440) * share) / eventsPerBurst);
+}
+
+/** Share of a tenant's minutes over the day that hold an item (at least one event). */
+export function activeMinuteShare(
+  eventsPerTenantPerDay: number,
+  a: DynamoDbAssumptions = DEFAULT_DYNAMODB_ASSUMPTIONS,
+): number {
+  const shape = hourlyShape();
+  return (
+    shape.reduce((sum, share) => sum + activeShare(eventsPerTenantPerDay, share, a.eventsPerBurst), 0) / shape.length
+  );
+}
+
 const wru = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 const rru = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
 
@@ -96,8 +115,7 @@ export function dynamoDbUnits(
     const window = Math.max(1, t.batchingWindowSeconds);
     const duration = perShardPerSecond > 0 ? Math.min(window, t.batchSize / perShardPerSecond) : window;
     const batchesPerShard = 3600 / duration;
-    // Share of minutes a tenant is active: bursts of `eventsPerBurst` events arrive as a Poisson stream.
-    const activeNow = 1 - Math.exp(-((t.eventsPerTenantPerDay / 1440) * share) / a.eventsPerBurst);
+    const activeNow = activeShare(t.eventsPerTenantPerDay, share, a.eventsPerBurst);
     // Per tenant-minute: written once per batch overlapping the minute, if active in it.
     tenantMinuteWrites += t.tenants * 60 * activeNow * (1 + 60 / duration);
     fleetMinuteWrites += t.shards * batchesPerShard * (1 + duration / 60);

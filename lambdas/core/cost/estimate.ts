@@ -8,8 +8,8 @@ import type { PipelineConfig } from '../config/schema';
 import { tenantMetricNames } from '../dashboards/tenant-metrics';
 import { experimentMetricCount } from '../experiments/metrics';
 import { tenantAlarmPlans } from '../tenant-alarms/plan';
-import { shardCount } from '../tenant-alarms/shard';
-import { dynamoDbUnits } from './dynamodb';
+import { activeMinuteShare, DEFAULT_DYNAMODB_ASSUMPTIONS, dynamoDbUnits, fleetMinuteBytes } from './dynamodb';
+import { EVALUATION_MINUTES_PER_MONTH, evaluatorMonthlyReads } from './tenant-alarm-reads';
 
 /** Unit prices in USD. */
 export interface PriceList {
@@ -293,24 +293,30 @@ function addCloudWatch(c: CostContext, add: AddLine): void {
 }
 
 /**
- * Per-tenant alarm evaluation: every minute, each alerting tenant's minute and hour buckets are
- * queried (eventually consistent: half a read unit per 4 KB) and evaluated; one schedule per shard.
+ * Per-tenant alarm evaluation: every minute, one invocation per shard reads each alerting tenant's
+ * stored alarm states and KPI buckets, and once the fleet's minutes the silent-tenant rule compares
+ * with, then evaluates (cost/tenant-alarm-reads.ts lists the reads as the handler makes them).
  */
 function addTenantAlarmEvaluation(c: CostContext, add: AddLine): void {
   const { alarmTenants, prices, a } = c;
   if (alarmTenants <= 0) return;
   const [plan] = tenantAlarmPlans(c.config, c.catalog, ['cost-estimate']);
-  const itemsPerEvaluation = plan === undefined ? 0 : plan.minuteLookbackMs / 60_000 + plan.hourLookbackMs / 3_600_000;
-  const evaluations = alarmTenants * 43_200;
-  const rru = evaluations * (itemsPerEvaluation * Math.ceil(a.bucketItemBytes / 4096) * 0.5 + 1);
-  const invocationsPerMonth = shardCount(alarmTenants) * 43_200;
-  const evaluatorGbSeconds = (evaluations * a.tenantEvaluationMs) / 1000;
+  if (plan === undefined) return;
+  const fleetMinute = fleetMinuteBytes(DEFAULT_DYNAMODB_ASSUMPTIONS.tenantMinuteBytes, c.tenants);
+  const month = evaluatorMonthlyReads(plan, alarmTenants, {
+    tenantMinuteBytes: DEFAULT_DYNAMODB_ASSUMPTIONS.tenantMinuteBytes,
+    tenantHourBytes: DEFAULT_DYNAMODB_ASSUMPTIONS.tenantHourBytes,
+    fleetMinuteBytes: fleetMinute,
+    fleetHourBytes: 2 * fleetMinute,
+    tenantActiveMinuteShare: activeMinuteShare(c.eventsPerTenantPerDay),
+  });
+  const evaluatorGbSeconds = (alarmTenants * EVALUATION_MINUTES_PER_MONTH * a.tenantEvaluationMs) / 1000;
   add(
     'Per-tenant alarm evaluation (Lambda, KPI reads)',
-    `${fmt(alarmTenants)} tenants x ${fmt(itemsPerEvaluation)} buckets a minute, ${fmt(rru / 1e6)} M RRU`,
-    (rru / 1e6) * prices.dynamoReadUnitsMillion +
+    `${fmt(alarmTenants)} tenants, ${fmt(month.queries / 1e6)} M queries, ${fmt(month.readUnits / 1e6)} M RRU`,
+    (month.readUnits / 1e6) * prices.dynamoReadUnitsMillion +
       evaluatorGbSeconds * prices.lambdaArmGbSecond +
-      (invocationsPerMonth / 1e6) * prices.lambdaRequestsMillion,
+      (month.invocations / 1e6) * prices.lambdaRequestsMillion,
   );
 }
 
