@@ -206,7 +206,15 @@ describe('kpi commands against `kpi local --keep-running`', () => {
       expect(await runCli([...args, '--kpi', 'turns'], e)).toBe(0);
       return parseCsv(e.stdout()).find((r) => r.kpi === 'turns');
     };
-    const fleetTenant = await waitFor('the live records in the export', () => exportTurns('fleet'), 60_000);
+    // A round can read the shard while PutRecords is still writing: wait for all three.
+    const fleetTenant = await waitFor(
+      'the live records in the export',
+      async () => {
+        const row = await exportTurns('fleet');
+        return row !== undefined && (row.value ?? 0) >= 3 ? row : undefined;
+      },
+      60_000,
+    );
     expect(fleetTenant).toMatchObject({ tenant: 'fleet', value: 3 });
     expect(await exportTurns('*')).toMatchObject({ tenant: '*', value: 25 });
 
