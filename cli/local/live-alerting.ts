@@ -9,7 +9,7 @@
  * - the router's incidents climb their ladders as the clock moves (nobody acknowledges by
  *   themselves: `kpi ack --local` does).
  * Evaluations run when the clock enters a new minute or new metrics arrived (with a fixed `--now`,
- * only the latter), so an idle pipeline costs nothing.
+ * only the latter): an idle pipeline evaluates once a minute, or never on a fixed clock.
  */
 import {
   type AlarmDefinitions,

@@ -5,8 +5,8 @@
  * event bus to the alarm router, as EventBridge delivers them in AWS.
  *
  * In AWS one scheduled invocation evaluates a shard of up to 250 tenants every minute. Locally a
- * shard holds about one tenant, so the schedule (./tenant-schedule.ts) invokes only the shards
- * whose tenants have something to evaluate at that minute.
+ * shard holds about one tenant (see localShards), so the schedule (./tenant-schedule.ts) invokes
+ * only the shards whose tenants have something to evaluate at that minute.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AlarmStateTransition } from '../../lambdas/core/alarm-evaluator';
@@ -43,8 +43,29 @@ export interface LocalTenantAlarms {
   readonly shardOf: ReadonlyMap<string, number>;
   /** Runs the scheduled invocations of `shards` with the clock at `nowMs`. */
   invoke(nowMs: number, shards: Iterable<number>): Promise<void>;
-  /** Every shard's invocation at `nowMs` (the live schedule). */
+  /** The invocations of every shard with a tenant at `nowMs` (the live schedule). */
   invokeAll(nowMs: number): Promise<void>;
+}
+
+/**
+ * The local shard count: of 1, 2, 3 or 4 shards per tenant, the fewest that puts the fewest
+ * tenants in one shard (the shard is a hash of the tenant id), so that the schedule can invoke a
+ * tenant nearly alone, and tenants due at the same minute are evaluated side by side.
+ */
+function localShards(tenants: readonly string[]): { shards: number; shardOf: Map<string, number> } {
+  let best: { shards: number; shardOf: Map<string, number>; largest: number } | undefined;
+  for (let perTenant = 1; perTenant <= 4; perTenant++) {
+    const shards = Math.max(1, perTenant * tenants.length);
+    const shardOf = new Map<string, number>();
+    let largest = 0;
+    for (let s = 0; s < shards; s++) {
+      const members = tenantsOfShard(tenants, s, shards);
+      largest = Math.max(largest, members.length);
+      for (const t of members) shardOf.set(t, s);
+    }
+    if (best === undefined || largest < best.largest) best = { shards, shardOf, largest };
+  }
+  return { shards: best?.shards ?? 1, shardOf: best?.shardOf ?? new Map() };
 }
 
 /**
@@ -76,10 +97,7 @@ export function localTenantAlarms(
     tenantAlarmsOverrides(dynamodb, bus.client(), () => clock.nowMs),
   );
   const handler = createTenantAlarmsHandler(deps);
-  const tenants = deps.plans.map((p) => p.tenant);
-  const shards = Math.max(1, tenants.length);
-  const shardOf = new Map<string, number>();
-  for (let s = 0; s < shards; s++) for (const t of tenantsOfShard(tenants, s, shards)) shardOf.set(t, s);
+  const { shards, shardOf } = localShards(deps.plans.map((p) => p.tenant));
   const tally: TenantAlarmTally = { invocations: 0, failed: 0 };
   const one = async (shard: number) => {
     tally.invocations++;
