@@ -25,6 +25,7 @@ import { runLocalPipeline } from '../local/runner';
 import type { SimulatedTenant } from '../local/simulator';
 import { simulateDay, simulatedExperimentOf, simulatedFleet } from '../local/simulator';
 import type { ReplayRecord } from '../local/stream-pump';
+import type { TenantAlarmScheduleOptions } from '../local/tenant-schedule';
 import { parseInstant, removeLocalState, writeLocalState } from '../wiring';
 import { experimentText } from './experiment';
 import { formatKpiValue, renderTable } from './format';
@@ -55,6 +56,16 @@ export interface LocalCliOptions {
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
+
+/**
+ * How the simulated day's per-tenant alarms are scheduled: every minute from 5 minutes before the
+ * injected problem to 20 minutes after it (its alarms clear then), every hour elsewhere. Each
+ * evaluation reads hours of KPI buckets from DynamoDB Local (about 0.1 s for two tenants): every
+ * minute of the day would add minutes to the demo.
+ */
+const DEMO_FOCUS_BEFORE_MS = 5 * MINUTE_MS;
+const DEMO_FOCUS_AFTER_MS = 20 * MINUTE_MS;
+const DEMO_STRIDE_MS = 60 * MINUTE_MS;
 
 /** When the demo incident starts, in minutes after midnight of the simulated day (10:00 UTC). */
 export const DEMO_INCIDENT_START_MINUTE = 600;
@@ -234,6 +245,19 @@ interface PlannedRun {
   readonly replayClock?: ReplayClock;
   /** Days before the records, fed straight to the aggregator (history.ts). */
   readonly history?: Iterable<readonly ReplayRecord[]>;
+  /** When the per-tenant alarm evaluator runs. @default the runner's */
+  readonly tenantAlarmSchedule?: TenantAlarmScheduleOptions;
+}
+
+/** The simulated day's schedule of per-tenant alarms: see DEMO_STRIDE_MS. */
+function demoTenantAlarmSchedule(dayStartMs: number, incident: boolean): TenantAlarmScheduleOptions {
+  const startMs = dayStartMs + DEMO_INCIDENT_START_MINUTE * MINUTE_MS;
+  const endMs = startMs + DEMO_INCIDENT_MINUTES * MINUTE_MS;
+  return {
+    everyDataMinute: false,
+    strideMs: DEMO_STRIDE_MS,
+    focus: incident ? [{ fromMs: startMs - DEMO_FOCUS_BEFORE_MS, toMs: endMs + DEMO_FOCUS_AFTER_MS }] : [],
+  };
 }
 
 /** A run of given events (`--events`), judged at `--now`, the current time, or as if live. */
@@ -310,6 +334,7 @@ function planSimulatedRun(opts: LocalCliOptions, baseConfig: PipelineConfig, io:
     config,
     records: day,
     ...(history === undefined ? {} : { history }),
+    tenantAlarmSchedule: demoTenantAlarmSchedule(dayStartMs, opts.incident),
     monitoredFromMs: dayStartMs,
     rangeStartMs: dayStartMs - opts.historyDays * DAY_MS,
     rangeEndMs: dayStartMs + DAY_MS,
@@ -345,12 +370,23 @@ async function keepRunning(run: LocalRun, plan: PlannedRun, opts: LocalCliOption
   // Live from here on: what `kpi send --local` puts on the stream is aggregated within seconds,
   // judged against the current time. A fixed --now holds for the live records too, so a session
   // can be replayed exactly.
-  const clock = plan.replayClock;
-  const fixedClock = clock?.kind === 'fixed' && clock.source === '--now' ? clock : undefined;
-  run.follow(fixedClock === undefined ? io.now : () => fixedClock.nowMs);
+  const replay = plan.replayClock;
+  const fixedClock = replay?.kind === 'fixed' && replay.source === '--now' ? replay : undefined;
+  let lastError = '';
+  run.follow(fixedClock === undefined ? io.now : () => fixedClock.nowMs, {
+    onIncident: (id, alarmName, atMs) =>
+      io.out(`${clock(atMs)} incident ${id} opened by ${alarmName}; acknowledge: npx kpi ack ${id} --local\n`),
+    onError: (err) => {
+      // Retried every second: say it once, not every round.
+      const text = err instanceof Error ? err.message : String(err);
+      if (text !== lastError) io.err(`live round failed (retried): ${text}\n`);
+      lastError = text;
+    },
+  });
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   io.out(
-    `\nThe local pipeline keeps running and aggregates what arrives on ${run.result.resources.stream} ` +
+    `\nThe local pipeline keeps running: it aggregates what arrives on ${run.result.resources.stream}, ` +
+      'evaluates the alarms on it and runs the ladders of the incidents they open, printing each one ' +
       `(state in ${path}). In another terminal try:\n` +
       '  npx kpi send --local events.ndjson\n' +
       `  npx kpi snapshot --local --at ${new Date(plan.rangeStartMs + 23 * 3_600_000).toISOString()}\n` +
@@ -404,6 +440,7 @@ export async function runLocalCommand(opts: LocalCliOptions, io: CliIo): Promise
       ...(plan.fixedNowMs === undefined ? {} : { fixedNowMs: plan.fixedNowMs }),
       ...(plan.monitoredFromMs === undefined ? {} : { monitoredFromMs: plan.monitoredFromMs }),
       ...(plan.history === undefined ? {} : { history: plan.history }),
+      ...(plan.tenantAlarmSchedule === undefined ? {} : { tenantAlarmSchedule: plan.tenantAlarmSchedule }),
       keepConsuming: opts.keepRunning === true,
       ...(opts.exportDir === undefined ? {} : { exportDir: resolve(opts.exportDir) }),
       observer: terminalObserver(io),
@@ -480,7 +517,8 @@ function experimentSection(result: LocalRunResult, config: PipelineConfig, h: He
 /** The paging alarms that fired. */
 function alarmSection(result: LocalRunResult, config: PipelineConfig, io: CliIo, h: Heading, lines: string[]): void {
   lines.push('', h('Alarms'));
-  const fired = result.alarms.transitions.filter((t) => t.toState === 'ALARM');
+  const tenant = result.tenantAlarms;
+  const fired = [...result.alarms.transitions, ...(tenant?.transitions ?? [])].filter((t) => t.toState === 'ALARM');
   const paging = new Map<string, { severity: string; count: number; first: number }>();
   for (const t of fired) {
     let id: ReturnType<typeof parseAlarmName>;
@@ -496,8 +534,12 @@ function alarmSection(result: LocalRunResult, config: PipelineConfig, io: CliIo,
     paging.set(t.alarmName, entry);
   }
   lines.push(
-    `${result.alarms.alarmsEvaluated} synthesized alarms evaluated over ${result.alarms.datapoints} datapoints; ` +
-      `${paging.size} paging alarms fired.`,
+    `${result.alarms.alarmsEvaluated} synthesized alarms evaluated over ${result.alarms.datapoints} datapoints` +
+      (tenant === undefined
+        ? ''
+        : `, per-tenant rules of ${tenant.evaluator.plans.length} tenants by the tenant-alarms handler at ` +
+          `${tenant.minutes} simulated minutes`) +
+      `; ${paging.size} paging alarms fired.`,
   );
   const alarmRows = [...paging.entries()]
     .sort((a, b) => a[1].severity.localeCompare(b[1].severity) || a[1].first - b[1].first)

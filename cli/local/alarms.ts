@@ -17,11 +17,23 @@ export interface LocalAlarmResult {
 }
 
 /** How long after the range the alarms keep being evaluated, so episodes at its end can resolve. */
-const ALARM_TAIL_MS = 30 * 60_000;
+export const ALARM_TAIL_MS = 30 * 60_000;
+
+/** The CloudWatch alarms of the synthesized templates, as the evaluator reads them. */
+export function templateAlarms(templates: SynthesizedTemplates): AlarmDefinitions {
+  const parts = Object.values(templates).map((t) => alarmsFromTemplate(withLocalReferences(t)));
+  return {
+    metricAlarms: parts.flatMap((p) => p.metricAlarms),
+    composites: parts.flatMap((p) => p.composites),
+    anomalyDetectors: parts.flatMap((p) => p.anomalyDetectors),
+  };
+}
 
 /**
  * Evaluates every alarm of the synthesized templates, minute by minute, over the EMF documents the
- * aggregator published, following CloudWatch's semantics (the project's evaluator).
+ * aggregator published, following CloudWatch's semantics (the project's evaluator). The local run
+ * passes no `pipelineAlarms`: the per-tenant rules are run by the real tenant-alarms handler over
+ * the KPI table (./tenant-alarms.ts); replays over recorded metrics (bench/alerts) pass them.
  */
 export function evaluateLocalAlarms(
   templates: SynthesizedTemplates,
@@ -31,10 +43,7 @@ export function evaluateLocalAlarms(
   /** Alarms evaluated by the pipeline rather than CloudWatch (per-tenant rules). @default none */
   pipelineAlarms?: AlarmDefinitions,
 ): LocalAlarmResult {
-  const parts = [
-    ...Object.values(templates).map((t) => alarmsFromTemplate(withLocalReferences(t))),
-    ...(pipelineAlarms === undefined ? [] : [pipelineAlarms]),
-  ];
+  const parts = [templateAlarms(templates), ...(pipelineAlarms === undefined ? [] : [pipelineAlarms])];
   const definitions: AlarmDefinitions = {
     metricAlarms: parts.flatMap((p) => p.metricAlarms),
     composites: parts.flatMap((p) => p.composites),

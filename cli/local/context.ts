@@ -5,6 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { AlarmStateTransition } from '../../lambdas/core/alarm-evaluator';
 import type { KpiCatalog } from '../../lambdas/core/catalog';
 import type { PipelineConfig } from '../../lambdas/core/config/schema';
 import type { ExperimentResult } from '../../lambdas/core/experiments';
@@ -15,9 +16,12 @@ import type { SynthesizedTemplates } from '../synth';
 import type { ResourceNames } from '../wiring';
 import type { LocalAlarmResult } from './alarms';
 import type { EscalationResult } from './escalation';
+import type { DeliveredEvent } from './event-bus';
 import type { AggregationTally, LocalAggregator } from './handlers';
 import type { LocalReport } from './reports';
 import type { LocalStream, PumpStats, ReplayRecord, StreamPump } from './stream-pump';
+import type { LocalTenantAlarms } from './tenant-alarms';
+import type { TenantAlarmScheduleOptions } from './tenant-schedule';
 
 /** Receives progress of a local run (the CLI draws bars or prints lines). */
 export interface RunObserver {
@@ -67,6 +71,11 @@ export interface LocalRunOptions {
    * often (the local store's cost is per item written). @default 15 minutes
    */
   readonly chunkMs?: number;
+  /**
+   * Which minutes the per-tenant alarm evaluator runs at (./tenant-schedule.ts). @default the
+   * minute after each minute with data, and every 15 minutes while data is in a tenant's look-back
+   */
+  readonly tenantAlarmSchedule?: TenantAlarmScheduleOptions;
   /** Days before the records, oldest first, fed straight to the aggregator handler (history.ts). */
   readonly history?: Iterable<readonly ReplayRecord[]>;
   /**
@@ -104,6 +113,8 @@ export interface LocalRunResult {
   readonly emfDocuments: readonly string[];
   /** The synthesized alarms evaluated over those metrics. */
   readonly alarms: LocalAlarmResult;
+  /** What the per-tenant alarm evaluator did (none when no tier has per-tenant alarms). */
+  readonly tenantAlarms?: TenantAlarmsOutcome;
   /** Incidents and ladders. */
   readonly escalation: EscalationResult;
   /** The scheduled reports of the morning after. */
@@ -116,15 +127,37 @@ export interface LocalRunResult {
   readonly experiments?: readonly ExperimentResult[];
 }
 
+/** The per-tenant alarm evaluator's run: the wired handler, its state changes and how often it ran. */
+export interface TenantAlarmsOutcome {
+  readonly evaluator: LocalTenantAlarms;
+  /** The state-change events it put on the bus, with when they were delivered. */
+  readonly events: readonly DeliveredEvent[];
+  /** The same, as transitions. */
+  readonly transitions: readonly AlarmStateTransition[];
+  /** Evaluation minutes of the simulated schedule. */
+  readonly minutes: number;
+}
+
 /** A finished run whose stand-ins are still up (for `--keep-running`); call `stop()` when done. */
 export interface LocalRun {
   readonly result: LocalRunResult;
   /**
    * Keeps aggregating what arrives on the stream after the run (`kpi send --local`), judged
-   * against `now`, polling every `intervalMs`, until `stop()`. Needs `keepConsuming`.
+   * against `now`, and keeps the alarms and ladders running on it (./live-alerting.ts), until
+   * `stop()`. Needs `keepConsuming`.
    */
-  follow(now: () => number, intervalMs?: number): void;
+  follow(now: () => number, options?: FollowOptions): void;
   stop(): Promise<void>;
+}
+
+/** Options of {@link LocalRun.follow}. */
+export interface FollowOptions {
+  /** How often the stream is polled. @default 1000 ms */
+  readonly intervalMs?: number;
+  /** Told of each incident the live router opens. */
+  readonly onIncident?: (incidentId: string, alarmName: string, atMs: number) => void;
+  /** Told of a round that failed (it is retried at the next). @default ignored */
+  readonly onError?: (err: unknown) => void;
 }
 
 /** What a run leaves open for {@link LocalRun.follow}: one drain of the stream, and its clients. */
@@ -170,6 +203,7 @@ export interface RunContext {
   pump?: StreamPump;
   templates?: SynthesizedTemplates;
   alarms?: LocalAlarmResult;
+  tenantAlarms?: TenantAlarmsOutcome;
   escalation?: EscalationResult;
   fleetDays?: readonly ExportRow[];
   reports?: readonly LocalReport[];

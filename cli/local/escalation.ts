@@ -21,6 +21,7 @@ import type { EnvReader } from '../../lambdas/handlers/composition/env';
 import { createNotifierHandler, type NotifierInput } from '../../lambdas/handlers/notifier/handler';
 import { resourcesOfType, type SynthesizedTemplates } from '../synth';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../wiring';
+import type { DeliveredEvent } from './event-bus';
 import { escalationOverrides, localEscalationDeps } from './handlers';
 import { localClientConfig, readSesStore } from './standins';
 import { SimulatedTimeline } from './timeline';
@@ -99,22 +100,29 @@ function ackFormEvent(token: string): LambdaFunctionURLEvent {
   };
 }
 
-/** Options of {@link runEscalation}. */
-export interface EscalationOptions {
+/** Where the escalation handlers run and how the demo's on-call behaves. */
+export interface EscalationSetup {
   readonly config: PipelineConfig;
   readonly templates: SynthesizedTemplates;
-  readonly transitions: readonly AlarmStateTransition[];
   readonly dynamodb: DynamoDBClient;
   /** The environment the CDK app would give the escalation functions. */
   readonly env: EnvReader;
   readonly sesEndpoint: string;
   readonly snsEndpoint: string;
-  /** Escalation runs until here (epoch ms); ladders still climbing then are stopped. */
-  readonly endMs: number;
   /** The demo's on-call behaviour: nobody answers level 1; level 2 acknowledges after this long. */
   readonly ackDelayMs?: number;
   /** Only acknowledge at level 2 when this holds (the demo acknowledges the incidents it injected). */
   readonly acknowledge?: (incident: Incident) => boolean;
+}
+
+/** Options of {@link runEscalation}. */
+export interface EscalationOptions extends EscalationSetup {
+  /** CloudWatch alarms' state changes (the router gets each as CloudWatch's event, at its instant). */
+  readonly transitions: readonly AlarmStateTransition[];
+  /** Events the bus delivers to the router (per-tenant alarm state changes), at their delivery time. */
+  readonly events?: readonly DeliveredEvent[];
+  /** Escalation runs until here (epoch ms); ladders still climbing then are stopped. */
+  readonly endMs: number;
 }
 
 /** What the escalation stage did. */
@@ -147,7 +155,7 @@ class LocalLadders implements LadderStarter {
   readonly started = new Set<string>();
 
   constructor(
-    private readonly o: EscalationOptions,
+    private readonly o: EscalationSetup,
     private readonly timeline: SimulatedTimeline,
     private readonly handlers: LadderHandlers,
   ) {
@@ -219,45 +227,108 @@ class LocalLadders implements LadderStarter {
 }
 
 /**
+ * The real alarm router and the ladders it starts, on a simulated timeline from `startMs`: events
+ * are routed at their instants, and time moves only when {@link runUntil} is called, so a live run
+ * can move it with its clock. {@link close} stops the ladders and closes the clients.
+ */
+export class LocalEscalation {
+  readonly timeline: SimulatedTimeline;
+  /** Events routed so far. */
+  routed = 0;
+  private readonly ses: SESClient;
+  private readonly sns: SNSClient;
+  private ladders: LocalLadders | undefined;
+  private closed = false;
+  private readonly deps: ReturnType<typeof localEscalationDeps>;
+  private readonly router: ReturnType<typeof createAlarmRouterHandler>;
+
+  constructor(
+    o: EscalationSetup,
+    startMs: number,
+    /** Told of each incident the router opens, with the alarm that opened it. */
+    private readonly onOpened?: (incidentId: string, alarmName: string, atMs: number) => void,
+  ) {
+    this.timeline = new SimulatedTimeline(startMs);
+    this.ses = new SESClient(localClientConfig(o.sesEndpoint));
+    this.sns = new SNSClient(localClientConfig(o.snsEndpoint));
+    const overrides = escalationOverrides(o.config, {
+      dynamodb: o.dynamodb,
+      ses: this.ses,
+      sns: this.sns,
+      now: () => this.timeline.nowMs,
+    });
+    this.deps = localEscalationDeps(o.config, o.env, overrides, (notifier, ack) => {
+      this.ladders = new LocalLadders(o, this.timeline, {
+        notifier: createNotifierHandler(notifier),
+        ack: createAckHandler(ack),
+        store: notifier.store,
+      });
+      return this.ladders;
+    });
+    this.router = createAlarmRouterHandler(this.deps.router);
+  }
+
+  /** Routes `event` (an EventBridge event for the router) at `atMs`, or at once if that has passed. */
+  route(atMs: number, event: unknown): void {
+    this.timeline.schedule(atMs, async () => {
+      this.routed++;
+      const result = await this.router(event);
+      if (result.action === 'opened' && result.incidentId !== undefined) {
+        const name = (event as { detail?: { alarmName?: string } }).detail?.alarmName ?? '';
+        this.onOpened?.(result.incidentId, name, this.timeline.nowMs);
+      }
+    });
+  }
+
+  /** Processes everything due up to `endMs`; returns how many ladders are still waiting. */
+  runUntil(endMs: number): Promise<number> {
+    return this.timeline.runUntil(endMs);
+  }
+
+  /** Ladders started so far. */
+  get ladderCount(): number {
+    return this.ladders?.started.size ?? 0;
+  }
+
+  /** Incidents opened in `[fromMs, toMs)`. */
+  incidents(fromMs: number, toMs: number): Promise<Incident[]> {
+    return this.deps.notifier.store.listBetween(fromMs, toMs);
+  }
+
+  /** Stops the ladders still running and closes the clients (once). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ladders?.abortAll();
+    this.ses.destroy();
+    this.sns.destroy();
+  }
+}
+
+/**
  * Routes the alarm state changes through the real alarm router and runs the ladders they start
  * until `endMs`, with the handlers wired as in Lambda (see ./handlers.ts for what differs).
  */
 export async function runEscalation(o: EscalationOptions): Promise<EscalationResult> {
-  const timeline = new SimulatedTimeline(o.transitions[0]?.atMs ?? o.endMs);
-  const ses = new SESClient(localClientConfig(o.sesEndpoint));
-  const sns = new SNSClient(localClientConfig(o.snsEndpoint));
-  const overrides = escalationOverrides(o.config, { dynamodb: o.dynamodb, ses, sns, now: () => timeline.nowMs });
-  let ladders: LocalLadders | undefined;
-  const deps = localEscalationDeps(o.config, o.env, overrides, (notifier, ack) => {
-    ladders = new LocalLadders(o, timeline, {
-      notifier: createNotifierHandler(notifier),
-      ack: createAckHandler(ack),
-      store: notifier.store,
-    });
-    return ladders;
-  });
-  const router = createAlarmRouterHandler(deps.router);
-  let routed = 0;
+  const events = o.events ?? [];
+  const firstMs = Math.min(o.transitions[0]?.atMs ?? o.endMs, events[0]?.atMs ?? o.endMs);
+  const escalation = new LocalEscalation(o, firstMs);
   o.transitions.forEach((t, i) => {
     const event = alarmStateChangeEvent(t, { account: LOCAL_ACCOUNT, region: LOCAL_REGION, eventId: `local-${i}` });
-    timeline.schedule(t.atMs, async () => {
-      routed++;
-      await router(event);
-    });
+    escalation.route(t.atMs, event);
   });
+  for (const e of events) escalation.route(e.atMs, e.event);
   try {
-    const stillRunning = await timeline.runUntil(o.endMs);
-    ladders?.abortAll();
-    const firstMs = o.transitions[0]?.atMs ?? o.endMs;
+    const stillRunning = await escalation.runUntil(o.endMs);
+    escalation.close();
     return {
-      incidents: await deps.notifier.store.listBetween(firstMs - 86_400_000, o.endMs + 1),
-      routed,
-      ladders: ladders?.started.size ?? 0,
+      incidents: await escalation.incidents(firstMs - 86_400_000, o.endMs + 1),
+      routed: escalation.routed,
+      ladders: escalation.ladderCount,
       stopped: stillRunning,
       mails: (await localMails(o.sesEndpoint)).length,
     };
   } finally {
-    ses.destroy();
-    sns.destroy();
+    escalation.close();
   }
 }

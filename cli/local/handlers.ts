@@ -3,7 +3,8 @@
  * entry points. What differs is passed as named overrides, and only these: the SDK clients point
  * at the stand-ins (CloudWatch, which has none, accepts and drops), the clock is the run's, the
  * secrets without a stand-in are given, the phone numbers are made up (no phone network), logs
- * are silent, ladders run in process, and the EMF documents are kept for the alarm evaluator.
+ * are silent, ladders run in process, the EMF documents are kept for the alarm evaluator, and the
+ * per-tenant alarm evaluator's EventBridge client puts its events on the local bus (./event-bus.ts).
  * test/unit/wiring-parity.test.ts holds the list.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,12 +12,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MetricsOptions } from '@aws-lambda-powertools/metrics/types';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SESClient } from '@aws-sdk/client-ses';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { StaticSecretLookup } from '../../lambdas/adapters/secret-lookup';
 import type { AggregateBatch, BatchReport } from '../../lambdas/core/aggregation';
-import { type PipelineConfig, perTenantAlarmTenants } from '../../lambdas/core/config/schema';
+import type { PipelineConfig } from '../../lambdas/core/config/schema';
 import type { LadderStarter } from '../../lambdas/core/escalation/ladder';
 import { buildAckDeps } from '../../lambdas/handlers/ack/deps';
 import type { AckDeps } from '../../lambdas/handlers/ack/handler';
@@ -46,11 +48,23 @@ export const LOCAL_ACK_URL = 'http://127.0.0.1/ack';
 /** The name the local signing key goes by, as the secret's ARN does in AWS. */
 const LOCAL_ACK_KEY_SECRET = `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:local-ack-signing-key`;
 
-/** The environment the CDK app would set, for the local resources. */
-export function localEnv(resources: ResourceNames, config: Pick<PipelineConfig, 'metricsNamespace'>): EnvReader {
+/** The local name of the per-tenant alarm state table. */
+export function localAlarmStateTable(config: Pick<PipelineConfig, 'name'>): string {
+  return `${config.name}-alarm-states`;
+}
+
+/**
+ * The environment the CDK app would set, for the local resources. The per-tenant alarm events'
+ * source is the template's (see ./tenant-alarms.ts), as the other values are not in this process.
+ */
+export function localEnv(
+  resources: ResourceNames,
+  config: Pick<PipelineConfig, 'metricsNamespace' | 'name'>,
+): EnvReader {
   const values: Partial<Record<EnvName, string>> = {
     [ENV.kpiTable]: resources.kpiTable,
     [ENV.incidentsTable]: resources.incidentTable,
+    [ENV.alarmStateTable]: localAlarmStateTable(config),
     [ENV.quarantineBucket]: resources.quarantineBucket,
     [ENV.metricsNamespace]: config.metricsNamespace,
     [ENV.ackKeySecretArn]: LOCAL_ACK_KEY_SECRET,
@@ -183,17 +197,19 @@ export interface LocalAggregator {
 
 /** The aggregator's overrides in a local run (its metrics are added by {@link localAggregator}). */
 export function aggregatorOverrides(
-  config: PipelineConfig,
   clients: { readonly dynamodb: DynamoDBClient; readonly s3: S3Client },
   now: () => number,
 ): AggregatorOverrides {
-  return {
-    clients,
-    now,
-    logLevel: 'SILENT',
-    // Locally the per-tenant rules are evaluated over the EMF metrics (not the KPI table).
-    perTenantMetrics: { tenants: perTenantAlarmTenants(config) },
-  };
+  return { clients, now, logLevel: 'SILENT' };
+}
+
+/** The per-tenant alarm evaluator's overrides: DynamoDB Local, the local event bus, the run's clock. */
+export function tenantAlarmsOverrides(
+  dynamodb: DynamoDBClient,
+  eventbridge: EventBridgeClient,
+  now: () => number,
+): WiringOverrides {
+  return { clients: { dynamodb, eventbridge }, now, logLevel: 'SILENT' };
 }
 
 /** Wires the aggregator of a local run: EMF documents are kept, reports counted on the way out. */

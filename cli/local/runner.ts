@@ -29,6 +29,7 @@ import {
   SILENT_OBSERVER,
 } from './context';
 import { localEnv } from './handlers';
+import { type LiveAlerting, startLiveAlerting } from './live-alerting';
 import { runStages } from './stages';
 import { localClientConfig, type StandIns, startStandIns } from './standins';
 import { StreamFollower } from './stream-pump';
@@ -87,6 +88,7 @@ function resultOf(ctx: RunContext): LocalRunResult {
     fleetDays: produced(ctx, 'fleetDays'),
     emfDocuments: aggregator.metrics.documents,
     alarms: produced(ctx, 'alarms'),
+    ...(ctx.tenantAlarms === undefined ? {} : { tenantAlarms: ctx.tenantAlarms }),
     escalation: produced(ctx, 'escalation'),
     reports: produced(ctx, 'reports'),
     files: [...ctx.files],
@@ -139,15 +141,24 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       releaseClients(ctx);
     }
     let follower: StreamFollower | undefined;
+    let alerting: LiveAlerting | undefined;
     return {
       result: resultOf(ctx),
-      follow: (now, intervalMs = 1_000) => {
-        if (ctx.live.drain === undefined) throw new Error('follow() needs a run started with keepConsuming');
-        follower ??= new StreamFollower(ctx.live.drain, now, intervalMs);
+      follow: (now, options = {}) => {
+        const drain = ctx.live.drain;
+        if (drain === undefined) throw new Error('follow() needs a run started with keepConsuming');
+        alerting ??= startLiveAlerting(ctx, now(), options.onIncident);
+        const live = alerting;
+        const round = async (nowMs: number) => {
+          await drain(nowMs);
+          await live?.tick(nowMs);
+        };
+        follower ??= new StreamFollower(round, now, options.intervalMs ?? 1_000, options.onError);
         follower.start();
       },
       stop: async () => {
         await follower?.stop();
+        alerting?.close();
         closeLive();
         await standIns.stop();
       },

@@ -12,18 +12,25 @@ import { FLEET_TENANT } from '../../lambdas/core/aggregation';
 import { perTenantAlarmTenants } from '../../lambdas/core/config/schema';
 import { analyzeConfiguredExperiments } from '../../lambdas/core/experiments';
 import { readExportRows } from '../../lambdas/core/kpi-reader';
-import { tenantAlarmDefinitions } from '../../lambdas/core/tenant-alarms';
 import { createAggregatorHandler } from '../../lambdas/handlers/aggregator/handler';
 import { LOCAL_REGION } from '../wiring';
-import { evaluateLocalAlarms } from './alarms';
+import { ALARM_TAIL_MS, evaluateLocalAlarms } from './alarms';
 import { produced, RunAbortedError, type RunContext } from './context';
 import { runEscalation } from './escalation';
+import type { DeliveredEvent } from './event-bus';
 import { writeKpisCsv, writeRejected } from './export';
-import { aggregatorOverrides, localAggregator } from './handlers';
+import { aggregatorOverrides, localAggregator, localAlarmStateTable } from './handlers';
 import { feedHistory, scoreHistory } from './history';
 import { runReports } from './reports';
 import { createLocalStream, LOCAL_INVOKER, type ReplayRecord, StreamPump } from './stream-pump';
 import { createKpiTable, createTableFromTemplate, TABLE_VARIABLES } from './tables';
+import {
+  evaluatorEnv,
+  localTenantAlarms,
+  runTenantAlarmSchedule,
+  tenantActivity,
+  transitionsOf,
+} from './tenant-alarms';
 
 /** One step of a local run. */
 export interface Stage {
@@ -63,7 +70,7 @@ function aggregatorHandler(ctx: RunContext): NonNullable<RunContext['aggregatorH
     const aggregator = localAggregator(
       config,
       ctx.env,
-      aggregatorOverrides(config, ctx.clients, () => ctx.clock.nowMs),
+      aggregatorOverrides(ctx.clients, () => ctx.clock.nowMs),
     );
     ctx.aggregator = aggregator;
     ctx.aggregatorHandler = createAggregatorHandler(aggregator.deps);
@@ -156,27 +163,60 @@ const synthesis: Stage = {
       TABLE_VARIABLES.incidents,
       ctx.resources.incidentTable,
     );
+    const tables = [ctx.resources.incidentTable];
+    if (perTenantAlarmTenants(ctx.config).length > 0) {
+      const name = localAlarmStateTable(ctx.config);
+      await createTableFromTemplate(ctx.clients.dynamodb, templates, TABLE_VARIABLES.alarmStates, name);
+      tables.push(name);
+    }
     ctx.templates = templates;
-    return `CDK app synthesized (${Object.keys(templates).join(', ')}); table ${ctx.resources.incidentTable} created from it`;
+    return `CDK app synthesized (${Object.keys(templates).join(', ')}); tables ${tables.join(', ')} created from it`;
   },
 };
 
 const alarms: Stage = {
   name: 'alarms',
   run: async (ctx) => {
-    const { config, catalog, options } = ctx;
+    const { options } = ctx;
     const a = evaluateLocalAlarms(
       produced(ctx, 'templates'),
       produced(ctx, 'aggregator').metrics.documents,
       options.monitoredFromMs ?? options.rangeStartMs,
       options.rangeEndMs,
-      // Per-tenant rules are not CloudWatch alarms: the deployed pipeline evaluates them (docs/scale.md).
-      tenantAlarmDefinitions(config, catalog, perTenantAlarmTenants(config)),
     );
     ctx.alarms = a;
     return (
-      `${a.alarmsEvaluated} alarms evaluated minute by minute over ${a.datapoints} datapoints: ` +
+      `${a.alarmsEvaluated} CloudWatch alarms evaluated minute by minute over ${a.datapoints} datapoints: ` +
       `${a.transitions.filter((t) => t.toState === 'ALARM').length} went to ALARM`
+    );
+  },
+};
+
+// Per-tenant rules are not CloudWatch alarms: the pipeline's own evaluator runs them over the KPI table.
+const tenantAlarms: Stage = {
+  name: 'tenant alarms',
+  when: (ctx) => perTenantAlarmTenants(ctx.config).length > 0,
+  run: async (ctx) => {
+    const { options } = ctx;
+    const events: DeliveredEvent[] = [];
+    const env = evaluatorEnv(ctx.env, produced(ctx, 'templates'));
+    const evaluator = localTenantAlarms(ctx.config, env, ctx.clients.dynamodb, (e) => {
+      events.push(e);
+    });
+    const fromMs = options.monitoredFromMs ?? options.rangeStartMs;
+    const minutes = await runTenantAlarmSchedule(
+      evaluator,
+      tenantActivity(options.records, fromMs),
+      { fromMs, toMs: options.rangeEndMs + ALARM_TAIL_MS },
+      options.tenantAlarmSchedule,
+    );
+    const transitions = transitionsOf(events);
+    ctx.tenantAlarms = { evaluator, events, transitions, minutes };
+    const { invocations, failed } = evaluator.tally;
+    return (
+      `${evaluator.plans.length} tenants' rules evaluated by the tenant-alarms handler at ${minutes} minutes ` +
+      `(${invocations} invocations${failed === 0 ? '' : `, ${failed} failed`}): ` +
+      `${transitions.filter((t) => t.toState === 'ALARM').length} went to ALARM`
     );
   },
 };
@@ -189,6 +229,7 @@ const escalation: Stage = {
       config: ctx.config,
       templates: produced(ctx, 'templates'),
       transitions: produced(ctx, 'alarms').transitions,
+      events: ctx.tenantAlarms?.events ?? [],
       dynamodb: ctx.clients.dynamodb,
       env: ctx.env,
       sesEndpoint: ctx.endpoints.ses,
@@ -320,6 +361,7 @@ export const STAGES: readonly Stage[] = [
   ingest,
   synthesis,
   alarms,
+  tenantAlarms,
   escalation,
   fleetDays,
   experiments,

@@ -228,6 +228,7 @@ export class StreamFollower {
     private readonly drain: (nowMs: number) => Promise<void>,
     private readonly now: () => number,
     private readonly intervalMs: number,
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
   start(): void {
@@ -238,7 +239,7 @@ export class StreamFollower {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.round = this.drain(this.now())
-        .catch(() => {})
+        .catch((err: unknown) => this.onError(err))
         .finally(() => this.schedule());
     }, this.intervalMs);
   }

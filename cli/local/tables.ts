@@ -40,7 +40,11 @@ export async function createKpiTable(client: DynamoDBClient, tableName: string):
 }
 
 /** The environment variables through which the handlers name their tables, per table. */
-export const TABLE_VARIABLES = { kpi: ENV.kpiTable, incidents: ENV.incidentsTable } as const;
+export const TABLE_VARIABLES = {
+  kpi: ENV.kpiTable,
+  incidents: ENV.incidentsTable,
+  alarmStates: ENV.alarmStateTable,
+} as const;
 
 /**
  * Creates a table exactly as the synthesized template declares it (keys, indexes, TTL), under a

@@ -3,7 +3,8 @@
  * the hostile but realistic input a new user tries: records in the future and 400 days old, values
  * of 1e308, a record over the Kinesis 1 MiB limit, a byte order mark, bytes that are not UTF-8,
  * a tenant called `fleet`, impossible dates, a typo in the configuration, unreadable files, and a
- * local run killed with SIGKILL.
+ * local run killed with SIGKILL. Live, the alarms and ladders keep running: a burst of bad events
+ * opens an incident the terminal shows and `kpi ack` acknowledges.
  *
  * The local run is a real child process (bin/kpi.js); the other commands run in-process through
  * `runCli` against its stand-ins, found through the state file, as a second terminal would.
@@ -205,7 +206,15 @@ describe('kpi commands against `kpi local --keep-running`', () => {
       expect(await runCli([...args, '--kpi', 'turns'], e)).toBe(0);
       return parseCsv(e.stdout()).find((r) => r.kpi === 'turns');
     };
-    const fleetTenant = await waitFor('the live records in the export', () => exportTurns('fleet'), 60_000);
+    // A round can read the shard while PutRecords is still writing: wait for all three.
+    const fleetTenant = await waitFor(
+      'the live records in the export',
+      async () => {
+        const row = await exportTurns('fleet');
+        return row !== undefined && (row.value ?? 0) >= 3 ? row : undefined;
+      },
+      60_000,
+    );
     expect(fleetTenant).toMatchObject({ tenant: 'fleet', value: 3 });
     expect(await exportTurns('*')).toMatchObject({ tenant: '*', value: 25 });
 
@@ -213,6 +222,43 @@ describe('kpi commands against `kpi local --keep-running`', () => {
     expect(await runCli(['snapshot', ...local, '--tenant', 'fleet', '--at', NOW], snap)).toBe(0);
     expect(snap.stdout()).toContain('KPIs of the tenant fleet');
   }, 90_000);
+
+  it('keeps the alarms and ladders running live: a burst of slow, failing turns opens an incident kpi ack acknowledges', async () => {
+    // Five minutes of a busy, sick acme-voice (per-tenant alarms) just before --now.
+    const lines: string[] = [];
+    for (let m = 54; m <= 58; m++) {
+      for (let i = 0; i < 60; i++) {
+        const time = `${DAY}T11:${m}:${String(i).padStart(2, '0')}Z`;
+        lines.push(turn(`slow-${m}-${i}`, time, 9_000));
+        const status = i % 5 === 0 ? 503 : 200;
+        lines.push(
+          event(`api-${m}-${i}`, time, 'api.request.completed', {
+            route: '/v1/respond',
+            method: 'POST',
+            status,
+            latencyMs: 120,
+          }),
+        );
+      }
+    }
+    const burst = join(dir, 'burst.ndjson');
+    writeFileSync(burst, `${lines.join('\n')}\n`);
+    const io = capture();
+    expect(await runCli(['send', burst, ...local], io)).toBe(0);
+    // What the terminal of `kpi local --keep-running` shows.
+    const opened = await waitFor(
+      'an incident opened live',
+      () =>
+        /\d\d:\d\dZ incident (inc-[0-9a-f]+) opened by agent-kpi\/P1\/technical\/(?:tenant-acme-voice|fleet)\//.exec(
+          childOut,
+        )?.[1],
+      120_000,
+    );
+    const ack = capture();
+    expect(await runCli(['ack', opened, ...local, '--by', 'on-call'], ack)).toBe(0);
+    expect(ack.stdout()).toContain(`Incident ${opened}`);
+    expect(ack.stdout()).toContain('is acknowledged by cli:on-call');
+  }, 180_000);
 
   it('kpi send refuses a record over 1 MiB by line, with the reason, and delivers the rest', async () => {
     const file = join(dir, 'large.ndjson');

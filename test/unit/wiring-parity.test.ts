@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { LocalEventBus } from '../../cli/local/event-bus';
 import {
   aggregatorOverrides,
   escalationOverrides,
@@ -16,6 +17,7 @@ import {
   localEnv,
   localEscalationDeps,
   localReportDeps,
+  tenantAlarmsOverrides,
 } from '../../cli/local/handlers';
 import { localClientConfig } from '../../cli/local/standins';
 import { defaultResourceNames } from '../../cli/wiring';
@@ -26,6 +28,7 @@ import { buildAggregatorDeps } from '../../lambdas/handlers/aggregator/deps';
 import { buildRouterDeps } from '../../lambdas/handlers/alarm-router/deps';
 import { buildNotifierDeps } from '../../lambdas/handlers/notifier/deps';
 import { buildReportDeps } from '../../lambdas/handlers/report/deps';
+import { buildTenantAlarmsDeps } from '../../lambdas/handlers/tenant-alarms/deps';
 import { loadConfigFile } from '../../lib/config/load';
 
 const config = loadConfigFile(`${__dirname}/../../config/pipeline.json`);
@@ -116,19 +119,21 @@ describe('local mode wires the handlers as the Lambda entry points do', () => {
     expect(lambda['metrics#class']).toBe('CloudWatchIncidentMetrics');
   });
 
-  it('the aggregator differs only in where its EMF documents go and which tenants get per-tenant metrics', () => {
-    const overrides = aggregatorOverrides(config, { dynamodb, s3: new S3Client(local) }, now);
+  it('the aggregator differs only in where its EMF documents go', () => {
+    const overrides = aggregatorOverrides({ dynamodb, s3: new S3Client(local) }, now);
     const diff = differences(
       shape(buildAggregatorDeps(config, env)),
       shape(localAggregator(config, env, overrides).wired),
     );
-    expect(
-      without(diff, [
-        'aggregate.metrics.metrics',
-        'aggregate.metrics.inner.metrics',
-        'aggregate.metrics.inner.perTenant',
-        'aggregate.metrics.inner.perTenantNames',
-      ]),
-    ).toEqual([]);
+    expect(without(diff, ['aggregate.metrics.metrics', 'aggregate.metrics.inner.metrics'])).toEqual([]);
+  });
+
+  it('the per-tenant alarm evaluator is the same, its EventBridge client putting events on the local bus', () => {
+    const withSource: typeof env = (name) => (name === 'ALARM_EVENT_SOURCE' ? 'agent-kpi.tenant-alarms' : env(name));
+    const bus = new LocalEventBus(now, () => {});
+    const lambda = buildTenantAlarmsDeps(config, withSource);
+    const wired = buildTenantAlarmsDeps(config, withSource, tenantAlarmsOverrides(dynamodb, bus.client(), now));
+    expect(differences(shape(lambda), shape(wired))).toEqual([]);
+    expect(lambda.plans.map((p) => p.tenant)).toEqual(['acme-voice']);
   });
 });

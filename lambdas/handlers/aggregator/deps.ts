@@ -27,12 +27,6 @@ export interface AggregatorOverrides extends WiringOverrides {
    * for its alarm evaluator: CloudWatch has no stand-in. @default Powertools Metrics (stdout)
    */
   readonly metrics?: (options: MetricsOptions) => Metrics;
-  /**
-   * Per-tenant metrics. Local mode evaluates per-tenant alarm rules over the EMF metrics instead
-   * of the KPI table, so it asks for them for every alerting tenant.
-   * @default the tenants with a per-tenant dashboard, and only the metrics it draws
-   */
-  readonly perTenantMetrics?: PerTenantMetricScope;
 }
 
 /** The contract's limits as the configuration sets them. */
@@ -55,11 +49,8 @@ export function buildAggregatorDeps(
     namespace: env(ENV.metricsNamespace) || config.metricsNamespace,
     serviceName: 'aggregator',
   };
-  const scope = overrides.perTenantMetrics ?? {
-    // Per-tenant metrics only where the tenant dashboard reads them (per-tenant alarms read the KPI table).
-    tenants: perTenantMetricTenants(config),
-    names: tenantMetricNames(catalog),
-  };
+  // Per-tenant metrics only where the tenant dashboard reads them (per-tenant alarms read the KPI table).
+  const scope: PerTenantMetricScope = { tenants: perTenantMetricTenants(config), names: tenantMetricNames(catalog) };
   const metrics = (overrides.metrics ?? ((o) => new Metrics(o)))(metricsOptions);
   const now = clockOf(overrides);
   return {
