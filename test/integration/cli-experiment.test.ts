@@ -14,8 +14,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../cli/commands/program';
-import type { CliIo } from '../../cli/io';
 import { EXPERIMENT_COLUMNS, type ExperimentRow } from '../../lambdas/core/experiments';
+import { captureIo } from '../support/cli-io';
 
 const ROOT = resolve(__dirname, '../..');
 const DAY = '2026-11-30';
@@ -23,21 +23,8 @@ const DAY = '2026-11-30';
 const NOW_MS = Date.parse('2026-12-01T06:00:00Z');
 const SECONDARY = ['csat', 'response_latency', 'escalation_rate'];
 
-function capture(): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    isTTY: false,
-    now: () => NOW_MS,
-    stdout: () => out,
-    stderr: () => err,
-  };
+function capture() {
+  return captureIo(NOW_MS);
 }
 
 /** Polls every 500 ms, at most `limitMs` worth of attempts (counted, not read from the clock). */

@@ -14,30 +14,17 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../cli/commands/program';
-import type { CliIo } from '../../cli/io';
 import type { LocalState } from '../../cli/wiring';
 import { type ExportRow, parseCsv } from '../../lambdas/core/export';
+import { captureIo } from '../support/cli-io';
 
 const ROOT = resolve(__dirname, '../..');
 const NOW = '2026-11-22T12:00:00Z';
 const NOW_MS = Date.parse(NOW);
 const DAY = '2026-11-22';
 
-function capture(): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    isTTY: false,
-    now: () => NOW_MS,
-    stdout: () => out,
-    stderr: () => err,
-  };
+function capture() {
+  return captureIo(NOW_MS);
 }
 
 function event(id: string, time: string, type: string, data: Record<string, unknown>, tenant = 'acme-voice'): string {

@@ -14,11 +14,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runCli } from '../../cli/commands/program';
-import type { CliIo } from '../../cli/io';
 import { DynamoDbKpiStore } from '../../lambdas/adapters/kpi-store-dynamodb';
 import { KpiSet } from '../../lambdas/core/aggregates';
 import { catalogFor } from '../../lambdas/core/catalog/for-config';
 import { loadConfigFile } from '../../lib/config/load';
+import { captureIo } from '../support/cli-io';
 import { makeEvent } from '../support/events';
 
 const CONFIG = resolve(__dirname, '../../config/pipeline.json');
@@ -29,21 +29,8 @@ const DAY_MS = Date.UTC(2026, 10, 20);
 const NOW_MS = Date.UTC(2026, 10, 21, 9);
 const ddb = mockClient(DynamoDBClient);
 
-function capture(): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    isTTY: false,
-    now: () => NOW_MS,
-    stdout: () => out,
-    stderr: () => err,
-  };
+function capture() {
+  return captureIo(NOW_MS);
 }
 
 /** `sessions` sessions of which `resolved` resolved, each with two 900 ms turns. */

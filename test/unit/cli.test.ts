@@ -3,25 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../cli/commands/program';
-import type { CliIo } from '../../cli/io';
+import { captureIo } from '../support/cli-io';
 
 const ROOT = resolve(__dirname, '../..');
 
-function capture(): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    isTTY: false,
-    now: () => Date.UTC(2026, 10, 23, 12),
-    stdout: () => out,
-    stderr: () => err,
-  };
+function capture() {
+  return captureIo(Date.UTC(2026, 10, 23, 12));
 }
 
 const COMMANDS = ['local', 'send', 'export', 'snapshot', 'backtest', 'report', 'ack'];

@@ -155,6 +155,51 @@ export function healthChartSpec(model: ReportModel, family = FONT_FAMILY): TopLe
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
+/** Which fields of a period comparison's rows a bar chart draws. */
+interface PeriodBarsLayout {
+  /** The row field naming each bar pair (one row per category and period). */
+  readonly category: string;
+  /** The quantitative field the bars measure. */
+  readonly measure: string;
+  readonly title: string;
+  readonly width: number;
+}
+
+/**
+ * Horizontal bars per category, this period beside the previous one, each labelled with its row's
+ * `label`; rows carry `period` ('this period' | 'previous period') and `order` (category order).
+ */
+function periodBarsSpec(
+  values: ReadonlyArray<Record<string, unknown>>,
+  family: string,
+  layout: PeriodBarsLayout,
+): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    width: layout.width,
+    config: baseConfig(family),
+    data: { values: [...values] },
+    encoding: {
+      y: { field: layout.category, type: 'nominal', sort: { field: 'order', order: 'ascending' }, title: null },
+      yOffset: { field: 'period', sort: ['this period', 'previous period'] },
+      x: { field: layout.measure, type: 'quantitative', title: layout.title },
+    },
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          color: {
+            field: 'period',
+            type: 'nominal',
+            scale: { domain: ['this period', 'previous period'], range: ['#1d4ed8', '#9ca3af'] },
+          },
+        },
+      },
+      { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { text: { field: 'label' } } },
+    ],
+  };
+}
+
 /** The funnel: leads per stage this period and the previous one, with stage-to-stage conversion. */
 export function funnelChartSpec(model: ReportModel, family = FONT_FAMILY): TopLevelSpec | undefined {
   const f = model.story.funnel;
@@ -175,30 +220,12 @@ export function funnelChartSpec(model: ReportModel, family = FONT_FAMILY): TopLe
       label: `${s.previous}${s.previousConversion === null ? '' : ` (${(s.previousConversion * 100).toFixed(0)}%)`}`,
     },
   ]);
-  return {
-    $schema: SCHEMA,
+  return periodBarsSpec(values, family, {
+    category: 'stage',
+    measure: 'leads',
+    title: 'leads (conversion from the stage before)',
     width: CHART_WIDTH - 170,
-    config: baseConfig(family),
-    data: { values },
-    encoding: {
-      y: { field: 'stage', type: 'nominal', sort: { field: 'order', order: 'ascending' }, title: null },
-      yOffset: { field: 'period', sort: ['this period', 'previous period'] },
-      x: { field: 'leads', type: 'quantitative', title: 'leads (conversion from the stage before)' },
-    },
-    layer: [
-      {
-        mark: 'bar',
-        encoding: {
-          color: {
-            field: 'period',
-            type: 'nominal',
-            scale: { domain: ['this period', 'previous period'], range: ['#1d4ed8', '#9ca3af'] },
-          },
-        },
-      },
-      { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { text: { field: 'label' } } },
-    ],
-  };
+  });
 }
 
 /** The MRR waterfall: new, expansion, contraction and churn from the period's start to its end. */
@@ -272,30 +299,12 @@ export function channelChartSpec(model: ReportModel, family = FONT_FAMILY): TopL
       label: usd(r.previousWonValue) + conv(r.previousConversion),
     },
   ]);
-  return {
-    $schema: SCHEMA,
+  return periodBarsSpec(values, family, {
+    category: 'channel',
+    measure: 'usd',
+    title: 'won value, USD (lead-to-won conversion)',
     width: CHART_WIDTH - 190,
-    config: baseConfig(family),
-    data: { values },
-    encoding: {
-      y: { field: 'channel', type: 'nominal', sort: { field: 'order', order: 'ascending' }, title: null },
-      yOffset: { field: 'period', sort: ['this period', 'previous period'] },
-      x: { field: 'usd', type: 'quantitative', title: 'won value, USD (lead-to-won conversion)' },
-    },
-    layer: [
-      {
-        mark: 'bar',
-        encoding: {
-          color: {
-            field: 'period',
-            type: 'nominal',
-            scale: { domain: ['this period', 'previous period'], range: ['#1d4ed8', '#9ca3af'] },
-          },
-        },
-      },
-      { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { text: { field: 'label' } } },
-    ],
-  };
+  });
 }
 
 /** Error budget remaining per SLO over its window. */
