@@ -114,9 +114,9 @@ export interface KpiCondition {
 /**
  * A count or sum kept per value of a string field besides its total (`sessions:voice`). The values
  * are a fixed list, normally an enum of the event contract, so an item holds at most
- * `values.length + 1` more states whatever producers send: any other value, and an event without
- * the field, counts under `kpi:_other` (the aggregates' `OTHER_GROUP`), and the groups add up to
- * the total.
+ * `values.length + 1` more states whatever producers send. Every other value, and an event without
+ * the field, count under `kpi:_other` (the aggregates' `OTHER_GROUP`); the groups add up to the
+ * total.
  */
 export interface KpiBreakdown {
   readonly field: string;
