@@ -7,11 +7,11 @@ import { DDSketch } from '@datadog/sketches-js';
 import { QUANTILE_RELATIVE_ACCURACY } from '../../lambdas/core/aggregates';
 import {
   binsFromQuantiles,
-  holmAdjust,
-  type Moments,
   distributionTest,
   EXACT_WORK_LIMIT,
   exactUpperTail,
+  holmAdjust,
+  type Moments,
   mannWhitneyFromBins,
   mannWhitneyFromValues,
   type SketchBin,
@@ -93,7 +93,8 @@ describe('Mann-Whitney U on the values (experiment items that kept them)', () =>
     expect(exactUpperTail(5, 5, 26)).toBe(0);
     // P(U >= 25) for 5 vs 5 is 1 / C(10, 5).
     expect(exactUpperTail(5, 5, 25)).toBeCloseTo(1 / 252, 15);
-    for (const u of [3, 9, 12, 17]) expect(exactUpperTail(7, 4, u) + exactUpperTail(7, 4, 28 - u + 1)).toBeCloseTo(1, 12);
+    for (const u of [3, 9, 12, 17])
+      expect(exactUpperTail(7, 4, u) + exactUpperTail(7, 4, 28 - u + 1)).toBeCloseTo(1, 12);
   });
 
   it('uses the values when both variants have them, the bins otherwise, and says which', () => {
@@ -106,7 +107,10 @@ describe('Mann-Whitney U on the values (experiment items that kept them)', () =>
     expect(Math.abs(withValues.pValue - c.pValue)).toBeLessThan(1e-9);
     const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(withValues.absolute).toBeCloseTo(mean(c.treatment) - mean(c.control), 9);
-    const oneSideBins = distributionTest({ bins: sketchBins(c.control) }, { bins: sketchBins(c.treatment), values: c.treatment });
+    const oneSideBins = distributionTest(
+      { bins: sketchBins(c.control) },
+      { bins: sketchBins(c.treatment), values: c.treatment },
+    );
     expect(oneSideBins.method).toBe('normal approximation, on sketch bins');
   });
 });

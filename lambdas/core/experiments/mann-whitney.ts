@@ -72,10 +72,7 @@ export function mannWhitneyFromValues(control: readonly number[], treatment: rea
  * Mann-Whitney U test of treatment against control from sketch bins (or any value-count pairs):
  * values sharing a bin are ties. See the module comment for the approximation.
  */
-export function mannWhitneyFromBins(
-  control: readonly SketchBin[],
-  treatment: readonly SketchBin[],
-): MannWhitneyResult {
+export function mannWhitneyFromBins(control: readonly SketchBin[], treatment: readonly SketchBin[]): MannWhitneyResult {
   const groups = groupsOf(control, treatment);
   let nc = 0;
   let nt = 0;
