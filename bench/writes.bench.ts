@@ -21,7 +21,8 @@
  * the same rules.
  *
  * Settings can be varied for comparisons: BENCH_WRITES_WINDOW_S, BENCH_WRITES_BATCH,
- * BENCH_WRITES_SHARDS, BENCH_WRITES_SIZES (e.g. `10,100`).
+ * BENCH_WRITES_SHARDS, BENCH_WRITES_SIZES (e.g. `10,100`). BENCH_WRITES_EXPERIMENT=1 runs an A/B
+ * experiment on the first tenant's sessions (as the local demo does) and reports its items.
  */
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -133,10 +134,19 @@ function batches(
   return out.sort((a, b) => a.deliverMs - b.deliverMs);
 }
 
+/** The experiment BENCH_WRITES_EXPERIMENT runs: the first tenant's sessions, half and half. */
+const EXPERIMENT = {
+  id: 'prompt-v2',
+  tenant: 'tenant-0000',
+  variants: [{ id: 'control' }, { id: 'treatment' }],
+  start: '2026-01-01T00:00:00Z',
+};
+
 function classify(item: Record<string, AttributeValue>): string {
   const pk = item.pk?.S ?? '';
   try {
     const a = parseKpiItemKey({ pk, sk: item.sk?.S ?? '' });
+    if (a.experiment !== undefined) return `experiment ${a.granularity}`;
     return `${a.tenant === FLEET_TENANT ? 'fleet' : 'tenant'} ${a.granularity}`;
   } catch {
     return pk.split('#').slice(0, 2).join('#') || 'other';
@@ -155,10 +165,12 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
   const table = new CapacityCountingTable(classify);
   const client = table.client();
   const store = new DynamoDbKpiStore({ client, tableName: 'kpi', catalog });
+  const withExperiment = process.env.BENCH_WRITES_EXPERIMENT === '1';
   const aggregate = new AggregateBatch({
     catalog,
     store,
     quarantine: { put: async () => ({ failedSequenceNumbers: [] }) },
+    experiments: withExperiment ? [EXPERIMENT] : [],
   });
   const full = tenants <= 10;
   const sample = SAMPLES[tenants] ?? SAMPLES[1000]!;
@@ -176,6 +188,9 @@ async function runSize(tenants: number, s: Settings): Promise<BenchResult[]> {
       seed: 11 + w.startMinute,
       minutes: w.minutes,
       badRecords: false,
+      experiment: withExperiment
+        ? { id: EXPERIMENT.id, tenant: EXPERIMENT.tenant, control: 'control', treatment: 'treatment' }
+        : undefined,
     });
     for (const b of batches(records, s, seqBase)) {
       const report = await aggregate.run(b.records, b.deliverMs);

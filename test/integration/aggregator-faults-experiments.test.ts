@@ -15,7 +15,7 @@ import {
   type KpiStore,
 } from '../../lambdas/core/aggregation';
 import type { AgentEvent } from '../../lambdas/core/events/contract';
-import type { RoutedExperiment } from '../../lambdas/core/experiments/routing';
+import { EXPERIMENT_SET_OPTIONS, type RoutedExperiment } from '../../lambdas/core/experiments/routing';
 import { bucketStart } from '../../lambdas/core/time/buckets';
 import { createAggregatorHandler } from '../../lambdas/handlers/aggregator/handler';
 import { crashingHalfway, throttleEvery } from '../support/aggregator-faults';
@@ -64,6 +64,12 @@ function assign(events: readonly AgentEvent[]): AgentEvent[] {
   });
 }
 
+const sortedCopy = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
+const QUANTILE_KPIS = catalog
+  .all()
+  .filter((d) => d.measure.kind === 'quantiles')
+  .map((d) => d.name);
+
 /** The exact experiment items: each cell's events observed once. */
 function expectedItems(events: readonly AgentEvent[]): Map<string, { address: KpiItemAddress; set: KpiSet }> {
   const out = new Map<string, { address: KpiItemAddress; set: KpiSet }>();
@@ -84,7 +90,7 @@ function expectedItems(events: readonly AgentEvent[]): Map<string, { address: Kp
     if (entry === undefined) {
       entry = {
         address: { tenant: scope, granularity: 'day', bucketStartMs: day, experiment: { id, variant } },
-        set: new KpiSet(catalog, { secondMoments: true }),
+        set: new KpiSet(catalog, EXPERIMENT_SET_OPTIONS),
       };
       out.set(key, entry);
     }
@@ -125,6 +131,7 @@ async function expectExactItems(table: string, events: readonly AgentEvent[]): P
   const stored = await localStore(env.ddb, table).read([...expected.values()].map((e) => e.address));
   expect(stored.size).toBe(expected.size);
   const variants = new Set<string>();
+  let checkedValueLists = 0;
   for (const { address, set } of expected.values()) {
     const item = [...stored.values()].find(
       (s) =>
@@ -147,7 +154,20 @@ async function expectExactItems(table: string, events: readonly AgentEvent[]): P
       expect(m.n).toBe(moments.n);
       expect(m.sumOfSquares).toBeCloseTo(moments.sumOfSquares, 6);
     }
+    // The values the U test reads: each event's value exactly once, none lost to a retry.
+    for (const kpi of QUANTILE_KPIS) {
+      const want = set.exactValues(kpi);
+      if (want === undefined) continue;
+      checkedValueLists++;
+      const got = item!.set.exactValues(kpi);
+      expect({ kpi, values: got === undefined ? undefined : sortedCopy(got) }).toEqual({
+        kpi,
+        values: sortedCopy(want),
+      });
+    }
   }
+  // The fixture's events give the value lists something to prove.
+  expect(checkedValueLists).toBeGreaterThan(0);
   // Every kind of item exists: both variants of each experiment, and the unknown ones.
   expect([...variants].sort()).toEqual([
     '*/_unknown/_unknown',

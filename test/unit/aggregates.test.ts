@@ -403,13 +403,45 @@ describe('KpiSet serialization', () => {
     expect(KpiSet.deserialize(bytes, catalog).values()).toEqual(worst.values());
   });
 
+  it('keeps a worst-case experiment item, every value list full of fractions, under the stated bound', () => {
+    const worst = new KpiSet(catalog, { secondMoments: true, exactValues: true });
+    for (let i = 0; i < 200_000; i++) {
+      worst.observe(makeEvent('user.active', { data: { userId: `u-${i}`, feature: `feature-${i % 40}` } }));
+    }
+    // 1,000 values per quantile KPI (the most an item keeps), each in its own bin, none an integer.
+    for (let i = 0; i < 1000; i++) {
+      const wide = 10 ** ((i % 1200) / 100 - 3) * (1 + (i % 7) / 100) + 1e-7;
+      worst.observe(
+        makeEvent('agent.turn.completed', { data: { totalMs: wide, sttMs: wide, llmMs: wide, ttsMs: wide } }),
+      );
+      worst.observe(makeEvent('agent.session.completed', { data: { handleTimeMs: wide } }));
+      worst.observe(makeEvent('voice.synthesis.completed', { data: { latencyMs: wide } }));
+      worst.observe(makeEvent('api.request.completed', { data: { latencyMs: wide } }));
+      worst.observe(makeEvent('support.ticket.updated', { data: { status: 'resolved', resolutionMs: wide } }));
+    }
+    const bytes = worst.serialize();
+    expect(bytes.length).toBeLessThan(MAX_SERIALIZED_BYTES);
+    const back = KpiSet.deserialize(bytes, catalog);
+    expect(back.exactValues('response_latency')).toHaveLength(1000);
+    expect(back.values()).toEqual(worst.values());
+  });
+
   it('rejects bytes that are not a KpiSet with AggregateDecodeError, never another error', () => {
     const good = setOf([makeEvent('agent.turn.completed'), makeEvent('user.active')]).serialize();
+    // An experiment item (format 4, with value lists) too.
+    const withValues = new KpiSet(catalog, { secondMoments: true, exactValues: true });
+    for (const ms of [900, 1200.5]) withValues.observe(makeEvent('agent.turn.completed', { data: { totalMs: ms } }));
+    const experiment = withValues.serialize();
     expect(() => KpiSet.deserialize(new Uint8Array([9, 0]), catalog)).toThrow(AggregateDecodeError);
     expect(() => KpiSet.deserialize(good.subarray(0, good.length - 3), catalog)).toThrow(AggregateDecodeError);
+    expect(() => KpiSet.deserialize(experiment.subarray(0, experiment.length - 3), catalog)).toThrow(
+      AggregateDecodeError,
+    );
+    const flip = (bytes: Uint8Array, at: number, byte: number) =>
+      Uint8Array.from(bytes, (b, i) => (i === at % bytes.length ? byte : b));
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(), fc.nat({ max: 255 }), (noise, at, byte) => {
-        for (const input of [noise, Uint8Array.from(good, (b, i) => (i === at % good.length ? byte : b))]) {
+        for (const input of [noise, flip(good, at, byte), flip(experiment, at, byte)]) {
           try {
             KpiSet.deserialize(input, catalog);
           } catch (err) {

@@ -7,6 +7,7 @@ import { KpiCatalog } from '../../lambdas/core/catalog';
 import { parseConfig } from '../../lambdas/core/config/schema';
 import {
   analyzeExperiment,
+  EXPERIMENT_SET_OPTIONS,
   type ExperimentConfig,
   experimentStatus,
   primaryVerdict,
@@ -39,7 +40,7 @@ function experiment(overrides: Record<string, unknown> = {}): ExperimentConfig {
 
 /** Deterministic per-unit draws: unit i of n resolves when i is below the rate's share. */
 function variantSet(sessions: number, resolvedShare: number, latencyMs: number, csatHigh: number): KpiSet {
-  const set = new KpiSet(catalog, { secondMoments: true });
+  const set = new KpiSet(catalog, EXPERIMENT_SET_OPTIONS);
   for (let i = 0; i < sessions; i++) {
     const u = ((i * 7919) % sessions) / sessions;
     set.observe(
@@ -86,8 +87,29 @@ describe('analyzeExperiment', () => {
     const smallest = secondary.reduce((a, b) => (a.pValue < b.pValue ? a : b));
     expect(smallest.adjustedPValue).toBeCloseTo(Math.min(1, smallest.pValue * secondary.length), 12);
     const latency = result.kpis.find((k) => k.kpi === 'response_latency')!;
-    expect(latency.test).toMatch(/Mann-Whitney U from the sketch bins/);
+    expect(latency.test).toMatch(/Mann-Whitney U on the values/);
     expect(latency.variants[1]!.comparison!.verdict).toBe('worse');
+    // In memory every value is there; 3,000 per variant is past the exact distribution's limit.
+    expect(latency.variants[1]!.comparison!.method).toBe('normal approximation, on the values');
+  });
+
+  it('tests stored items on their values up to the cap and on sketch bins beyond it', () => {
+    const stored = (s: KpiSet) => KpiSet.deserialize(s.serialize(), catalog);
+    const methodAt = (sessions: number) => {
+      const sets = new Map([
+        ['control', stored(variantSet(sessions, 0.6, 900, 50))],
+        ['treatment', stored(variantSet(sessions, 0.6, 1000, 50))],
+      ]);
+      const r = analyzeExperiment(experiment(), catalog, sets, START_MS + 86_400_000);
+      return r.kpis.find((k) => k.kpi === 'response_latency')!.variants[1]!.comparison!;
+    };
+    const small = methodAt(200);
+    // These latencies take 100 distinct values, so ties send the test to the tie-corrected normal approximation.
+    expect(small.method).toBe('normal approximation, on the values');
+    expect(small.verdict).toBe('worse');
+    const large = methodAt(1500);
+    expect(large.method).toBe('normal approximation, on sketch bins');
+    expect(large.verdict).toBe('worse');
   });
 
   it('says plainly when a KPI is not measured per randomized unit', () => {

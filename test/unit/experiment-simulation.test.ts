@@ -8,6 +8,7 @@ import {
   binsFromQuantiles,
   type Moments,
   mannWhitneyFromBins,
+  mannWhitneyFromValues,
   twoProportionTest,
   welchTest,
 } from '../../lambdas/core/experiments';
@@ -109,6 +110,13 @@ describe('A/A experiments (same distribution in both variants) flag in 5% +- 2% 
       (rng) => mannWhitneyFromBins(latencyBins(rng, 200, 900), latencyBins(rng, 200, 900)).pValue,
       13,
     );
+    expect(share).toBeGreaterThanOrEqual(0.03);
+    expect(share).toBeLessThanOrEqual(0.07);
+  });
+
+  it('quantile KPI, exact Mann-Whitney U on the values (40 values per variant)', () => {
+    const values = (rng: SeededRandom) => Array.from({ length: 40 }, () => rng.logNormal(900, 0.5));
+    const share = flagged(RUNS, (rng) => mannWhitneyFromValues(values(rng), values(rng)).pValue, 15);
     expect(share).toBeGreaterThanOrEqual(0.03);
     expect(share).toBeLessThanOrEqual(0.07);
   });

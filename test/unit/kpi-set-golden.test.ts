@@ -6,6 +6,7 @@
  * `schema` rejection, over the built-in catalog plus the custom KPI `bookings`; it is deflated
  * (flags byte 1). FORMAT_2 is the same set as written now. FORMAT_3 is the same set with second
  * moments. The format-3 layout of a single mean KPI is also pinned in kpi-set-moments.test.ts.
+ * FORMAT_4 is the same set with second moments and exact values (kpi-set-exact-values.test.ts).
  * FORMAT_2_BEFORE_BREAKDOWNS is FORMAT_2 as written before the catalog kept some counts and sums
  * per channel (`sessions:voice`): the codec did not change, the golden set gained those states,
  * and items stored without them read as before.
@@ -50,8 +51,8 @@ const GOLDEN_EVENTS: readonly AgentEvent[] = [
   makeCustomEvent('custom.booking', {}),
 ];
 
-function goldenSet(secondMoments = false): KpiSet {
-  const s = new KpiSet(catalog, { secondMoments });
+function goldenSet(secondMoments = false, exactValues = false): KpiSet {
+  const s = new KpiSet(catalog, { secondMoments, exactValues });
   for (const e of GOLDEN_EVENTS) s.observe(e);
   s.observeRejection('schema');
   return s;
@@ -70,6 +71,10 @@ const FORMAT_2_BEFORE_BREAKDOWNS =
 const FORMAT_3 =
   'AwAcNToEAgAC3z4B/zACLAICASoDAgAAAAAA4I9AAALgAwHKAQEAKAACLgIBAQAIYm9va2luZ3MAARgCAgEwBwEAAAAAAAAQQAAAAAAAADBAOAYBAQAANAYBAQAACgICATYGAQEAAAYCAgE9BmV4cG9ydAQBAAHfPgE9BnNlYXJjaAQBAAHebwJAAAE+AAE/A3dlYgABSAABRAABQgABRgABRwN3ZWIAAQQDAgAAAACAohlBAAKSCQFcAQASAwIAAAAAAECPQAAB7gQCAFIBAQAAAAAAAGnAUAEBAAAAAAAAacBOAQEAAAAAAEB/QEwBAQAAAAAAQH9AVAEEAAAAAADAgkAyBQEBAFwAAV0Gc2NoZW1hAAEIAgIBDgMCAAAAAADIqUAAAqoFAWIBAAIAAgMFdm9pY2UAAhADAgAAAAAAwHJAAAH2AwIAGgACIAICABwDAgAAAAAAyKlAAAKeBQFyAQAmAgIBIgcCMzMzMzMz9z9wPQrXo3DyPx4CAgIkAgIBWgMBAAAAAEB3S0EAAeYLAQBWAAFYAAEUAwIAAAAAAEB/QAABqgQCABYCAgEMAAJKAQEAAAAAAMCSQEsDd2ViAQEAAAAAAMCSQA==';
 
+/** FORMAT_3's set with exact values: every quantile state is kind 8 with its sorted value list. */
+const FORMAT_4 =
+  'BAAcNToEAgAC3z4B/zACLAICASoIAgAAAAAA4I9AAALgAwHKAQEAAwAAeIwGKAACLgIBAQAIYm9va2luZ3MAARgCAgEwBwEAAAAAAAAQQAAAAAAAADBAOAYBAQAANAYBAQAACgICATYGAQEAAAYCAgE9BmV4cG9ydAQBAAHfPgE9BnNlYXJjaAQBAAHebwJAAAE+AAE/A3dlYgABSAABRAABQgABRgABRwN3ZWIAAQQIAgAAAACAohlBAAKSCQFcAQADAADAqQeg/goSCAIAAAAAAECPQAAB7gQCAAMAAPQDAFIBAQAAAAAAAGnAUAEBAAAAAAAAacBOAQEAAAAAAEB/QEwBAQAAAAAAQH9AVAEEAAAAAADAgkAyBQEBAFwAAV0Gc2NoZW1hAAEIAgIBDggCAAAAAADIqUAAAqoFAWIBAAMAAIQH3AsCAAIDBXZvaWNlAAIQCAIAAAAAAMByQAAB9gMCAAMAAJYBABoAAiACAgAcCAIAAAAAAMipQAACngUBcgEAAwAAoAakDSYCAgEiBwIzMzMzMzP3P3A9CtejcPI/HgICAiQCAgFaCAEAAAAAQHdLQQAB5gsBAAIAAIDd2wFWAAFYAAEUCAIAAAAAAEB/QAABqgQCAAMAAPoBABYCAgEMAAJKAQEAAAAAAMCSQEsDd2ViAQEAAAAAAMCSQA==';
+
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 /** The readings without the per-channel states (`sessions:voice`), which older items do not hold. */
 const withoutBreakdowns = <T extends { kpi: string }>(vs: readonly T[]): T[] =>
@@ -82,9 +87,11 @@ describe('KpiSet golden bytes', () => {
     const keys = new Set(s.values().map((v) => v.kpi.split(':')[0]));
     expect(KEY_WORDS.filter((w) => !keys.has(w))).toEqual([]);
     const kinds = new Set(s.values().map((v) => stateKindOf(catalog.get(v.kpi.split(':')[0]!)!)));
-    expect([...kinds].sort()).toEqual(Object.values(StateKind).filter((k) => k !== StateKind.MeanMoments));
+    expect([...kinds].sort()).toEqual(
+      Object.values(StateKind).filter((k) => k !== StateKind.MeanMoments && k !== StateKind.QuantileValues),
+    );
     // Kind bytes are numbered without gaps (the decoder's range check relies on it).
-    expect(Object.values(StateKind)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(Object.values(StateKind)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('format 2: writes these exact bytes and reads them back', () => {
@@ -102,6 +109,16 @@ describe('KpiSet golden bytes', () => {
     expect(back.values()).toEqual(s.values());
     expect(back.moments('csat')).toEqual({ n: 1, sum: 4, sumOfSquares: 16 });
     expect(back.moments('synthesis_quality')).toEqual({ n: 2, sum: 1.45, sumOfSquares: 0.95 ** 2 + 0.25 });
+  });
+
+  it('format 4: writes these exact bytes and reads them back', () => {
+    const s = goldenSet(true, true);
+    expect(b64(s.serialize())).toBe(FORMAT_4);
+    const back = KpiSet.deserialize(bytes(FORMAT_4), catalog);
+    expect(back.values()).toEqual(s.values());
+    expect(back.moments('csat')).toEqual({ n: 1, sum: 4, sumOfSquares: 16 });
+    expect(back.exactValues('response_latency')).toEqual([900, 2400]);
+    expect(back.exactValues('synthesis_latency')).toEqual([800, 2500]);
   });
 
   it('format 1 (deflated, keys as text): reads to the values of observing the events now, per-channel states aside', () => {

@@ -10,6 +10,8 @@
  *   `:` for sub-keys), any other key as text.
  * - Format 3: format 2 plus {@link StateKind.MeanMoments} states. Only a set that holds one
  *   writes it, so regular KPI items stay format 2, byte for byte.
+ * - Format 4: format 3 plus {@link StateKind.QuantileValues} states (experiment items), likewise
+ *   written only by a set that holds one.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { AggregateDecodeError, ByteReader, ByteWriter } from './codec';
@@ -26,6 +28,7 @@ const COMPRESS_ABOVE = 768;
 const FORMAT_V1 = 1;
 const FORMAT_V2 = 2;
 const FORMAT_V3 = 3;
+const FORMAT_V4 = 4;
 /**
  * Format 2's key dictionary: a key naming one of these is written as its index, not its text.
  * FROZEN: bytes already stored refer to these positions, so entries are never removed, reordered
@@ -150,7 +153,8 @@ export function encodeStates(table: StateTable, events: number): Uint8Array {
     w.varint(code);
     if (code === 0) w.string(name);
     writeState(w, st);
-    if (st.k === StateKind.MeanMoments) format = FORMAT_V3;
+    if (st.k === StateKind.MeanMoments) format = Math.max(format, FORMAT_V3);
+    else if (st.k === StateKind.QuantileValues) format = FORMAT_V4;
   }
   for (; j < subKeys.length; j++) {
     writeSubKey(w, subKeys[j]!);
@@ -177,7 +181,7 @@ function compressed(all: Uint8Array): Uint8Array {
 function readHeader(bytes: Uint8Array): { format: number; body: Uint8Array } {
   if (bytes.length < 2) throw new AggregateDecodeError('too short');
   const format = bytes[0]!;
-  if (format !== FORMAT_V1 && format !== FORMAT_V2 && format !== FORMAT_V3) {
+  if (format !== FORMAT_V1 && format !== FORMAT_V2 && format !== FORMAT_V3 && format !== FORMAT_V4) {
     throw new AggregateDecodeError(`unknown format version ${format}`);
   }
   const body = bytes.subarray(2);
@@ -225,14 +229,16 @@ function readState(r: ByteReader, key: string, format: number): State {
 /**
  * Reads {@link encodeStates}' output (any format version) into the empty `table` and returns
  * the event count. States of KPIs the catalog no longer has (a removed custom KPI) or whose kind
- * changed are dropped: they could not be valued. A table read from format 3 keeps second moments.
+ * changed are dropped: they could not be valued. A table read from format 3 keeps second moments,
+ * one read from format 4 exact values too.
  * @throws AggregateDecodeError when the bytes are not a serialized KpiSet
  */
 export function decodeStates(bytes: Uint8Array, table: StateTable): number {
   const { format, body } = readHeader(bytes);
   const { plan } = table;
   const codes = codesFor(plan);
-  table.secondMoments = format === FORMAT_V3;
+  table.secondMoments = format >= FORMAT_V3;
+  table.exactValues = format >= FORMAT_V4;
   const r = new ByteReader(body);
   const events = r.varint();
   const n = r.varint();

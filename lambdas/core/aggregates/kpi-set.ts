@@ -43,14 +43,15 @@ export class KpiSet {
 
   /**
    * An empty set.
-   * @param options `secondMoments: true` makes mean KPIs keep a sum of squares (see {@link moments}).
+   * @param options `secondMoments: true` makes mean KPIs keep a sum of squares (see {@link moments});
+   *   `exactValues: true` makes quantile KPIs keep their values while few (see {@link exactValues}).
    */
   constructor(
     private readonly catalog: KpiCatalog,
     options: KpiSetOptions = {},
   ) {
     this.plan = planFor(catalog);
-    this.states = new StateTable(this.plan, options.secondMoments ?? false);
+    this.states = new StateTable(this.plan, options.secondMoments ?? false, options.exactValues ?? false);
   }
 
   /**
@@ -82,6 +83,7 @@ export class KpiSet {
   mergeFrom(other: KpiSet): void {
     this.events += other.events;
     if (other.states.secondMoments) this.states.secondMoments = true;
+    if (other.states.exactValues) this.states.exactValues = true;
     if (other.plan === this.plan) {
       // Same catalog: base KPIs line up slot by slot, no key lookups.
       const srcSlots = other.states.slots;
@@ -161,8 +163,20 @@ export class KpiSet {
   /** Any quantile `q` in [0, 1] (e.g. 0.999) of a quantile KPI; undefined when it has no data. */
   quantile(kpi: string, q: number): number | undefined {
     const st = this.states.get(kpi);
-    if (st === undefined || st.k !== StateKind.Quantile || st.n === 0 || !(q >= 0 && q <= 1)) return undefined;
+    if (st === undefined || (st.k !== StateKind.Quantile && st.k !== StateKind.QuantileValues)) return undefined;
+    if (st.n === 0 || !(q >= 0 && q <= 1)) return undefined;
     return st.sketch.getValueAtQuantile(q);
+  }
+
+  /**
+   * Every value a quantile KPI observed, in no particular order, or undefined when it has no data
+   * or its values are not all known: a set without {@link KpiSetOptions.exactValues}, merged with
+   * one, or read from an item that held more than EXACT_VALUES_CAP values.
+   */
+  exactValues(kpi: string): readonly number[] | undefined {
+    const st = this.states.get(kpi);
+    if (st === undefined || st.k !== StateKind.QuantileValues || st.values === null || st.n === 0) return undefined;
+    return st.values;
   }
 
   /**
@@ -196,8 +210,9 @@ export class KpiSet {
   }
 
   /**
-   * Compact binary form (see kpi-set-codec.ts): format 3 when a state has a sum of squares, else
-   * format 2. Equal sets serialize to equal bytes.
+   * Compact binary form (see kpi-set-codec.ts): format 4 when a quantile state holds values,
+   * format 3 when a state has a sum of squares, else format 2. Equal sets serialize to equal bytes.
+   * Value lists over EXACT_VALUES_CAP are written as absent.
    */
   serialize(): Uint8Array {
     return encodeStates(this.states, this.events);
@@ -206,7 +221,8 @@ export class KpiSet {
   /**
    * Reads {@link serialize}'s output, of any format version written so far. States of KPIs the
    * catalog no longer has (a removed custom KPI) or whose kind changed are dropped. A set read
-   * from format 3 keeps second moments for new mean states too.
+   * from format 3 keeps second moments for new mean states too, one from format 4 values for new
+   * quantile states.
    * @throws AggregateDecodeError when the bytes are not a serialized KpiSet
    */
   static deserialize(bytes: Uint8Array, catalog: KpiCatalog): KpiSet {

@@ -123,10 +123,12 @@ const COMPILERS: { readonly [M in Measure['kind']]: Compile<M> } = {
   },
   quantiles: (m, slot) =>
     numeric(m.field, m.where, (t, v) => {
-      const st = t.slot(slot, StateKind.Quantile);
+      const st = t.slot(slot, t.exactValues ? StateKind.QuantileValues : StateKind.Quantile);
       st.n++;
       st.sum += v;
       st.sketch.accept(v);
+      // Checked per state: a state that holds values keeps all of them (or none).
+      if (st.k === StateKind.QuantileValues) st.values?.push(v);
     }),
   distinct: (m, _slot, name) => {
     const where = compileAll(m.where);

@@ -5,10 +5,11 @@
  */
 import type { DDSketch } from '@datadog/sketches-js';
 import type { KpiDefinition } from '../catalog';
-import type { ByteReader, ByteWriter } from './codec';
+import { AggregateDecodeError, type ByteReader, type ByteWriter } from './codec';
 import { HyperLogLog } from './hyperloglog';
 import { cloneSketch, mergeSketch, newSketch, readSketch, writeSketch } from './sketch-store';
 import type { KpiValue } from './types';
+import { readValueList, writeValueList } from './value-list';
 
 /**
  * The state kinds. FROZEN: each number is the kind byte in stored items, so a number is never
@@ -32,6 +33,8 @@ export const StateKind = {
   Confusion: 6,
   /** n, sum and sum of squares (mean KPIs of sets that keep second moments; format 3). */
   MeanMoments: 7,
+  /** A quantile state plus the values themselves while few (quantile KPIs of sets that keep exact values; format 4). */
+  QuantileValues: 8,
 } as const;
 
 /** One of {@link StateKind}'s values. */
@@ -53,6 +56,17 @@ export type NpsState = { k: typeof StateKind.Nps; n: number; promoters: number; 
 export type ConfusionState = { k: typeof StateKind.Confusion; tp: number; fp: number; fn: number; tn: number };
 /** A mean's parts plus the sum of squares. */
 export type MomentsState = { k: typeof StateKind.MeanMoments; n: number; sum: number; sumsq: number };
+/**
+ * A quantile state that also holds its values: all n of them, or null once they are not all
+ * known (a merge with a state without values, or a stored list over the cap).
+ */
+export type QuantileValuesState = {
+  k: typeof StateKind.QuantileValues;
+  n: number;
+  sum: number;
+  sketch: DDSketch;
+  values: number[] | null;
+};
 /** Any KPI state. */
 export type State =
   | CountState
@@ -62,7 +76,8 @@ export type State =
   | DistinctState
   | NpsState
   | ConfusionState
-  | MomentsState;
+  | MomentsState
+  | QuantileValuesState;
 /** The state type of kind `K`. */
 export type StateOf<K extends StateKind> = Extract<State, { k: K }>;
 
@@ -85,6 +100,36 @@ export interface StateOps<S extends State> {
 }
 
 const ratio = (num: number, den: number): number | null => (den === 0 ? null : num / den);
+
+/** What both quantile kinds hold. */
+type QuantileParts = { n: number; sum: number; sketch: DDSketch };
+
+function mergeQuantileParts(dst: QuantileParts, src: QuantileParts): void {
+  dst.n += src.n;
+  dst.sum += src.sum;
+  mergeSketch(dst.sketch, src.sketch);
+}
+
+function writeQuantileParts(w: ByteWriter, st: QuantileParts): void {
+  w.varint(st.n);
+  w.f64(st.sum);
+  writeSketch(w, st.sketch);
+}
+
+function readQuantileParts(r: ByteReader): QuantileParts {
+  const n = r.varint();
+  const sum = r.f64();
+  return { n, sum, sketch: readSketch(r) };
+}
+
+const quantileValue = (st: QuantileState | QuantileValuesState, key: string): KpiValue => ({
+  kpi: key,
+  value: ratio(st.sum, st.n),
+  count: st.n,
+  p50: st.sketch.getValueAtQuantile(0.5),
+  p95: st.sketch.getValueAtQuantile(0.95),
+  p99: st.sketch.getValueAtQuantile(0.99),
+});
 
 const sumValue = (st: SumState | MomentsState, key: string, def: KpiDefinition): KpiValue => ({
   kpi: key,
@@ -147,29 +192,10 @@ export const STATE_OPS: { readonly [K in StateKind]: StateOps<StateOf<K>> } = {
     since: 1,
     create: () => ({ k: StateKind.Quantile, n: 0, sum: 0, sketch: newSketch() }),
     clone: (st) => ({ k: StateKind.Quantile, n: st.n, sum: st.sum, sketch: cloneSketch(st.sketch) }),
-    merge: (dst, src) => {
-      dst.n += src.n;
-      dst.sum += src.sum;
-      mergeSketch(dst.sketch, src.sketch);
-    },
-    write: (w, st) => {
-      w.varint(st.n);
-      w.f64(st.sum);
-      writeSketch(w, st.sketch);
-    },
-    read: (r) => {
-      const n = r.varint();
-      const sum = r.f64();
-      return { k: StateKind.Quantile, n, sum, sketch: readSketch(r) };
-    },
-    value: (st, key) => ({
-      kpi: key,
-      value: ratio(st.sum, st.n),
-      count: st.n,
-      p50: st.sketch.getValueAtQuantile(0.5),
-      p95: st.sketch.getValueAtQuantile(0.95),
-      p99: st.sketch.getValueAtQuantile(0.99),
-    }),
+    merge: mergeQuantileParts,
+    write: writeQuantileParts,
+    read: (r) => ({ k: StateKind.Quantile, ...readQuantileParts(r) }),
+    value: quantileValue,
   },
   [StateKind.Distinct]: {
     since: 1,
@@ -243,6 +269,31 @@ export const STATE_OPS: { readonly [K in StateKind]: StateOps<StateOf<K>> } = {
     read: (r) => ({ k: StateKind.MeanMoments, n: r.varint(), sum: r.f64(), sumsq: r.f64() }),
     value: sumValue,
   },
+  [StateKind.QuantileValues]: {
+    since: 4,
+    create: () => ({ k: StateKind.QuantileValues, n: 0, sum: 0, sketch: newSketch(), values: [] }),
+    clone: (st) => ({ ...st, sketch: cloneSketch(st.sketch), values: st.values === null ? null : st.values.slice() }),
+    merge: (dst, src) => {
+      mergeQuantileParts(dst, src);
+      // In memory the lists grow without bound (a batch or a read merges a bounded number of
+      // items); the cap applies where they are stored (writeValueList).
+      if (dst.values === null || src.values === null) dst.values = null;
+      else for (const v of src.values) dst.values.push(v);
+    },
+    write: (w, st) => {
+      writeQuantileParts(w, st);
+      writeValueList(w, st.values);
+    },
+    read: (r) => {
+      const parts = readQuantileParts(r);
+      const values = readValueList(r);
+      if (values !== null && values.length !== parts.n) {
+        throw new AggregateDecodeError(`value list of ${values.length} for ${parts.n} values`);
+      }
+      return { k: StateKind.QuantileValues, ...parts, values };
+    },
+    value: quantileValue,
+  },
 };
 
 /** The operations of `st`'s kind (the one place where the kind and the table are correlated). */
@@ -281,6 +332,7 @@ export function stateKindOf(def: KpiDefinition): StateKind | undefined {
  * The state of `dst` after adding `src`: `dst` itself, a new state, or undefined when the kinds
  * do not combine (the KPI changed kind; `src` is dropped). A mean with a sum of squares merged
  * with a plain mean becomes a plain mean: n and sum stay exact, the sum of squares is unknown.
+ * Likewise a quantile state with values merged with one without becomes a plain quantile state.
  */
 export function combine(dst: State, src: State): State | undefined {
   if (dst.k === src.k) {
@@ -288,7 +340,18 @@ export function combine(dst: State, src: State): State | undefined {
     return dst;
   }
   if (isMeanParts(dst) && isMeanParts(src)) return { k: StateKind.Sum, n: dst.n + src.n, sum: dst.sum + src.sum };
+  if (isQuantileParts(dst) && isQuantileParts(src)) {
+    // The values of one side are unknown, so the merge keeps the sketch only.
+    const out: QuantileState =
+      dst.k === StateKind.Quantile ? dst : { k: StateKind.Quantile, n: dst.n, sum: dst.sum, sketch: dst.sketch };
+    mergeQuantileParts(out, src);
+    return out;
+  }
   return undefined;
+}
+
+function isQuantileParts(st: State): st is QuantileState | QuantileValuesState {
+  return st.k === StateKind.Quantile || st.k === StateKind.QuantileValues;
 }
 
 function isMeanParts(st: State): st is SumState | MomentsState {
@@ -297,5 +360,9 @@ function isMeanParts(st: State): st is SumState | MomentsState {
 
 /** Whether a stored state of kind `k` can be valued by a KPI whose measure keeps `slotKind`. */
 export function fits(slotKind: StateKind | undefined, k: StateKind): boolean {
-  return slotKind === k || (slotKind === StateKind.Sum && k === StateKind.MeanMoments);
+  return (
+    slotKind === k ||
+    (slotKind === StateKind.Sum && k === StateKind.MeanMoments) ||
+    (slotKind === StateKind.Quantile && k === StateKind.QuantileValues)
+  );
 }

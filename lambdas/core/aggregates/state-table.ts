@@ -29,10 +29,12 @@ export class StateTable {
   /**
    * @param plan the catalog's compiled plan
    * @param secondMoments whether new mean states keep a sum of squares
+   * @param exactValues whether new quantile states keep their values (see value-list.ts)
    */
   constructor(
     readonly plan: Plan,
     public secondMoments: boolean,
+    public exactValues = false,
   ) {
     this.slots = new Array<State | undefined>(plan.names.length);
   }

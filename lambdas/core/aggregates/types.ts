@@ -22,6 +22,13 @@ export interface KpiSetOptions {
    * @default false
    */
   readonly secondMoments?: boolean;
+  /**
+   * Quantile KPIs also keep their values while a stored item holds at most EXACT_VALUES_CAP of
+   * them, so a rank test can run on the values rather than on sketch bins (see
+   * {@link KpiSet.exactValues}). Costs 1-2 bytes per integer value, 8 per other value.
+   * @default false
+   */
+  readonly exactValues?: boolean;
 }
 
 /** The moments of a mean KPI that keeps a sum of squares (see {@link KpiSetOptions.secondMoments}). */

@@ -12,11 +12,11 @@
  * once per batch. A batch touches minute items only; hours and days are derived from minutes
  * when their period closes (see rollups.ts).
  */
-import { KpiSet } from '../aggregates';
+import { KpiSet, type KpiSetOptions } from '../aggregates';
 import type { KpiCatalog } from '../catalog';
 import type { AgentEvent } from '../events/contract';
 import { type DecodeContext, decodeEvent, type Rejection } from '../events/decode';
-import type { AssignmentOutcome, ExperimentRouter } from '../experiments/routing';
+import { type AssignmentOutcome, EXPERIMENT_SET_OPTIONS, type ExperimentRouter } from '../experiments/routing';
 import { bucketStart, type Granularity } from '../time/buckets';
 import { type ExperimentCellKey, FLEET_TENANT, type KpiItemAddress, kpiItemKey } from './keys';
 import { parseSequenceNumber } from './sequence';
@@ -112,8 +112,8 @@ class Cell {
   constructor(
     readonly shardId: string,
     private readonly catalog: KpiCatalog,
-    /** Experiment cells keep sums of squares, which Welch's t-test needs. */
-    private readonly secondMoments = false,
+    /** Experiment cells keep what the tests need ({@link EXPERIMENT_SET_OPTIONS}). */
+    private readonly options: KpiSetOptions = {},
   ) {}
 
   get minSeq(): bigint {
@@ -147,7 +147,7 @@ class Cell {
   }
 
   private observe(records: readonly Counted[]): KpiSet {
-    const set = new KpiSet(this.catalog, { secondMoments: this.secondMoments });
+    const set = new KpiSet(this.catalog, this.options);
     for (const r of records) {
       if (r.outcome.kind === 'accepted') set.observe(r.outcome.event);
       else set.observeRejection(r.outcome.rejection.reason);
@@ -272,7 +272,7 @@ export class BatchFold {
       const id = `${foldKey(t.scope, 'day', dayMs, experiment)}|${r.record.shardId}`;
       let cell = cells.get(id);
       if (cell === undefined) {
-        cell = new Cell(r.record.shardId, this.catalog, true);
+        cell = new Cell(r.record.shardId, this.catalog, EXPERIMENT_SET_OPTIONS);
         cells.set(id, cell);
         const item = this.itemFor(t.scope, 'day', dayMs, experiment);
         item.cells.push(cell);
@@ -321,7 +321,7 @@ export class BatchFold {
       // A leaf fed by one cell: the cell's set is used by this item only (parents merge from it).
       set = item.own[0]!.fullSet();
     } else {
-      set = new KpiSet(this.catalog, { secondMoments: item.address.experiment !== undefined });
+      set = new KpiSet(this.catalog, item.address.experiment === undefined ? {} : EXPERIMENT_SET_OPTIONS);
       for (const child of item.children) set.mergeFrom(this.rollup(child));
       for (const cell of item.own) set.mergeFrom(cell.fullSet());
     }

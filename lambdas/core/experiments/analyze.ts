@@ -9,7 +9,7 @@ import type { KpiCatalog, KpiDefinition, KpiDirection, KpiUnit } from '../catalo
 import type { ExperimentConfig } from './config';
 import { type KpiSample, sampleOf, sampleSize, type TestFamily, testFamilyOf } from './samples';
 import {
-  binsTest,
+  distributionTest,
   holmAdjust,
   type LiftResult,
   type SrmResult,
@@ -29,8 +29,9 @@ export const TEST_DESCRIPTIONS: Readonly<Record<TestFamily, string>> = {
   proportion: 'two-proportion z-test (pooled variance); Wald interval; delta method for the relative lift',
   mean: "Welch's t-test (unequal variances); t interval; delta method for the relative lift",
   distribution:
-    'Mann-Whitney U from the sketch bins: values in one bin (within 2%) count as ties, normal approximation ' +
-    'with tie and continuity correction; lift of the means with a normal interval on the bin values',
+    'Mann-Whitney U on the values while the experiment items keep them (up to 1,000 per variant and day), ' +
+    'else on the sketch bins (values within 2% count as ties); exact without ties up to ~300 values per ' +
+    'variant, else normal approximation with tie and continuity correction; lift of the means with a normal interval',
 };
 
 /** One treatment variant against the control. */
@@ -96,7 +97,7 @@ function runTest(control: KpiSample, treatment: KpiSample): LiftResult | undefin
     return twoProportionTest(control, treatment);
   if (control.family === 'mean' && treatment.family === 'mean') return welchTest(control.moments, treatment.moments);
   if (control.family === 'distribution' && treatment.family === 'distribution') {
-    return binsTest(control.bins, treatment.bins);
+    return distributionTest(control, treatment);
   }
   return undefined;
 }

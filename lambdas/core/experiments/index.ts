@@ -1,6 +1,7 @@
 /** Experiments: per-variant KPIs, lift with confidence intervals and significance tests (pure). */
 export * from './analyze';
 export * from './config';
+export * from './mann-whitney';
 export * from './metrics';
 export * from './read';
 export * from './routing';

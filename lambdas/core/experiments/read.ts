@@ -8,6 +8,7 @@ import type { KpiCatalog } from '../catalog';
 import { bucketStart } from '../time/buckets';
 import { analyzeExperiment, type ExperimentResult, experimentStatus } from './analyze';
 import type { ExperimentConfig } from './config';
+import { EXPERIMENT_SET_OPTIONS } from './routing';
 
 const DAY_MS = 86_400_000;
 
@@ -58,7 +59,7 @@ export async function readExperiment(
     days.push({ dayMs: a.bucketStartMs, variant, set: item.set });
     let set = sets.get(variant);
     if (set === undefined) {
-      set = new KpiSet(catalog, { secondMoments: true });
+      set = new KpiSet(catalog, EXPERIMENT_SET_OPTIONS);
       sets.set(variant, set);
     }
     set.mergeFrom(item.set);

@@ -3,8 +3,15 @@
  * the experiment's scope, per UTC day. Events naming an experiment or variant that is not
  * configured feed an `_unknown` item instead, so they are counted, not dropped.
  */
+import type { KpiSetOptions } from '../aggregates';
 import type { AgentEvent } from '../events/contract';
 import { FLEET_SCOPE } from './config';
+
+/**
+ * What an experiment item keeps beyond a KPI item, for the tests: sums of squares for Welch's
+ * t-test, and the values of quantile KPIs while few, for an exact Mann-Whitney test.
+ */
+export const EXPERIMENT_SET_OPTIONS: KpiSetOptions = { secondMoments: true, exactValues: true };
 
 /** The experiment item an event feeds. */
 export interface ExperimentTarget {

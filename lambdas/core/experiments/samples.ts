@@ -1,6 +1,6 @@
 /**
  * What a test needs from one variant's KPI set: successes and trials for a rate, moments for a
- * mean, sketch bins for a quantile KPI.
+ * mean, sketch bins (and the values, while the items kept them) for a quantile KPI.
  */
 import type { KpiSet } from '../aggregates';
 import type { KpiAggregation, KpiDefinition } from '../catalog/types';
@@ -15,7 +15,12 @@ export type TestFamily = 'proportion' | 'mean' | 'distribution';
 export type KpiSample =
   | { readonly family: 'proportion'; readonly successes: number; readonly trials: number }
   | { readonly family: 'mean'; readonly moments: Moments }
-  | { readonly family: 'distribution'; readonly bins: readonly SketchBin[] };
+  | {
+      readonly family: 'distribution';
+      readonly bins: readonly SketchBin[];
+      /** Every value, when the items kept them all (see KpiSet.exactValues). */
+      readonly values?: readonly number[];
+    };
 
 /** The test family of a KPI, or undefined when an experiment cannot test it. */
 export function testFamilyOf(def: KpiDefinition): TestFamily | undefined {
@@ -38,8 +43,11 @@ export function sampleOf(set: KpiSet, def: KpiDefinition): KpiSample | undefined
       const moments = set.moments(def.name);
       return moments === undefined ? undefined : { family, moments };
     }
-    case 'distribution':
-      return { family, bins: binsFromQuantiles(v.count, (q) => set.quantile(def.name, q)) };
+    case 'distribution': {
+      const bins = binsFromQuantiles(v.count, (q) => set.quantile(def.name, q));
+      const values = set.exactValues(def.name);
+      return values === undefined ? { family, bins } : { family, bins, values };
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The hypothesis tests behind experiment results: two-proportion z-test (rates), Welch's t-test
- * (means), Mann-Whitney U from sketch bins (quantile KPIs), Holm's step-down correction and the
+ * (means), Mann-Whitney U (quantile KPIs; mann-whitney.ts), Holm's step-down correction and the
  * sample-ratio-mismatch chi-square test. Distribution functions come from @stdlib; this file only
  * does the arithmetic that feeds them. Pure: no I/O, no clock.
  */
@@ -10,6 +10,7 @@ import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import type { KpiMoments } from '../aggregates';
+import { mannWhitneyFromBins, mannWhitneyFromValues } from './mann-whitney';
 
 /** Confidence level of every interval an experiment reports. */
 export const CONFIDENCE_LEVEL = 0.95;
@@ -41,6 +42,8 @@ export interface LiftResult {
   readonly pValue: number;
   /** The test statistic (z, t or the U-test's z). */
   readonly statistic: number;
+  /** How the p-value was computed, where a test has more than one way (the U test). */
+  readonly method?: string;
 }
 
 const Z_975 = normalQuantile(1 - (1 - CONFIDENCE_LEVEL) / 2, 0, 1);
@@ -158,65 +161,25 @@ export function binsEstimate(bins: readonly SketchBin[]): Estimate {
   return meanEstimate({ n, sum, sumOfSquares });
 }
 
-/**
- * Mann-Whitney U test of treatment against control from sketch bins. The approximation: values
- * in the same bin (within 2% of each other at the sketches' 1% accuracy) count as ties, so U is
- * exact up to half the cross-variant pairs inside a shared bin; the p-value is the normal
- * approximation with the tie-corrected variance and a continuity correction (SciPy's
- * `mannwhitneyu(method='asymptotic')` on the binned values).
- * @returns z of the treatment's U (positive: treatment tends to be larger) and the p-value
- */
-export function mannWhitneyFromBins(
-  control: readonly SketchBin[],
-  treatment: readonly SketchBin[],
-): { u: number; z: number; pValue: number } {
-  const byValue = new Map<number, { c: number; t: number }>();
-  for (const b of control) {
-    const e = byValue.get(b.value) ?? { c: 0, t: 0 };
-    e.c += b.count;
-    byValue.set(b.value, e);
-  }
-  for (const b of treatment) {
-    const e = byValue.get(b.value) ?? { c: 0, t: 0 };
-    e.t += b.count;
-    byValue.set(b.value, e);
-  }
-  const values = [...byValue.keys()].sort((a, b) => a - b);
-  let nc = 0;
-  let nt = 0;
-  for (const v of values) {
-    nc += byValue.get(v)!.c;
-    nt += byValue.get(v)!.t;
-  }
-  const total = nc + nt;
-  if (nc === 0 || nt === 0) return { u: 0, z: 0, pValue: 1 };
-  let below = 0;
-  let u = 0;
-  let ties = 0;
-  for (const v of values) {
-    const e = byValue.get(v)!;
-    u += e.t * (below + e.c / 2);
-    below += e.c;
-    const k = e.c + e.t;
-    ties += k * k * k - k;
-  }
-  const mean = (nc * nt) / 2;
-  const variance = ((nc * nt) / 12) * (total + 1 - ties / (total * (total - 1)));
-  if (!(variance > 0)) return { u, z: 0, pValue: 1 };
-  const dev = u - mean;
-  const corrected = Math.sign(dev) * Math.max(0, Math.abs(dev) - 0.5);
-  const z = corrected / Math.sqrt(variance);
-  return { u, z, pValue: normalTwoSided(z) };
+/** One variant's data for a rank test: sketch bins, and the values when all are known. */
+export interface DistributionData {
+  readonly bins: readonly SketchBin[];
+  readonly values?: readonly number[];
 }
 
 /**
- * Mann-Whitney p-value with the lift of the means (bin values) and its normal interval: the
- * interval describes the size of the change, the U test whether the distributions differ.
+ * Mann-Whitney p-value with the lift of the means and its normal interval: the interval
+ * describes the size of the change, the U test whether the distributions differ. On the values
+ * when both variants have them (exact means, exact U), else on the bins (means of bin values,
+ * U with in-bin ties).
  */
-export function binsTest(control: readonly SketchBin[], treatment: readonly SketchBin[]): LiftResult {
-  const c = binsEstimate(control);
-  const t = binsEstimate(treatment);
-  const mw = mannWhitneyFromBins(control, treatment);
+export function distributionTest(control: DistributionData, treatment: DistributionData): LiftResult {
+  const onValues = control.values !== undefined && treatment.values !== undefined;
+  const c = onValues ? valuesEstimate(control.values!) : binsEstimate(control.bins);
+  const t = onValues ? valuesEstimate(treatment.values!) : binsEstimate(treatment.bins);
+  const mw = onValues
+    ? mannWhitneyFromValues(control.values!, treatment.values!)
+    : mannWhitneyFromBins(control.bins, treatment.bins);
   const rel = relativeLift(c, t);
   return {
     absolute: t.value - c.value,
@@ -224,7 +187,19 @@ export function binsTest(control: readonly SketchBin[], treatment: readonly Sket
     ...relOf(rel),
     pValue: mw.pValue,
     statistic: mw.z,
+    method: `${mw.method === 'exact' ? 'exact' : 'normal approximation'}, on ${onValues ? 'the values' : 'sketch bins'}`,
   };
+}
+
+/** Mean and variance of the mean of raw values. */
+function valuesEstimate(values: readonly number[]): Estimate {
+  let sum = 0;
+  let sumOfSquares = 0;
+  for (const v of values) {
+    sum += v;
+    sumOfSquares += v * v;
+  }
+  return meanEstimate({ n: values.length, sum, sumOfSquares });
 }
 
 /**
