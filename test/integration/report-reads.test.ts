@@ -168,6 +168,16 @@ describe('report reads of the open-period marks', () => {
     expect(perRun.other).toBe(perRead.other);
   });
 
+  it('sends one marks Query for reads of a run that start together', async () => {
+    const run = new DynamoDbKpiReader({ client: ddb, tableName: TABLE, catalog: fx.catalog }).forRun();
+    const before = queried.length;
+    const reads = await Promise.all(
+      scopes.map((tenant) => run.read({ tenant, granularity: 'day', fromMs: LAST_DAY - DAY, toMs: LAST_DAY + DAY })),
+    );
+    expect(reads.map((r) => r.length)).toEqual(scopes.map(() => 2));
+    expect(queried.slice(before).filter((pk) => pk === OPEN_PERIODS_PK)).toHaveLength(1);
+  });
+
   it('keeps the marks for one run only: the next run sees a period opened in between', async () => {
     const reader = new DynamoDbKpiReader({ client: ddb, tableName: TABLE, catalog: fx.catalog });
     const tenant = fx.config.tenants[0]!.id;
