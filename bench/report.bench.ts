@@ -1,26 +1,29 @@
 /**
  * The report Lambda at 1,000 tenants: builds, renders and encodes (MIME) each report kind, as the
- * handler does in Lambda, and reports the time, the peak RSS and the size of the raw message (SES
- * SendRawEmail takes at most 10 MB).
+ * handler does in Lambda, and reports the time, the Queries, the peak RSS and the size of the raw
+ * message (SES SendRawEmail takes at most 10 MB).
  *
- * KPI reads go through the real `DynamoDbKpiReader` and a real DynamoDB client whose requests an
- * in-memory table answers (bench/writes-capacity.ts, which also bills the read units), holding the
- * fixture's day items (and the fleet's hour items) as the aggregator's roll-ups store them. Each
- * request waits BENCH_REPORT_READ_LATENCY_MS first (default 8 ms, a DynamoDB Query's round trip in
- * region), so the read time includes the reader's concurrency, not a network. Health scores are
- * read from memory (the health store's own Queries are not part of this figure).
+ * Reads go through the real adapters as in Lambda: KPIs through `DynamoDbKpiReader`, health scores
+ * through `DynamoDbHealthStore`, both on one real DynamoDB client whose requests an in-memory table
+ * answers (bench/writes-capacity.ts, which also bills the read units). The table holds the
+ * fixture's day items (and the fleet's hour items) as the aggregator's roll-ups store them, and the
+ * health scores of the 13 days before the last, as the mornings before would have stored them
+ * (scored from the fixture through the handler's own `computeDailyHealth`). Each request waits
+ * BENCH_REPORT_READ_LATENCY_MS first (default 8 ms, a DynamoDB Query's round trip in region), so the
+ * read time includes the reads' concurrency, not a network.
  */
 import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
 import type { InitializeMiddleware } from '@smithy/types';
+import { scoreHistory } from '../cli/local/history';
 import { buildReportFixture, type ReportFixture } from '../cli/report-fixture';
+import { DynamoDbHealthStore } from '../lambdas/adapters/health-store-dynamodb';
 import { DynamoDbKpiReader } from '../lambdas/adapters/kpi-reader-dynamodb';
 import { DynamoDbKpiStore } from '../lambdas/adapters/kpi-store-dynamodb';
 import { buildReportMime, type ReportMailer } from '../lambdas/adapters/report-mailer-ses';
-import { FLEET_TENANT, type KpiItemWrite } from '../lambdas/core/aggregation';
+import { FLEET_TENANT, type KpiItemWrite, OPEN_PERIODS_PK } from '../lambdas/core/aggregation';
 import { parseConfig, REPORT_KINDS } from '../lambdas/core/config/schema';
-import { InMemoryHealthStore } from '../lambdas/core/health';
 import { createReportHandler } from '../lambdas/handlers/report/handler';
 import type { BenchResult } from './run';
 import { CapacityCountingTable } from './writes-capacity';
@@ -30,6 +33,8 @@ const DAYS = 15;
 const DAY_MS = 86_400_000;
 const LAST_DAY = Date.parse('2026-11-22T00:00:00Z');
 const FONT = resolve(__dirname, '../assets/fonts/DejaVuSans.ttf');
+/** Days of stored health scores before the last day: a week report reads 14 days of them. */
+const HEALTH_HISTORY_DAYS = 13;
 
 /** Copies the fixture's day items of every tenant and the fleet, and the fleet's hour items, into `table`. */
 async function storeFixture(fx: ReportFixture, table: CapacityCountingTable): Promise<number> {
@@ -56,10 +61,24 @@ async function storeFixture(fx: ReportFixture, table: CapacityCountingTable): Pr
   return items;
 }
 
-/** A client of `table` whose every request waits `latencyMs` first. */
-function slowClient(table: CapacityCountingTable, latencyMs: number) {
+/** Queries a report sent, by what they read. */
+interface QueryCounts {
+  kpi: number;
+  marks: number;
+  health: number;
+}
+
+/** A client of `table` whose every request waits `latencyMs` first; counts its Queries into `counts`. */
+function slowClient(table: CapacityCountingTable, latencyMs: number, counts: QueryCounts) {
   const client = table.client();
-  const wait: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
+  const wait: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+    if (context.commandName === 'QueryCommand') {
+      const pk = (args.input as { ExpressionAttributeValues?: Record<string, { S?: string }> })
+        .ExpressionAttributeValues?.[':pk']?.S;
+      if (pk === OPEN_PERIODS_PK) counts.marks++;
+      else if (pk?.startsWith('health#') === true) counts.health++;
+      else counts.kpi++;
+    }
     await delay(latencyMs);
     return next(args);
   };
@@ -83,6 +102,13 @@ export async function run(): Promise<BenchResult[]> {
     tiers: { standard: { licensedSeats: 20 }, enterprise: { licensedSeats: 25 } },
     tenants: fx.config.tenants,
   });
+  const scored = Date.now();
+  const scores = await scoreHistory(LAST_DAY - HEALTH_HISTORY_DAYS * DAY_MS, LAST_DAY, {
+    source: fx.source,
+    health: new DynamoDbHealthStore(table.client(), { tableName: 'kpi' }),
+    config,
+  });
+  const scoreSeconds = (Date.now() - scored) / 1000;
   let rawBytes = 0;
   const mailer: ReportMailer = {
     async send(report, from, to) {
@@ -93,19 +119,22 @@ export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [
     { name: `fixture: ${TENANTS} tenants x ${DAYS} days in memory`, value: fixtureSeconds, unit: 's' },
     { name: 'KPI items in the table', value: stored, unit: 'items', note: 'day items, fleet hour items' },
+    {
+      name: `health scores stored for ${HEALTH_HISTORY_DAYS} earlier days`,
+      value: scores,
+      unit: 'items',
+      note: `${scoreSeconds.toFixed(1)} s, no latency (setup)`,
+    },
   ];
   for (const kind of REPORT_KINDS) {
-    const source = new DynamoDbKpiReader({
-      client: slowClient(table, latencyMs),
-      tableName: 'kpi',
-      catalog: fx.catalog,
-    });
+    const counts: QueryCounts = { kpi: 0, marks: 0, health: 0 };
+    const client = slowClient(table, latencyMs, counts);
     const handler = createReportHandler({
       config,
       catalog: fx.catalog,
-      source,
+      source: new DynamoDbKpiReader({ client, tableName: 'kpi', catalog: fx.catalog }),
       incidents: fx.incidents,
-      health: new InMemoryHealthStore(),
+      health: new DynamoDbHealthStore(client, { tableName: 'kpi' }),
       mailer,
       fonts: { fontFiles: [FONT] },
       now: () => LAST_DAY + DAY_MS + 8 * 3_600_000,
@@ -120,7 +149,10 @@ export async function run(): Promise<BenchResult[]> {
         name: `${kind} (${period}): reads + build + render + MIME`,
         value: seconds,
         unit: 's',
-        note: `${outcome.outcome}; ${source.queries} Queries at ${latencyMs} ms, ${Math.round(table.counters.rru - rruBefore)} RRU`,
+        note:
+          `${outcome.outcome}; ${counts.kpi + counts.marks + counts.health} Queries at ${latencyMs} ms ` +
+          `(KPI ${counts.kpi}, open marks ${counts.marks}, health ${counts.health}), ` +
+          `${Math.round(table.counters.rru - rruBefore)} RRU`,
       },
       { name: `${kind}: raw message size`, value: rawBytes / 1_048_576, unit: 'MiB', note: 'SES limit 10 MB' },
     );

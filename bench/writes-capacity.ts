@@ -2,9 +2,10 @@
  * An in-memory DynamoDB table behind a real `DynamoDBClient` that counts capacity the way
  * DynamoDB bills it, so the write-cost benchmark can drive the real KPI store and reader.
  *
- * The client's middleware answers the commands the KPI store and reader send (GetItem,
- * BatchGetItem, PutItem, UpdateItem with SET, TransactWriteItems of Puts, Query on `pk` with a
- * `sk` range) without a network; everything else throws, so a new call shows up at once.
+ * The client's middleware answers the commands the KPI store and reader and the health store send
+ * (GetItem, BatchGetItem, PutItem, UpdateItem with SET, TransactWriteItems of Puts, BatchWriteItem
+ * of Puts, Query on `pk` with a `sk` range, attribute names written out or as `#pk`/`#sk`) without a
+ * network; everything else throws, so a new call shows up at once.
  *
  * Capacity, per DynamoDB's documentation (Developer Guide, "Read/write capacity mode" and
  * "Item sizes and formats"):
@@ -324,14 +325,30 @@ export class CapacityCountingTable {
         this.counters.itemsWritten += i.TransactItems.length;
         return {};
       }
+      case 'BatchWriteItemCommand': {
+        const i = input as { RequestItems: Record<string, Array<{ PutRequest?: { Item: Item } }>> };
+        this.counters.writeRequests++;
+        for (const requests of Object.values(i.RequestItems)) {
+          for (const r of requests) {
+            if (r.PutRequest === undefined) throw new Error('only PutRequest is supported in BatchWriteItem');
+            this.countWrite(r.PutRequest.Item, this.get(r.PutRequest.Item), 1);
+            this.put(r.PutRequest.Item);
+            this.counters.itemsWritten++;
+          }
+        }
+        return { UnprocessedItems: {} };
+      }
       case 'QueryCommand': {
         const i = input as {
           KeyConditionExpression: string;
+          ExpressionAttributeNames?: Record<string, string>;
           ExpressionAttributeValues: Record<string, AttributeValue>;
           ConsistentRead?: boolean;
           ExclusiveStartKey?: Item;
         };
-        if (!/^pk = :pk AND sk BETWEEN :from AND :to$/.test(i.KeyConditionExpression)) {
+        const names = i.ExpressionAttributeNames ?? {};
+        const keyCondition = i.KeyConditionExpression.replace(/#\w+/g, (n) => names[n] ?? n);
+        if (!/^pk = :pk AND sk BETWEEN :from AND :to$/.test(keyCondition)) {
           throw new Error(`unsupported key condition "${i.KeyConditionExpression}"`);
         }
         this.counters.readRequests++;

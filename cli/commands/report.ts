@@ -32,7 +32,8 @@ export async function runReportCommand(kind: string, opts: ReportCliOptions, io:
   try {
     const catalog = catalogFor(config);
     const kpiTable = opts.kpiTable ?? target.resources.kpiTable;
-    const source = new DynamoDbKpiReader({ client, tableName: kpiTable, catalog });
+    // One command is one report run: the open-period marks are read once for all its reads.
+    const source = new DynamoDbKpiReader({ client, tableName: kpiTable, catalog }).forRun();
     // Experiment items live in the KPI table; the executive summary reads them through the store.
     const experimentStore = new DynamoDbKpiStore({ client, tableName: kpiTable, catalog });
     const incidents = new DynamoDbIncidentStore(client, {

@@ -27,6 +27,12 @@ export interface KpiBucket {
 export interface KpiSource {
   /** The buckets with data in the range, in time order. */
   read(q: KpiQuery): Promise<KpiBucket[]>;
+  /**
+   * A source for one run (a report invocation) that may keep, for that run only, what cannot change
+   * what the run reads (the DynamoDB reader's open-period marks); reads give the same buckets.
+   * Callers make one per run and drop it after. Absent: the source itself serves every run.
+   */
+  forRun?(): KpiSource;
 }
 
 /** The merge of all `buckets` (an empty set when there are none). */

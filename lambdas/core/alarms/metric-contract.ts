@@ -5,9 +5,12 @@
  * without an edit here.
  *
  * - Namespace: `config.metricsNamespace` (default `AgentKpi`).
- * - One dimension, {@link TENANT_DIMENSION} (`Tenant`): {@link FLEET_DIMENSION_VALUE} (`ALL`) for the
- *   fleet, or the tenant id for tenants whose tier has `perTenantAlarms` (each tenant x metric is
- *   a billed custom metric, so only those tiers get one).
+ * - KPI metrics have one dimension, {@link TENANT_DIMENSION} (`Tenant`): {@link FLEET_DIMENSION_VALUE}
+ *   (`ALL`) for the fleet, or the tenant id for tenants whose tier has `perTenantAlarms` (each
+ *   tenant x metric is a billed custom metric, so only those tiers get one). The namespace also
+ *   holds the experiments' per-variant metrics, with the dimensions `{ Experiment, Variant }` and no
+ *   `Tenant` (`lambdas/adapters/metrics-emf-experiments.ts`): the fleet overview graphs them, no
+ *   alarm reads them.
  * - Per minute bucket, every KPI with a `metric`:
  *   - quantile KPIs as a distribution of values, so CloudWatch percentiles (`p95`, `p99.9`) work;
  *   - rate KPIs as event samples, 1 for a hit and 0 for a miss (capped per batch), so `Average`

@@ -25,6 +25,8 @@ export interface ReportKpiSource {
     fromMs: number;
     toMs: number;
   }): Promise<Array<{ bucketStartMs: number; set: ReportKpiSet }>>;
+  /** A source for one report run (`KpiSource.forRun`); the handler makes one per invocation. */
+  forRun?(): ReportKpiSource;
 }
 
 /** An instant as the incidents table keeps it: epoch ms or an RFC 3339 string. */

@@ -80,10 +80,12 @@ export function createReportHandler(deps: ReportHandlerDeps): (input: unknown) =
   return async (input) => {
     const event = parseReportEvent(input);
     const lastDayMs = event.date === undefined ? lastFullDay(deps.now()) : parseUtcDate(event.date);
+    // One run's reads share what the source may keep for a run; a warm container's next run starts afresh.
+    const run = { ...deps, source: deps.source.forRun?.() ?? deps.source };
     // Scores of the last day first: the report reads them back (and tomorrow's trend builds on them).
-    const scores = await computeDailyHealth(lastDayMs, deps);
+    const scores = await computeDailyHealth(lastDayMs, run);
     const period = reportPeriod(event.period, lastDayMs);
-    const data = await collectReportData(event.kind, period, deps);
+    const data = await collectReportData(event.kind, period, run);
     const model = buildReportModel(data, deps.catalog, deps.config);
     const rendered = await renderReport(model, deps.fonts);
     const recipients = deps.config.reports.schedules[event.kind].recipients;
