@@ -4,8 +4,9 @@
  * Each scenario's simulated records go through the real pieces of the pipeline, in memory:
  * the aggregator's use case (AggregateBatch, a minute of records per batch, over an in-memory
  * KPI store) publishing EMF documents through the real EMF adapter; the alarms of the
- * synthesized CDK app plus the per-tenant rules the pipeline evaluates itself, in the project's
- * evaluator (the local mode's evaluateLocalAlarms); every state change as a CloudWatch event
+ * synthesized CDK app in the project's evaluator over those metrics (the local mode's
+ * evaluateLocalAlarms), and the per-tenant rules through the real tenant-alarms handler over the
+ * KPI items the aggregator wrote, once a minute (./alerts-tenant-evaluation.ts); every state change as a CloudWatch event
  * into the real alarm router handler over the in-memory incident store; the ladder's own
  * decisions (stepBeforePage) for when its level-1 page goes out.
  *
@@ -18,7 +19,7 @@
  */
 
 import { configWithFleet } from '../cli/commands/local';
-import { evaluateLocalAlarms } from '../cli/local/alarms';
+import { ALARM_TAIL_MS, evaluateLocalAlarms } from '../cli/local/alarms';
 import { CapturedMetrics } from '../cli/local/handlers';
 import { simulatedFleet } from '../cli/local/simulator';
 import { type SynthesizedTemplates, synthesizeTemplatesInChild } from '../cli/synth';
@@ -32,10 +33,10 @@ import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../la
 import { type LadderRun, type LadderStarter, stepBeforePage } from '../lambdas/core/escalation/ladder';
 import { InMemoryIncidentStore, resolveQuietIncident } from '../lambdas/core/incidents';
 import type { Incident } from '../lambdas/core/incidents/types';
-import { tenantAlarmDefinitions } from '../lambdas/core/tenant-alarms';
 import { createAlarmRouterHandler } from '../lambdas/handlers/alarm-router/handler';
 import { loadConfigFile } from '../lib/config/load';
 import { type AlertScenario, alertScenarios } from './alerts-scenarios';
+import { evaluateTenantRules } from './alerts-tenant-evaluation';
 import { MemoryKpiStore } from './memory-kpi-store';
 import type { BenchResult } from './run';
 
@@ -46,16 +47,24 @@ const BELONGS_AFTER_END_MS = 30 * MIN;
 const POLL_SECONDS = 60;
 const QUIET_LOGGER = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
-/** Folds the records minute by minute through the aggregator; returns the EMF documents it published. */
-async function aggregate(config: PipelineConfig, catalog: KpiCatalog, scenario: AlertScenario): Promise<string[]> {
+/**
+ * Folds the records minute by minute through the aggregator; returns the EMF documents it
+ * published and the store holding the KPI items it wrote.
+ */
+async function aggregate(
+  config: PipelineConfig,
+  catalog: KpiCatalog,
+  scenario: AlertScenario,
+): Promise<{ emf: string[]; store: MemoryKpiStore }> {
   const metrics = new CapturedMetrics({
     namespace: config.metricsNamespace,
     serviceName: 'aggregator',
     logger: QUIET_LOGGER,
   });
+  const store = new MemoryKpiStore(catalog);
   const batch = new AggregateBatch({
     catalog,
-    store: new MemoryKpiStore(catalog),
+    store,
     quarantine: { put: async () => ({ failedSequenceNumbers: [] }) },
     metrics: new EmfKpiMetrics({ metrics, catalog, perTenantAlarmTenants: perTenantAlarmTenants(config) }),
     retention: config.retention,
@@ -80,7 +89,7 @@ async function aggregate(config: PipelineConfig, catalog: KpiCatalog, scenario: 
     const report = await batch.run(chunk, minuteEnd);
     if (report.rejected > 0) throw new Error(`${scenario.name}: ${report.rejected} simulated records were rejected`);
   }
-  return metrics.documents;
+  return { emf: metrics.documents, store };
 }
 
 /** One level-1 page: the first of an incident or the page of a raise. */
@@ -198,15 +207,13 @@ async function runScenario(
   scenario: AlertScenario,
 ): Promise<ScenarioOutcome> {
   const started = Date.now();
-  const emf = await aggregate(config, catalog, scenario);
-  const alarms = evaluateLocalAlarms(
-    templates,
-    emf,
-    scenario.fromMs,
-    scenario.toMs,
-    tenantAlarmDefinitions(config, catalog, perTenantAlarmTenants(config)),
-  );
-  const { incidents, pages } = await escalate(config, alarms.transitions, scenario.toMs + 60 * MIN);
+  const { emf, store } = await aggregate(config, catalog, scenario);
+  // CloudWatch's alarms over the published metrics; the per-tenant rules by the tenant-alarms
+  // handler over the KPI items, as deployed. Sorted stably: the same minute keeps that order.
+  const cloudWatch = evaluateLocalAlarms(templates, emf, scenario.fromMs, scenario.toMs).transitions;
+  const pipeline = await evaluateTenantRules(config, catalog, store, scenario.fromMs, scenario.toMs + ALARM_TAIL_MS);
+  const transitions = [...cloudWatch, ...pipeline].sort((a, b) => a.atMs - b.atMs);
+  const { incidents, pages } = await escalate(config, transitions, scenario.toMs + 60 * MIN);
   const ours = new Set(incidents.filter((i) => belongs(scenario, i)).map((i) => i.id));
   const problemPages = pages.filter((p) => ours.has(p.incidentId));
   const falsePages = pages.filter((p) => !ours.has(p.incidentId));
@@ -243,7 +250,7 @@ async function runScenario(
     falsePagesLow: falsePages.filter((p) => !HIGH.has(p.severity)).length,
     falseIncidents: incidents.filter((i) => !ours.has(i.id) && i.paged.length > 0).map(describe),
     problemIncidentList: incidents.filter((i) => ours.has(i.id)).map(describeWithEnd),
-    timeline: process.env.ALERT_TIMELINE === undefined ? [] : timeline(scenario, alarms.transitions, problemPages),
+    timeline: process.env.ALERT_TIMELINE === undefined ? [] : timeline(scenario, transitions, problemPages),
     records: scenario.records.length,
     seconds: (Date.now() - started) / 1000,
   };
