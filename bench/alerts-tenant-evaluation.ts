@@ -36,7 +36,7 @@ const LAG_MS = MIN;
  * buckets merged from their minute items before the read's end. Decoded sets and closed hours are
  * cached: the handler re-reads the same look-back every minute.
  */
-class StoreKpiSource implements KpiSource {
+export class StoreKpiSource implements KpiSource {
   private readonly minutes = new Map<string, KpiSet | null>();
   private readonly closedHours = new Map<string, KpiSet | null>();
 
