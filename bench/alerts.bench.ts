@@ -6,9 +6,9 @@
  * KPI store) publishing EMF documents through the real EMF adapter; the alarms of the
  * synthesized CDK app in the project's evaluator over those metrics (the local mode's
  * evaluateLocalAlarms), and the per-tenant rules through the real tenant-alarms handler over the
- * KPI items the aggregator wrote, once a minute (./alerts-tenant-evaluation.ts); every state change as a CloudWatch event
- * into the real alarm router handler over the in-memory incident store; the ladder's own
- * decisions (stepBeforePage) for when its level-1 page goes out.
+ * KPI items the aggregator wrote, once a minute (./alerts-tenant-evaluation.ts); every state
+ * change as a CloudWatch event into the real alarm router handler over the in-memory incident
+ * store; the ladder's own decisions (stepBeforePage) for when its level-1 page goes out.
  *
  * What counts as a page: the level-1 page of a ladder run (the first page of an incident, and
  * the page of a raise to a higher severity). Climbing to level 2 when nobody acknowledges is not
