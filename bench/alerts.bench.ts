@@ -328,7 +328,10 @@ export function spreadTable(samples: ReadonlyArray<{ offset: number; outcomes: r
     const os = samples.flatMap((s) => s.outcomes.filter((o) => o.name.replace(/ \(seed \d+\)$/, '') === name));
     const firsts = os.map((o) => o.timeToFirstPageMs);
     const known = firsts.filter((f): f is number => f !== undefined).sort((a, b) => a - b);
-    const median = known.length === 0 ? undefined : known[Math.floor((known.length - 1) / 2)];
+    const median =
+      known.length === 0
+        ? undefined
+        : (known[Math.floor((known.length - 1) / 2)]! + known[Math.ceil((known.length - 1) / 2)]!) / 2;
     const problem = os[0]?.problem === true;
     lines.push(
       `| ${name} | ${problem ? firsts.map(minutes).join(', ') : '-'} | ${problem ? minutes(median) : '-'} | ` +
