@@ -4,10 +4,11 @@
  * Each scenario's simulated records go through the real pieces of the pipeline, in memory:
  * the aggregator's use case (AggregateBatch, a minute of records per batch, over an in-memory
  * KPI store) publishing EMF documents through the real EMF adapter; the alarms of the
- * synthesized CDK app plus the per-tenant rules the pipeline evaluates itself, in the project's
- * evaluator (the local mode's evaluateLocalAlarms); every state change as a CloudWatch event
- * into the real alarm router handler over the in-memory incident store; the ladder's own
- * decisions (stepBeforePage) for when its level-1 page goes out.
+ * synthesized CDK app in the project's evaluator over those metrics (the local mode's
+ * evaluateLocalAlarms), and the per-tenant rules through the real tenant-alarms handler over the
+ * KPI items the aggregator wrote, once a minute (./alerts-tenant-evaluation.ts); every state
+ * change as a CloudWatch event into the real alarm router handler over the in-memory incident
+ * store; the ladder's own decisions (stepBeforePage) for when its level-1 page goes out.
  *
  * What counts as a page: the level-1 page of a ladder run (the first page of an incident, and
  * the page of a raise to a higher severity). Climbing to level 2 when nobody acknowledges is not
@@ -18,7 +19,7 @@
  */
 
 import { configWithFleet } from '../cli/commands/local';
-import { evaluateLocalAlarms } from '../cli/local/alarms';
+import { ALARM_TAIL_MS, evaluateLocalAlarms } from '../cli/local/alarms';
 import { CapturedMetrics } from '../cli/local/handlers';
 import { simulatedFleet } from '../cli/local/simulator';
 import { type SynthesizedTemplates, synthesizeTemplatesInChild } from '../cli/synth';
@@ -32,10 +33,10 @@ import { type PipelineConfig, perTenantAlarmTenants, type Severity } from '../la
 import { type LadderRun, type LadderStarter, stepBeforePage } from '../lambdas/core/escalation/ladder';
 import { InMemoryIncidentStore, resolveQuietIncident } from '../lambdas/core/incidents';
 import type { Incident } from '../lambdas/core/incidents/types';
-import { tenantAlarmDefinitions } from '../lambdas/core/tenant-alarms';
 import { createAlarmRouterHandler } from '../lambdas/handlers/alarm-router/handler';
 import { loadConfigFile } from '../lib/config/load';
 import { type AlertScenario, alertScenarios } from './alerts-scenarios';
+import { evaluateTenantRules } from './alerts-tenant-evaluation';
 import { MemoryKpiStore } from './memory-kpi-store';
 import type { BenchResult } from './run';
 
@@ -46,16 +47,24 @@ const BELONGS_AFTER_END_MS = 30 * MIN;
 const POLL_SECONDS = 60;
 const QUIET_LOGGER = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
-/** Folds the records minute by minute through the aggregator; returns the EMF documents it published. */
-async function aggregate(config: PipelineConfig, catalog: KpiCatalog, scenario: AlertScenario): Promise<string[]> {
+/**
+ * Folds the records minute by minute through the aggregator; returns the EMF documents it
+ * published and the store holding the KPI items it wrote.
+ */
+async function aggregate(
+  config: PipelineConfig,
+  catalog: KpiCatalog,
+  scenario: AlertScenario,
+): Promise<{ emf: string[]; store: MemoryKpiStore }> {
   const metrics = new CapturedMetrics({
     namespace: config.metricsNamespace,
     serviceName: 'aggregator',
     logger: QUIET_LOGGER,
   });
+  const store = new MemoryKpiStore(catalog);
   const batch = new AggregateBatch({
     catalog,
-    store: new MemoryKpiStore(catalog),
+    store,
     quarantine: { put: async () => ({ failedSequenceNumbers: [] }) },
     metrics: new EmfKpiMetrics({ metrics, catalog, perTenantAlarmTenants: perTenantAlarmTenants(config) }),
     retention: config.retention,
@@ -80,7 +89,7 @@ async function aggregate(config: PipelineConfig, catalog: KpiCatalog, scenario: 
     const report = await batch.run(chunk, minuteEnd);
     if (report.rejected > 0) throw new Error(`${scenario.name}: ${report.rejected} simulated records were rejected`);
   }
-  return metrics.documents;
+  return { emf: metrics.documents, store };
 }
 
 /** One level-1 page: the first of an incident or the page of a raise. */
@@ -171,6 +180,8 @@ export interface ScenarioOutcome {
   readonly falseIncidents: string[];
   /** The problem's incidents, described (what split it, when there is more than one). */
   readonly problemIncidentList: string[];
+  /** With ALERT_TIMELINE=1: the alarm state changes and pages around the problem's first page. */
+  readonly timeline: string[];
   readonly records: number;
   readonly seconds: number;
 }
@@ -196,15 +207,13 @@ async function runScenario(
   scenario: AlertScenario,
 ): Promise<ScenarioOutcome> {
   const started = Date.now();
-  const emf = await aggregate(config, catalog, scenario);
-  const alarms = evaluateLocalAlarms(
-    templates,
-    emf,
-    scenario.fromMs,
-    scenario.toMs,
-    tenantAlarmDefinitions(config, catalog, perTenantAlarmTenants(config)),
-  );
-  const { incidents, pages } = await escalate(config, alarms.transitions, scenario.toMs + 60 * MIN);
+  const { emf, store } = await aggregate(config, catalog, scenario);
+  // CloudWatch's alarms over the published metrics; the per-tenant rules by the tenant-alarms
+  // handler over the KPI items, as deployed. Sorted stably: the same minute keeps that order.
+  const cloudWatch = evaluateLocalAlarms(templates, emf, scenario.fromMs, scenario.toMs).transitions;
+  const pipeline = await evaluateTenantRules(config, catalog, store, scenario.fromMs, scenario.toMs + ALARM_TAIL_MS);
+  const transitions = [...cloudWatch, ...pipeline].sort((a, b) => a.atMs - b.atMs);
+  const { incidents, pages } = await escalate(config, transitions, scenario.toMs + 60 * MIN);
   const ours = new Set(incidents.filter((i) => belongs(scenario, i)).map((i) => i.id));
   const problemPages = pages.filter((p) => ours.has(p.incidentId));
   const falsePages = pages.filter((p) => !ours.has(p.incidentId));
@@ -241,9 +250,37 @@ async function runScenario(
     falsePagesLow: falsePages.filter((p) => !HIGH.has(p.severity)).length,
     falseIncidents: incidents.filter((i) => !ours.has(i.id) && i.paged.length > 0).map(describe),
     problemIncidentList: incidents.filter((i) => ours.has(i.id)).map(describeWithEnd),
+    timeline: process.env.ALERT_TIMELINE === undefined ? [] : timeline(scenario, transitions, problemPages),
     records: scenario.records.length,
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/**
+ * The state changes of the problem's tenant and the fleet from 10 minutes before the problem to
+ * 10 minutes after its first page (30 minutes when none), with the problem's pages: what decided
+ * the time to first page.
+ */
+function timeline(
+  scenario: AlertScenario,
+  transitions: ReturnType<typeof evaluateLocalAlarms>['transitions'],
+  problemPages: readonly BenchPage[],
+): string[] {
+  const p = scenario.problem;
+  if (p === undefined) return [];
+  const from = p.startMs - 10 * MIN;
+  const to = (problemPages[0]?.atMs ?? p.startMs + 20 * MIN) + 10 * MIN;
+  const hhmmss = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+  const events = [
+    ...transitions
+      .filter((t) => t.atMs >= from && t.atMs <= to)
+      .filter(
+        (t) => p.tenant === '*' || t.alarmName.includes(`/tenant-${p.tenant}/`) || t.alarmName.includes('/fleet/'),
+      )
+      .map((t) => ({ atMs: t.atMs, text: `${t.alarmName} ${t.fromState} -> ${t.toState}: ${t.reason}` })),
+    ...problemPages.filter((pg) => pg.atMs <= to).map((pg) => ({ atMs: pg.atMs, text: `PAGE ${pg.severity}` })),
+  ];
+  return events.sort((a, b) => a.atMs - b.atMs).map((e) => `${hhmmss(e.atMs)} ${e.text}`);
 }
 
 const minutes = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / MIN).toFixed(0)} min`);
@@ -277,7 +314,51 @@ export function outcomeTable(outcomes: readonly ScenarioOutcome[]): string {
   return lines.join('\n');
 }
 
-/** Runs every scenario; prints the Markdown table and each unexpected incident. */
+/**
+ * The spread of the problems' time to first page over several traffic samples (`ALERT_SEEDS`):
+ * one sample decides on the counts of rare events in a problem's first minutes.
+ */
+export function spreadTable(samples: ReadonlyArray<{ offset: number; outcomes: readonly ScenarioOutcome[] }>): string {
+  const lines = [
+    `| scenario | first page per sample (seed offsets ${samples.map((s) => s.offset).join(', ')}) | median | first P1 page per sample | incidents / problem | false pages P1/P2 |`,
+    '|---|---|---|---|---|---|',
+  ];
+  const names = [...new Set(samples.flatMap((s) => s.outcomes.map((o) => o.name.replace(/ \(seed \d+\)$/, ''))))];
+  for (const name of names) {
+    const os = samples.flatMap((s) => s.outcomes.filter((o) => o.name.replace(/ \(seed \d+\)$/, '') === name));
+    const firsts = os.map((o) => o.timeToFirstPageMs);
+    const known = firsts.filter((f): f is number => f !== undefined).sort((a, b) => a - b);
+    const median =
+      known.length === 0
+        ? undefined
+        : (known[Math.floor((known.length - 1) / 2)]! + known[Math.ceil((known.length - 1) / 2)]!) / 2;
+    const problem = os[0]?.problem === true;
+    lines.push(
+      `| ${name} | ${problem ? firsts.map(minutes).join(', ') : '-'} | ${problem ? minutes(median) : '-'} | ` +
+        `${problem ? os.map((o) => minutes(o.timeToFirstP1PageMs)).join(', ') : '-'} | ` +
+        `${problem ? os.map((o) => o.problemIncidents).join(', ') : '-'} | ${os.map((o) => o.falsePagesHigh).join(', ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Prints one sample's table, its unexpected incidents and (ALERT_TIMELINE) the problems' timelines. */
+function printSample(outcomes: readonly ScenarioOutcome[]): void {
+  console.log(`\n${outcomeTable(outcomes)}\n`);
+  for (const o of outcomes) {
+    console.log(`${o.name}: ${o.description}; ${o.records.toLocaleString('en-US')} records, ${o.seconds.toFixed(1)} s`);
+    for (const f of o.falseIncidents) console.log(`  paged outside the problem: ${f}`);
+    for (const f of o.problemIncidentList) console.log(`  the problem's incident: ${f}`);
+    for (const line of o.timeline) console.log(`    ${line}`);
+  }
+}
+
+/**
+ * Runs every scenario; prints the Markdown table and each unexpected incident.
+ * `ALERT_SCENARIOS=silent,clean` runs only the scenarios whose name contains one of the words (a
+ * full run is ~3 minutes on an idle machine, much longer on a shared one); `ALERT_SEEDS=0,100,200`
+ * runs them on several traffic samples (offsets added to every seed) and prints the spread.
+ */
 export async function run(): Promise<BenchResult[]> {
   const fleet = simulatedFleet(20, 42);
   const config = configWithFleet(loadConfigFile(`${__dirname}/../config/pipeline.json`), fleet);
@@ -285,36 +366,42 @@ export async function run(): Promise<BenchResult[]> {
   const synthStarted = Date.now();
   const templates = await synthesizeTemplatesInChild(config);
   const synthSeconds = (Date.now() - synthStarted) / 1000;
-  const outcomes: ScenarioOutcome[] = [];
-  // ALERT_SCENARIOS=silent,clean runs only the scenarios whose name contains one of the words
-  // (a full run is ~3 minutes on an idle machine, much longer on a shared one).
   const only = (process.env.ALERT_SCENARIOS ?? '').split(',').filter((w) => w !== '');
-  for (const scenario of alertScenarios(fleet)) {
-    if (only.length > 0 && !only.some((w) => scenario.name.includes(w))) continue;
-    outcomes.push(await runScenario(config, catalog, templates, scenario));
+  const offsets = (process.env.ALERT_SEEDS ?? '0')
+    .split(',')
+    .filter((w) => w !== '')
+    .map(Number);
+  const samples: Array<{ offset: number; outcomes: ScenarioOutcome[] }> = [];
+  for (const offset of offsets) {
+    const outcomes: ScenarioOutcome[] = [];
+    for (const scenario of alertScenarios(fleet, offset)) {
+      if (only.length > 0 && !only.some((w) => scenario.name.includes(w))) continue;
+      outcomes.push(await runScenario(config, catalog, templates, scenario));
+    }
+    if (offsets.length > 1) console.log(`\ntraffic seed offset ${offset}:`);
+    printSample(outcomes);
+    samples.push({ offset, outcomes });
   }
-  console.log(`\n${outcomeTable(outcomes)}\n`);
-  for (const o of outcomes) {
-    console.log(`${o.name}: ${o.description}; ${o.records.toLocaleString('en-US')} records, ${o.seconds.toFixed(1)} s`);
-    for (const f of o.falseIncidents) console.log(`  paged outside the problem: ${f}`);
-    for (const f of o.problemIncidentList) console.log(`  the problem's incident: ${f}`);
-  }
+  if (offsets.length > 1) console.log(`\n${spreadTable(samples)}\n`);
   const results: BenchResult[] = [{ name: 'synthesis', value: synthSeconds, unit: 's' }];
-  for (const o of outcomes) {
-    if (o.problem) {
+  for (const { offset, outcomes } of samples) {
+    const tag = offsets.length > 1 ? ` [seed +${offset}]` : '';
+    for (const o of outcomes) {
+      if (o.problem) {
+        results.push({
+          name: `${o.name}${tag}: first page`,
+          value: o.timeToFirstPageMs === undefined ? -1 : o.timeToFirstPageMs / MIN,
+          unit: 'min',
+          note: `${o.problemIncidents} incident(s), ${o.problemPages} page(s); -1 = missed`,
+        });
+      }
       results.push({
-        name: `${o.name}: first page`,
-        value: o.timeToFirstPageMs === undefined ? -1 : o.timeToFirstPageMs / MIN,
-        unit: 'min',
-        note: `${o.problemIncidents} incident(s), ${o.problemPages} page(s); -1 = missed`,
+        name: `${o.name}${tag}: false pages`,
+        value: o.falsePagesHigh + o.falsePagesLow,
+        unit: 'pages',
+        note: `${o.falsePagesHigh} P1/P2, ${o.falsePagesLow} P3/P4`,
       });
     }
-    results.push({
-      name: `${o.name}: false pages`,
-      value: o.falsePagesHigh + o.falsePagesLow,
-      unit: 'pages',
-      note: `${o.falsePagesHigh} P1/P2, ${o.falsePagesLow} P3/P4`,
-    });
   }
   return results;
 }

@@ -32,8 +32,8 @@ export function templateAlarms(templates: SynthesizedTemplates): AlarmDefinition
 /**
  * Evaluates every alarm of the synthesized templates, minute by minute, over the EMF documents the
  * aggregator published, following CloudWatch's semantics (the project's evaluator). The local run
- * passes no `pipelineAlarms`: the per-tenant rules are run by the real tenant-alarms handler over
- * the KPI table (./tenant-alarms.ts); replays over recorded metrics (bench/alerts) pass them.
+ * and the alert benchmark pass no `pipelineAlarms`: they run the per-tenant rules through the real
+ * tenant-alarms handler over the KPI items (./tenant-alarms.ts, bench/alerts-tenant-evaluation.ts).
  */
 export function evaluateLocalAlarms(
   templates: SynthesizedTemplates,
