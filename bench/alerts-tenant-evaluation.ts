@@ -9,12 +9,13 @@
  * from its minute items on read; the in-memory store keeps no roll-ups, so every hour is merged
  * here from its minute items up to the read's end, which is the same sum.
  */
+
+import { transitionOf } from '../cli/local/tenant-alarms';
 import { KpiSet } from '../lambdas/core/aggregates';
 import { FLEET_TENANT, itemId, kpiItemKey } from '../lambdas/core/aggregation';
 import type { AlarmStateChangeEvent, AlarmStateTransition } from '../lambdas/core/alarm-evaluator';
 import type { KpiCatalog } from '../lambdas/core/catalog';
 import { type PipelineConfig, perTenantAlarmTenants } from '../lambdas/core/config/schema';
-import { parseAlarmStateChange } from '../lambdas/core/incidents/alarm-event';
 import type { KpiBucket, KpiQuery, KpiSource } from '../lambdas/core/kpi-reader';
 import {
   type AlarmEventSink,
@@ -133,15 +134,5 @@ export async function evaluateTenantRules(
     clock.nowMs = minute + LAG_MS;
     await handler({ shard: 0, shards: 1 });
   }
-  return sink.events.map((event) => {
-    const c = parseAlarmStateChange(event);
-    return {
-      alarmName: c.alarmName,
-      fromState: c.previousState,
-      toState: c.state,
-      atMs: c.stateAtMs,
-      fromStateSinceMs: c.previousStateAtMs,
-      reason: c.reason,
-    };
-  });
+  return sink.events.map((event) => transitionOf(event));
 }

@@ -160,17 +160,20 @@ export async function runTenantAlarmSchedule(
 
 /** The state changes the evaluator put on the bus, as transitions (for the run's summary). */
 export function transitionsOf(events: readonly DeliveredEvent[]): AlarmStateTransition[] {
-  return events.map(({ event }) => {
-    const c = parseAlarmStateChange(event);
-    return {
-      alarmName: c.alarmName,
-      fromState: c.previousState,
-      toState: c.state,
-      atMs: c.stateAtMs,
-      fromStateSinceMs: c.previousStateAtMs,
-      reason: c.reason,
-    };
-  });
+  return events.map(({ event }) => transitionOf(event));
+}
+
+/** One CloudWatch-shaped state change as a transition. */
+export function transitionOf(event: Parameters<typeof parseAlarmStateChange>[0]): AlarmStateTransition {
+  const c = parseAlarmStateChange(event);
+  return {
+    alarmName: c.alarmName,
+    fromState: c.previousState,
+    toState: c.state,
+    atMs: c.stateAtMs,
+    fromStateSinceMs: c.previousStateAtMs,
+    reason: c.reason,
+  };
 }
 
 /** Each tenant's minutes with records at or after `fromMs` (the partition key is the tenant id). */

@@ -372,6 +372,18 @@ describe('distinct counts (2% at 10,000)', () => {
   });
 });
 
+/** `count` values of every quantile KPI spread from 0.001 ms to 10^9 ms (plus `offset`). */
+function observeEveryLatency(set: KpiSet, count: number, offset: number): void {
+  for (let i = 0; i < count; i++) {
+    const wide = 10 ** ((i % 1200) / 100 - 3) * (1 + (i % 7) / 100) + offset;
+    set.observe(makeEvent('agent.turn.completed', { data: { totalMs: wide, sttMs: wide, llmMs: wide, ttsMs: wide } }));
+    set.observe(makeEvent('agent.session.completed', { data: { handleTimeMs: wide } }));
+    set.observe(makeEvent('voice.synthesis.completed', { data: { latencyMs: wide } }));
+    set.observe(makeEvent('api.request.completed', { data: { latencyMs: wide } }));
+    set.observe(makeEvent('support.ticket.updated', { data: { status: 'resolved', resolutionMs: wide } }));
+  }
+}
+
 describe('KpiSet serialization', () => {
   it('keeps a quiet minute small and a worst-case item under the stated bound', () => {
     const quiet = setOf([
@@ -387,16 +399,7 @@ describe('KpiSet serialization', () => {
       const feature = `feature-${i % (MAX_GROUPS_PER_KPI + 4)}`;
       worst.observe(makeEvent('user.active', { data: { userId: `u-${i}`, feature } }));
     }
-    for (let i = 0; i < 40_000; i++) {
-      const wide = 10 ** ((i % 1200) / 100 - 3) * (1 + (i % 7) / 100);
-      worst.observe(
-        makeEvent('agent.turn.completed', { data: { totalMs: wide, sttMs: wide, llmMs: wide, ttsMs: wide } }),
-      );
-      worst.observe(makeEvent('agent.session.completed', { data: { handleTimeMs: wide } }));
-      worst.observe(makeEvent('voice.synthesis.completed', { data: { latencyMs: wide } }));
-      worst.observe(makeEvent('api.request.completed', { data: { latencyMs: wide } }));
-      worst.observe(makeEvent('support.ticket.updated', { data: { status: 'resolved', resolutionMs: wide } }));
-    }
+    observeEveryLatency(worst, 40_000, 0);
     const bytes = worst.serialize();
     expect(worst.values().filter((v) => v.kpi.startsWith('feature_adoption:'))).toHaveLength(MAX_GROUPS_PER_KPI + 1);
     expect(bytes.length).toBeLessThan(MAX_SERIALIZED_BYTES);
@@ -409,16 +412,7 @@ describe('KpiSet serialization', () => {
       worst.observe(makeEvent('user.active', { data: { userId: `u-${i}`, feature: `feature-${i % 40}` } }));
     }
     // 1,000 values per quantile KPI (the most an item keeps), each in its own bin, none an integer.
-    for (let i = 0; i < 1000; i++) {
-      const wide = 10 ** ((i % 1200) / 100 - 3) * (1 + (i % 7) / 100) + 1e-7;
-      worst.observe(
-        makeEvent('agent.turn.completed', { data: { totalMs: wide, sttMs: wide, llmMs: wide, ttsMs: wide } }),
-      );
-      worst.observe(makeEvent('agent.session.completed', { data: { handleTimeMs: wide } }));
-      worst.observe(makeEvent('voice.synthesis.completed', { data: { latencyMs: wide } }));
-      worst.observe(makeEvent('api.request.completed', { data: { latencyMs: wide } }));
-      worst.observe(makeEvent('support.ticket.updated', { data: { status: 'resolved', resolutionMs: wide } }));
-    }
+    observeEveryLatency(worst, 1000, 1e-7);
     const bytes = worst.serialize();
     expect(bytes.length).toBeLessThan(MAX_SERIALIZED_BYTES);
     const back = KpiSet.deserialize(bytes, catalog);
