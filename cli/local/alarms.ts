@@ -31,8 +31,8 @@ export function templateAlarms(templates: SynthesizedTemplates): AlarmDefinition
 
 /**
  * Evaluates every alarm of the synthesized templates, minute by minute, over the EMF documents the
- * aggregator published, following CloudWatch's semantics (the project's evaluator). The local run
- * and the alert benchmark pass no `pipelineAlarms`: they run the per-tenant rules through the real
+ * aggregator published, following CloudWatch's semantics (the project's evaluator). Per-tenant
+ * rules are not here: the local run and the alert benchmark run them through the real
  * tenant-alarms handler over the KPI items (./tenant-alarms.ts, bench/alerts-tenant-evaluation.ts).
  */
 export function evaluateLocalAlarms(
@@ -40,15 +40,8 @@ export function evaluateLocalAlarms(
   emfDocuments: readonly string[],
   fromMs: number,
   toMs: number,
-  /** Alarms evaluated by the pipeline rather than CloudWatch (per-tenant rules). @default none */
-  pipelineAlarms?: AlarmDefinitions,
 ): LocalAlarmResult {
-  const parts = [templateAlarms(templates), ...(pipelineAlarms === undefined ? [] : [pipelineAlarms])];
-  const definitions: AlarmDefinitions = {
-    metricAlarms: parts.flatMap((p) => p.metricAlarms),
-    composites: parts.flatMap((p) => p.composites),
-    anomalyDetectors: parts.flatMap((p) => p.anomalyDetectors),
-  };
+  const definitions = templateAlarms(templates);
   // Metrics before the range are history (sampled, denser minutes): no alarm looks back at them.
   const data = parseEmfLines(emfDocuments).filter((d) => d.timestampMs >= fromMs);
   const { transitions } = evaluateAlarms(definitions, data, { fromMs, toMs: toMs + ALARM_TAIL_MS });
