@@ -28,7 +28,7 @@ import type { PipelineConfig } from '../config/schema';
 import { ConfigurationError } from '../configuration-error';
 import { isFleet } from '../vocabulary';
 
-/** The one metric dimension. */
+/** The dimension of every KPI metric (experiment metrics have their own). */
 export const TENANT_DIMENSION = 'Tenant';
 /**
  * Value of {@link TENANT_DIMENSION} for fleet-wide metrics: the metric-side name of the fleet
