@@ -44,6 +44,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/support/polyfills.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
+  testSequencer: '<rootDir>/test/support/suite-order.js',
   // A worker that has finished exits by itself once its event loop is empty; Jest then waits this
   // long before killing it and printing "A worker process has failed to exit gracefully". No suite
   // leaves a handle open (each run alone shows none), but a worker's exit still has to free its
