@@ -123,7 +123,7 @@ export interface LocalRunResult {
   readonly tenantAlarms?: TenantAlarmsOutcome;
   /** Incidents and ladders. */
   readonly escalation: EscalationResult;
-  /** The scheduled reports of the morning after. */
+  /** The scheduled reports of the morning after (none when the run was told to skip them). */
   readonly reports: readonly LocalReport[];
   /** Files written to the export directory. */
   readonly files: readonly string[];
