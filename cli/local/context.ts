@@ -79,6 +79,12 @@ export interface LocalRunOptions {
   /** Days before the records, oldest first, fed straight to the aggregator handler (history.ts). */
   readonly history?: Iterable<readonly ReplayRecord[]>;
   /**
+   * Send the scheduled reports of the morning after (and render them to `exportDir`). A run that
+   * only looks at aggregation or alerting saves their reads (with 200 tenants, about 10,000
+   * Queries). @default true
+   */
+  readonly reports?: boolean;
+  /**
    * Stops the run: the stand-ins are stopped at once, the stage in progress fails and the run
    * rejects with {@link RunAbortedError}. @default never
    */
@@ -117,7 +123,7 @@ export interface LocalRunResult {
   readonly tenantAlarms?: TenantAlarmsOutcome;
   /** Incidents and ladders. */
   readonly escalation: EscalationResult;
-  /** The scheduled reports of the morning after. */
+  /** The scheduled reports of the morning after (none when the run was told to skip them). */
   readonly reports: readonly LocalReport[];
   /** Files written to the export directory. */
   readonly files: readonly string[];

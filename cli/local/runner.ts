@@ -90,7 +90,7 @@ function resultOf(ctx: RunContext): LocalRunResult {
     alarms: produced(ctx, 'alarms'),
     ...(ctx.tenantAlarms === undefined ? {} : { tenantAlarms: ctx.tenantAlarms }),
     escalation: produced(ctx, 'escalation'),
-    reports: produced(ctx, 'reports'),
+    reports: ctx.options.reports === false ? [] : produced(ctx, 'reports'),
     files: [...ctx.files],
     timings: [...ctx.timings],
     ...(ctx.experiments === undefined ? {} : { experiments: ctx.experiments }),

@@ -335,6 +335,7 @@ const historyScores: Stage = {
 
 const reports: Stage = {
   name: 'reports',
+  when: (ctx) => ctx.options.reports !== false,
   run: async (ctx) => {
     const { exportDir } = ctx.options;
     const r = await runReports({

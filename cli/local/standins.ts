@@ -178,6 +178,11 @@ export async function startDynamoDb(): Promise<StandIn> {
   const jarDir = dynamoDbLocalJarDir();
   const port = await freePort();
   const javaArgs = [
+    // A local run lasts seconds to minutes: the JIT's optimizing tier and G1's threads cost more
+    // CPU than they win back. Measured on the 200-tenant paging run (15,000 requests, 2 shared
+    // cores): 97 -> 81 s of CPU (user + sys, the whole run) at the same wall time.
+    '-XX:TieredStopAtLevel=1',
+    '-XX:+UseSerialGC',
     `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(jarDir, 'DynamoDBLocal.jar'),

@@ -88,6 +88,8 @@ describe('per-tenant paging in the local mode, 200 alerting tenants', () => {
       acknowledge: () => false,
       // Sparse tenants: every minute with data, then hourly while it ages out.
       tenantAlarmSchedule: { strideMs: 60 * MINUTE },
+      // Paging is the claim; the morning's reports of 200 tenants would only add reads.
+      reports: false,
     });
     try {
       incidents = run.result.escalation.incidents;
