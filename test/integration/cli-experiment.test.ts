@@ -9,15 +9,14 @@
  * stand-ins, found through the state file, as a second terminal would. The per-variant metrics
  * the aggregator wrote on the way (metrics.ndjson) are checked against the command's counts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runCli } from '../../cli/commands/program';
 import { EXPERIMENT_COLUMNS, type ExperimentRow } from '../../lambdas/core/experiments';
 import { captureIo } from '../support/cli-io';
+import { KeptLocalRun } from '../support/kept-local-run';
 
-const ROOT = resolve(__dirname, '../..');
 const DAY = '2026-11-30';
 /** The command's clock: the morning after the simulated day. */
 const NOW_MS = Date.parse('2026-12-01T06:00:00Z');
@@ -25,16 +24,6 @@ const SECONDARY = ['csat', 'response_latency', 'escalation_rate'];
 
 function capture() {
   return captureIo(NOW_MS);
-}
-
-/** Polls every 500 ms, at most `limitMs` worth of attempts (counted, not read from the clock). */
-async function waitFor<T>(what: string, probe: () => T | undefined, limitMs: number): Promise<T> {
-  for (let attempt = 0; attempt * 500 <= limitMs; attempt++) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((done) => setTimeout(done, 500));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 /** Per variant, the samples of the experiment's primary metric in the EMF lines the aggregator wrote. */
@@ -55,49 +44,20 @@ describe('kpi experiment against `kpi local --keep-running`', () => {
   const exportDir = join(dir, 'out');
   const stateFile = join(dir, 'state.json');
   const local = ['--local', '--state-file', stateFile];
-  let child: ChildProcess;
-  let childOut = '';
-  let childErr = '';
-  let exited: Promise<number | null>;
+  let run: KeptLocalRun;
 
   beforeAll(async () => {
-    child = spawn(
-      process.execPath,
+    run = await KeptLocalRun.start(
       [
-        join(ROOT, 'bin/kpi.js'),
-        'local',
         ...['--date', DAY, '--tenants', '1', '--history-days', '0', '--no-incident', '--no-declines'],
-        ...['--export-dir', exportDir, '--keep-running', '--state-file', stateFile],
+        ...['--export-dir', exportDir],
       ],
-      { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout?.on('data', (c: Buffer) => {
-      childOut += c.toString();
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      childErr += c.toString();
-    });
-    exited = new Promise((done) => child.once('exit', (code) => done(code)));
-    let gone = false;
-    void exited.then(() => {
-      gone = true;
-    });
-    await waitFor(
-      'the local state file',
-      () => {
-        if (gone) throw new Error(`kpi local exited early:\n${childOut}\n${childErr}`);
-        return existsSync(stateFile) ? true : undefined;
-      },
+      stateFile,
       890_000,
     );
   }, 900_000);
 
-  afterAll(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      await exited;
-    }
-  }, 60_000);
+  afterAll(() => run.stop(), 60_000);
 
   async function experiment(...args: string[]): Promise<string> {
     const io = capture();
@@ -116,8 +76,8 @@ describe('kpi experiment against `kpi local --keep-running`', () => {
     expect(text).toMatch(/Sample ratio: control \d+ \(50% planned\), treatment \d+ \(50% planned\); .*no mismatch\./);
     expect(text).toContain('Note: response_latency counts agent.turn.completed events, not the randomized units');
     // The run's own summary shows the same result.
-    expect(childOut).toContain('== Experiment prompt-v2 ==');
-    expect(childOut).toContain(rowOf('resolution_rate'));
+    expect(run.output).toContain('== Experiment prompt-v2 ==');
+    expect(run.output).toContain(rowOf('resolution_rate'));
   });
 
   it('--format json: the same verdicts with numbers, and n per variant as the aggregator published it', async () => {

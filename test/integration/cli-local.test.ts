@@ -9,16 +9,15 @@
  * The local run is a real child process (bin/kpi.js); the other commands run in-process through
  * `runCli` against its stand-ins, found through the state file, as a second terminal would.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runCli } from '../../cli/commands/program';
 import type { LocalState } from '../../cli/wiring';
 import { type ExportRow, parseCsv } from '../../lambdas/core/export';
 import { captureIo } from '../support/cli-io';
+import { KeptLocalRun, waitFor } from '../support/kept-local-run';
 
-const ROOT = resolve(__dirname, '../..');
 const NOW = '2026-11-22T12:00:00Z';
 const NOW_MS = Date.parse(NOW);
 const DAY = '2026-11-22';
@@ -59,85 +58,29 @@ function hostileFixture(): Buffer {
   ]);
 }
 
-/** Polls every 500 ms, at most `limitMs` worth of attempts (counted, not read from the clock). */
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  limitMs: number,
-): Promise<T> {
-  for (let attempt = 0; attempt * 500 <= limitMs; attempt++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((done) => setTimeout(done, 500));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
-
 describe('kpi commands against `kpi local --keep-running`', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kpi-cli-local-'));
   const exportDir = join(dir, 'out');
   const stateFile = join(dir, 'state.json');
   const fixture = join(dir, 'hostile.ndjson');
-  let child: ChildProcess;
-  let childOut = '';
-  let childErr = '';
-  let exited: Promise<number | null>;
+  let run: KeptLocalRun;
   let state: LocalState;
   const local = ['--local', '--state-file', stateFile];
 
   beforeAll(async () => {
     writeFileSync(fixture, hostileFixture());
-    child = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'bin/kpi.js'),
-        'local',
-        '--events',
-        fixture,
-        '--now',
-        NOW,
-        '--export-dir',
-        exportDir,
-        '--keep-running',
-        '--state-file',
-        stateFile,
-      ],
-      { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout?.on('data', (c: Buffer) => {
-      childOut += c.toString();
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      childErr += c.toString();
-    });
-    exited = new Promise((done) => child.once('exit', (code) => done(code)));
-    let gone = false;
-    void exited.then(() => {
-      gone = true;
-    });
-    state = await waitFor(
-      'the local state file',
-      () => {
-        if (gone) throw new Error(`kpi local exited early:\n${childOut}\n${childErr}`);
-        return existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState) : undefined;
-      },
-      280_000,
-    );
+    run = await KeptLocalRun.start(['--events', fixture, '--now', NOW, '--export-dir', exportDir], stateFile, 280_000);
+    state = JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState;
   }, 300_000);
 
-  afterAll(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      await exited;
-    }
-  }, 60_000);
+  afterAll(() => run.stop(), 60_000);
 
   it('judges records against --now, counts every rejection by reason, and names the clock', () => {
-    expect(childOut).toContain('20 accepted, 7 rejected');
+    expect(run.output).toContain('20 accepted, 7 rejected');
     for (const reason of ['future 1', 'late 1', 'schema 3', 'too_large 1', 'invalid_json 1']) {
-      expect(childOut).toContain(reason);
+      expect(run.output).toContain(reason);
     }
-    expect(childOut).toContain(`Clock: records judged late or future against 2026-11-22T12:00:00.000Z (--now)`);
+    expect(run.output).toContain(`Clock: records judged late or future against 2026-11-22T12:00:00.000Z (--now)`);
   });
 
   it('writes every file despite 1e308 values; kpis.csv parses, holds finite numbers and only the accepted day', () => {
@@ -237,7 +180,7 @@ describe('kpi commands against `kpi local --keep-running`', () => {
       'an incident opened live',
       () =>
         /\d\d:\d\dZ incident (inc-[0-9a-f]+) opened by agent-kpi\/P1\/technical\/(?:tenant-acme-voice|fleet)\//.exec(
-          childOut,
+          run.output,
         )?.[1],
       120_000,
     );
@@ -296,8 +239,8 @@ describe('kpi commands against `kpi local --keep-running`', () => {
   }, 180_000);
 
   it('after SIGKILL, the state file is named as stale and no stand-in is left serving it', async () => {
-    child.kill('SIGKILL');
-    await exited;
+    run.child.kill('SIGKILL');
+    await run.exited;
     const io = capture();
     expect(await runCli(['export', ...local, '--from', DAY, '--to', '2026-11-23'], io)).toBe(1);
     expect(io.stderr()).toContain(`state file ${stateFile} is stale: process ${state.pid}`);

@@ -10,7 +10,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
@@ -31,6 +31,7 @@ import type { EscalationLog } from '../../lambdas/handlers/escalation-log';
 import { createNotifierHandler, type NotifierInput } from '../../lambdas/handlers/notifier/handler';
 import { LADDER_STATES } from '../../lib/constructs/escalation';
 import { synthesizeLadder } from '../support/ladder-definition';
+import { createPkSkTable } from '../support/tables';
 
 type JSONValue = Awaited<ReturnType<StateMachine['run']>['result']>;
 
@@ -126,20 +127,7 @@ let tables = 0;
 let currentTable = TABLE;
 
 async function createIncidentTable(name: string): Promise<void> {
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createPkSkTable(ddb, name);
 }
 
 async function mails(): Promise<StoredMail[]> {

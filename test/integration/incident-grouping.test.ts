@@ -3,11 +3,12 @@
  * with the same conditional writes as in AWS. The in-memory store runs the same use case in
  * test/unit/incident-grouping.test.ts.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localClientConfig, type StandIns, startStandIns } from '../../cli/local/standins';
 import { DynamoDbIncidentStore } from '../../lambdas/adapters/incident-store-dynamodb';
 import { parseConfig } from '../../lambdas/core/config/schema';
 import { type AlarmStateChange, routeAlarmChange } from '../../lambdas/core/incidents';
+import { createPkSkTable } from '../support/tables';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-23T10:00:00Z');
@@ -37,20 +38,7 @@ afterAll(async () => {
 
 async function freshStore(): Promise<DynamoDbIncidentStore> {
   const tableName = `incidents-${++tables}`;
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createPkSkTable(ddb, tableName);
   return new DynamoDbIncidentStore(ddb, { tableName });
 }
 

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AttributeValue, CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { DynamoDbHealthStore } from '../../lambdas/adapters/health-store-dynamodb';
@@ -42,6 +42,7 @@ import {
 } from '../support/aggregator-harness';
 import { arbTenantId, DEFAULT_EVENT_TIME, DEFAULT_EVENT_TIME_MS, encodeEvent, makeEvent } from '../support/events';
 import { lambdaRecord, syntheticShardRecords } from '../support/kinesis-batches';
+import { createPkSkTable } from '../support/tables';
 
 /** Tenant ids an attacker would try: separators, wildcards, lookalikes, case, prototype names. */
 const HOSTILE_TENANTS = [
@@ -198,20 +199,7 @@ beforeAll(async () => {
   env = await startAggregatorEnv();
   await createKpiTable(env.ddb, KPI_TABLE);
   await createBucket(env.s3, BUCKET);
-  await env.ddb.send(
-    new CreateTableCommand({
-      TableName: INCIDENT_TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createPkSkTable(env.ddb, INCIDENT_TABLE);
 }, 60_000);
 
 afterAll(async () => {
