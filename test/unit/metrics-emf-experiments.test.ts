@@ -14,6 +14,7 @@ import { parseConfig } from '../../lambdas/core/config/schema';
 import type { AgentEvent } from '../../lambdas/core/events/contract';
 import { experimentMetricCount, experimentMetrics } from '../../lambdas/core/experiments';
 import { makeEvent } from '../support/events';
+import { stdoutLinesOf } from '../support/stdout-lines';
 
 const NAMESPACE = 'AcmeAgents';
 const DAY_MS = Date.UTC(2026, 10, 22);
@@ -92,20 +93,7 @@ function publish(deltas: readonly AppliedMinuteDelta[], nowMs = NOW_MS, alone = 
     experiments: config.experiments,
     now: () => nowMs,
   });
-  const lines: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(
-      ...String(chunk)
-        .split('\n')
-        .filter((l) => l.trim() !== ''),
-    );
-    return true;
-  });
-  try {
-    sink.publish(deltas);
-  } finally {
-    spy.mockRestore();
-  }
+  const lines = stdoutLinesOf(() => sink.publish(deltas));
   const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: EmfAws });
   return { docs, warnings, store: MetricStore.of(parseEmfLines(lines)) };
 }

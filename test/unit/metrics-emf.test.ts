@@ -15,6 +15,7 @@ import { type PipelineConfig, parseConfig, perTenantAlarmTenants } from '../../l
 import { tenantMetricNames } from '../../lambdas/core/dashboards/tenant-metrics';
 import type { AgentEvent } from '../../lambdas/core/events/contract';
 import { makeCustomEvent, makeEvent } from '../support/events';
+import { stdoutLinesOf } from '../support/stdout-lines';
 
 const NAMESPACE = 'AcmeAgents';
 const ENTERPRISE = 'acme';
@@ -82,20 +83,7 @@ function capture(
     ...(options.perTenantNames === undefined ? {} : { perTenantMetricNames: options.perTenantNames }),
     ...(options.maxValuesPerMetric === undefined ? {} : { maxValuesPerMetric: options.maxValuesPerMetric }),
   });
-  const lines: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(
-      ...String(chunk)
-        .split('\n')
-        .filter((l) => l.trim() !== ''),
-    );
-    return true;
-  });
-  try {
-    sink.publish(deltas);
-  } finally {
-    spy.mockRestore();
-  }
+  const lines = stdoutLinesOf(() => sink.publish(deltas));
   const docs = lines.map((l) => JSON.parse(l) as EmfDocument).filter((d) => d._aws !== undefined);
   return { lines, docs, warnings };
 }
